@@ -1,0 +1,87 @@
+# pat - Personal Access Tokens for Linux.
+#   make            build patd, patctl (and pam_pat.so) into build/
+#   make test       build and run the whole test suite (Criterion)
+#   make demo       show the main job end to end on a private socket
+#   make install    DESTDIR= PREFIX= ;  make clean
+# Each target first runs scripts/deps.sh, which installs missing Debian
+# packages when root and prints the apt-get line otherwise.
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+SBINDIR	?= $(PREFIX)/sbin
+DOCDIR	?= $(PREFIX)/share/doc/pat
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+PKG_CONFIG ?= pkg-config
+
+CC	?= cc
+CFLAGS	?= -O2 -g
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wpointer-arith -Wvla
+CPPFLAGS_ALL = -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Icommon $(CPPFLAGS)
+CFLAGS_ALL = -std=c11 $(WARN) -fPIC -fstack-protector-strong $(CFLAGS)
+
+B	 = build
+PKGS	 = libsodium lmdb libsystemd
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+COMMON_SRC = $(wildcard common/*.c)
+PATD_SRC   = $(filter-out patd/main.c,$(wildcard patd/*.c))
+PATCTL_SRC = $(wildcard patctl/*.c)
+TEST_SRC   = $(wildcard tests/*.c)
+
+COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/%.o)
+PATD_OBJ   = $(PATD_SRC:%.c=$(B)/%.o)
+PATCTL_OBJ = $(PATCTL_SRC:%.c=$(B)/%.o)
+TEST_OBJ   = $(TEST_SRC:%.c=$(B)/%.o)
+
+PROGS	 = $(B)/patd $(B)/patctl
+
+.PHONY: all deps deps-test deps-demo test demo install uninstall clean
+all: deps
+	@$(MAKE) --no-print-directory $(PROGS)
+
+deps:
+	@scripts/deps.sh build
+deps-test:
+	@scripts/deps.sh test
+deps-demo:
+	@scripts/deps.sh demo
+
+$(B)/%.o: %.c $(wildcard common/*.h patd/*.h patctl/*.h tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(PKG_CFLAGS) -Ipatd -c -o $@ $<
+
+$(B)/libpatcommon.a: $(COMMON_OBJ)
+	$(AR) rcs $@ $^
+
+$(B)/patd: $(B)/patd/main.o $(PATD_OBJ) $(B)/libpatcommon.a
+	$(CC) $(CFLAGS_ALL) -pie -Wl,-z,relro,-z,now -o $@ $^ $(PKG_LIBS)
+
+$(B)/patctl: $(PATCTL_OBJ) $(B)/libpatcommon.a
+	$(CC) $(CFLAGS_ALL) -pie -Wl,-z,relro,-z,now -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/run: $(TEST_OBJ) $(PATD_OBJ) $(B)/libpatcommon.a
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcriterion
+
+# The suite runs the real binaries it was built with (PAT_BUILD).
+test: deps-test
+	@$(MAKE) --no-print-directory $(PROGS) $(B)/tests/run
+	PAT_BUILD=$(CURDIR)/$(B) $(B)/tests/run --jobs 2
+
+demo: deps-demo
+	@$(MAKE) --no-print-directory $(PROGS)
+	scripts/demo.sh $(B)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(B)/patd $(DESTDIR)$(SBINDIR)/patd
+	install -m 0755 $(B)/patctl $(DESTDIR)$(BINDIR)/patctl
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/patd $(DESTDIR)$(BINDIR)/patctl
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+clean:
+	rm -rf $(B) .demo

@@ -1,0 +1,128 @@
+/* token.c - token format, checksum and hashing; see token.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "token.h"
+
+static const char b62[] =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+uint32_t
+pat_crc32(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint32_t crc = 0xffffffffu;
+	int k;
+
+	while (n--) {
+		crc ^= *s++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
+	}
+	return ~crc;
+}
+
+int
+pat_base62_fixed(uint64_t v, char *out, size_t width)
+{
+	size_t i;
+
+	for (i = width; i > 0; i--) {
+		out[i - 1] = b62[v % 62];
+		v /= 62;
+	}
+	return v == 0 ? 0 : -ERANGE;
+}
+
+static bool
+is_b62(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+	    (c >= 'a' && c <= 'z');
+}
+
+int
+pat_token_generate(uint64_t id, char out[PAT_TOKEN_BUFSZ])
+{
+	char body[PAT_TOKEN_BODY_LEN];
+	size_t i;
+	int n;
+
+	if (id == 0 || id > PAT_TOKEN_ID_MAX)
+		return -EINVAL;
+	for (i = 0; i < PAT_TOKEN_RANDOM_LEN; i++)
+		body[i] = b62[randombytes_uniform(62)];
+	pat_base62_fixed(pat_crc32(body, PAT_TOKEN_RANDOM_LEN),
+	    body + PAT_TOKEN_RANDOM_LEN, PAT_TOKEN_CHECK_LEN);
+	n = snprintf(out, PAT_TOKEN_BUFSZ, "%llu|" PAT_TOKEN_PREFIX "%.*s",
+	    (unsigned long long)id, PAT_TOKEN_BODY_LEN, body);
+	sodium_memzero(body, sizeof(body));
+	return n > 0 && n < PAT_TOKEN_BUFSZ ? 0 : -EINVAL;
+}
+
+/* Length of the id digits, or 0 when the prefix is not "<digits>|pat-". */
+static size_t
+id_digits(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && i <= PAT_TOKEN_ID_DIGITS && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i == 0 || i > PAT_TOKEN_ID_DIGITS)
+		return 0;
+	if (n - i != 1 + 4 + PAT_TOKEN_BODY_LEN)
+		return 0;
+	if (s[i] != '|' || memcmp(s + i + 1, PAT_TOKEN_PREFIX, 4) != 0)
+		return 0;
+	return i;
+}
+
+bool
+pat_token_shaped(const char *s, size_t n)
+{
+	size_t d, i;
+
+	if ((d = id_digits(s, n)) == 0)
+		return false;
+	for (i = d + 5; i < n; i++)
+		if (!is_b62(s[i]))
+			return false;
+	return true;
+}
+
+int
+pat_token_parse(const char *s, size_t n, uint64_t *id)
+{
+	char check[PAT_TOKEN_CHECK_LEN];
+	const char *body;
+	uint64_t v = 0;
+	size_t d, i;
+
+	if (!pat_token_shaped(s, n))
+		return -EINVAL;
+	d = id_digits(s, n);
+	if (s[0] == '0')		/* one spelling per id */
+		return -EINVAL;
+	for (i = 0; i < d; i++)
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	if (v == 0 || v > PAT_TOKEN_ID_MAX)
+		return -EINVAL;
+	body = s + d + 5;
+	pat_base62_fixed(pat_crc32(body, PAT_TOKEN_RANDOM_LEN), check,
+	    PAT_TOKEN_CHECK_LEN);
+	if (memcmp(check, body + PAT_TOKEN_RANDOM_LEN, PAT_TOKEN_CHECK_LEN))
+		return -EINVAL;
+	*id = v;
+	return 0;
+}
+
+void
+pat_token_hash(const uint8_t key[PAT_HASH_KEY_LEN], const char *s, size_t n,
+    uint8_t out[PAT_HASH_LEN])
+{
+	crypto_generichash(out, PAT_HASH_LEN, (const unsigned char *)s, n,
+	    key, PAT_HASH_KEY_LEN);
+}

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Install the Debian packages pat needs to build and test, when they are missing.
+# As root: installs them with apt-get.  Otherwise: prints the exact command and fails.
+# Usage: scripts/deps.sh [build|test|demo]   (default: test)
+set -eu
+
+build_pkgs="gcc make pkg-config libpam0g-dev libsystemd-dev libsodium-dev liblmdb-dev"
+test_pkgs="libcriterion-dev libnss-wrapper libpam-wrapper libpamtest0-dev pamtester
+  lmdb-utils socat util-linux"
+demo_pkgs="libpam-wrapper pamtester"
+
+case "${1:-test}" in
+build) want="$build_pkgs" ;;
+demo)  want="$build_pkgs $demo_pkgs" ;;
+test)  want="$build_pkgs $test_pkgs" ;;
+*) echo "usage: $0 [build|test|demo]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*"ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "pat: missing Debian packages. Install them with:" >&2
+	echo "  sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "pat: installing missing packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >&2
