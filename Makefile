@@ -30,10 +30,10 @@ PATD_SRC   = $(filter-out patd/main.c,$(wildcard patd/*.c))
 PATCTL_SRC = $(wildcard patctl/*.c)
 TEST_SRC   = $(wildcard tests/*.c)
 
-COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/%.o)
-PATD_OBJ   = $(PATD_SRC:%.c=$(B)/%.o)
-PATCTL_OBJ = $(PATCTL_SRC:%.c=$(B)/%.o)
-TEST_OBJ   = $(TEST_SRC:%.c=$(B)/%.o)
+COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/obj/%.o)
+PATD_OBJ   = $(PATD_SRC:%.c=$(B)/obj/%.o)
+PATCTL_OBJ = $(PATCTL_SRC:%.c=$(B)/obj/%.o)
+TEST_OBJ   = $(TEST_SRC:%.c=$(B)/obj/%.o)
 
 PROGS	 = $(B)/patd $(B)/patctl
 
@@ -48,14 +48,14 @@ deps-test:
 deps-demo:
 	@scripts/deps.sh demo
 
-$(B)/%.o: %.c $(wildcard common/*.h patd/*.h patctl/*.h tests/*.h)
+$(B)/obj/%.o: %.c $(wildcard common/*.h patd/*.h patctl/*.h tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(PKG_CFLAGS) -Ipatd -c -o $@ $<
 
 $(B)/libpatcommon.a: $(COMMON_OBJ)
 	$(AR) rcs $@ $^
 
-$(B)/patd: $(B)/patd/main.o $(PATD_OBJ) $(B)/libpatcommon.a
+$(B)/patd: $(B)/obj/patd/main.o $(PATD_OBJ) $(B)/libpatcommon.a
 	$(CC) $(CFLAGS_ALL) -pie -Wl,-z,relro,-z,now -o $@ $^ $(PKG_LIBS)
 
 $(B)/patctl: $(PATCTL_OBJ) $(B)/libpatcommon.a

@@ -1,0 +1,241 @@
+/* access.c - permissions from grants and NSS, token checks; see access.h. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "access.h"
+
+#define NSS_BUF		16384
+#define GROUPS_MAX	65536
+
+const char *
+tok_verdict_code(enum tok_verdict v)
+{
+	switch (v) {
+	case TOK_OK:		return "ok";
+	case TOK_MALFORMED:	return "malformed-token";
+	case TOK_INVALID:	return "invalid-token";
+	case TOK_REVOKED:	return "revoked";
+	case TOK_EXPIRED:	return "expired";
+	case TOK_OWNER_GONE:	return "owner-gone";
+	}
+	return "invalid-token";
+}
+
+int
+access_user_name(uid_t uid, char *out, size_t n)
+{
+	struct passwd pw, *res = NULL;
+	char buf[NSS_BUF];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return -ENOENT;
+	if (strlen(pw.pw_name) >= n)
+		return -ENAMETOOLONG;
+	strcpy(out, pw.pw_name);
+	return 0;
+}
+
+/* Supplementary and primary groups of user; *gids is malloc'd. */
+static int
+user_groups(const char *user, uid_t *uid, gid_t **gids, int *ngids)
+{
+	struct passwd pw, *res = NULL;
+	char buf[NSS_BUF];
+	gid_t *g = NULL, *ng;
+	int n = 32;
+
+	if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return -ENOENT;
+	if (uid != NULL)
+		*uid = pw.pw_uid;
+	for (;;) {
+		int want = n;
+
+		if ((ng = realloc(g, (size_t)n * sizeof(*g))) == NULL) {
+			free(g);
+			return -ENOMEM;
+		}
+		g = ng;
+		if (getgrouplist(user, pw.pw_gid, g, &want) >= 0) {
+			*gids = g;
+			*ngids = want;
+			return 0;
+		}
+		if (want <= n)
+			want = n * 2;
+		if (want > GROUPS_MAX) {
+			free(g);
+			return -E2BIG;
+		}
+		n = want;
+	}
+}
+
+struct roles_acc {
+	struct patd		*d;
+	MDB_txn			*txn;
+	struct pat_permset	*out;
+	int			 err;
+};
+
+static int
+add_role(char kind, const char *who, const char *role, void *arg)
+{
+	struct roles_acc *a = arg;
+	struct pat_permset rs;
+	int r;
+
+	(void)kind;
+	(void)who;
+	pat_permset_init(&rs);
+	r = store_role_get(a->d->store, a->txn, role, &rs);
+	if (r == 0)
+		r = pat_permset_union(a->out, &rs);
+	pat_permset_free(&rs);
+	if (r < 0 && r != -ENOENT) {	/* a dangling grant grants nothing */
+		a->err = r;
+		return 1;
+	}
+	return 0;
+}
+
+int
+access_user_perms(struct patd *d, MDB_txn *txn, const char *user,
+    struct pat_permset *out)
+{
+	struct roles_acc acc = { d, txn, out, 0 };
+	struct group gr, *gres;
+	char buf[NSS_BUF];
+	gid_t *gids = NULL;
+	int ngids = 0, i, r;
+
+	pat_permset_free(out);
+	if ((r = user_groups(user, NULL, &gids, &ngids)) < 0)
+		return r;
+	r = store_grants(d->store, txn, 'u', user, add_role, &acc);
+	for (i = 0; r == 0 && acc.err == 0 && i < ngids; i++) {
+		gres = NULL;
+		if (getgrgid_r(gids[i], &gr, buf, sizeof(buf), &gres) != 0 ||
+		    gres == NULL)
+			continue;
+		r = store_grants(d->store, txn, 'g', gr.gr_name, add_role, &acc);
+	}
+	free(gids);
+	if (r == 0)
+		r = acc.err;
+	if (r < 0)
+		pat_permset_free(out);
+	return r > 0 ? -EIO : r;
+}
+
+bool
+access_is_superuser(const struct patd *d, uid_t uid)
+{
+	return uid == 0 || uid == d->self_uid;
+}
+
+bool
+access_is_verifier(const struct patd *d, uid_t uid, gid_t gid)
+{
+	struct group gr, *gres = NULL;
+	char buf[NSS_BUF], name[STORE_USER_MAX + 1];
+	gid_t *gids = NULL;
+	int ngids = 0, i;
+	bool ok = false;
+
+	if (access_is_superuser(d, uid))
+		return true;
+	if (d->verify_group[0] == '\0' ||
+	    getgrnam_r(d->verify_group, &gr, buf, sizeof(buf), &gres) != 0 ||
+	    gres == NULL)
+		return false;
+	if (gid == gr.gr_gid)
+		return true;
+	if (access_user_name(uid, name, sizeof(name)) < 0 ||
+	    user_groups(name, NULL, &gids, &ngids) < 0)
+		return false;
+	for (i = 0; i < ngids && !ok; i++)
+		ok = gids[i] == gr.gr_gid;
+	free(gids);
+	return ok;
+}
+
+int
+access_effective(struct patd *d, MDB_txn *txn, const struct tok_rec *rec,
+    struct pat_permset *role, struct pat_permset *owner,
+    struct pat_permset *cap, struct pat_permset *eff)
+{
+	struct pat_permset ro;
+	int r;
+
+	pat_permset_init(&ro);
+	pat_permset_free(role);
+	pat_permset_free(owner);
+	pat_permset_free(cap);
+	pat_permset_free(eff);
+	r = store_role_get(d->store, txn, rec->role, role);
+	if (r < 0 && r != -ENOENT)	/* a deleted role grants nothing */
+		return r;
+	r = access_user_perms(d, txn, rec->user, owner);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (pat_permset_add_list(cap, rec->cap) < 0)
+		return -EINVAL;
+	if ((r = pat_permset_intersect(role, owner, &ro)) == 0)
+		r = pat_permset_intersect(&ro, cap, eff);
+	pat_permset_free(&ro);
+	return r;
+}
+
+int
+access_check_token(struct patd *d, MDB_txn *txn, const char *text,
+    int64_t now, struct tok_rec *rec, struct pat_permset *eff)
+{
+	static const uint8_t nothing[PAT_HASH_LEN];
+	struct pat_permset role, owner, cap;
+	struct passwd pw, *res = NULL;
+	uint8_t h[PAT_HASH_LEN];
+	char buf[NSS_BUF];
+	size_t len = strlen(text);
+	uint64_t id;
+	int r, same;
+
+	memset(rec, 0, sizeof(*rec));
+	if (pat_token_parse(text, len, &id) < 0)
+		return TOK_MALFORMED;
+	r = store_token_get(d->store, txn, id, rec);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	/* hash and compare either way: an unknown id costs what a wrong
+	 * secret costs */
+	pat_token_hash(d->key, text, len, h);
+	same = sodium_memcmp(h, r == 0 ? rec->hash : nothing, PAT_HASH_LEN);
+	sodium_memzero(h, sizeof(h));
+	if (r == -ENOENT) {
+		memset(rec, 0, sizeof(*rec));
+		return TOK_INVALID;
+	}
+	if (same != 0)
+		return TOK_INVALID;
+	if (rec->revoked != 0)
+		return TOK_REVOKED;
+	if (rec->expires != 0 && now >= rec->expires)
+		return TOK_EXPIRED;
+	if (getpwnam_r(rec->user, &pw, buf, sizeof(buf), &res) != 0 ||
+	    res == NULL || pw.pw_uid != rec->uid)
+		return TOK_OWNER_GONE;
+	pat_permset_init(&role);
+	pat_permset_init(&owner);
+	pat_permset_init(&cap);
+	r = access_effective(d, txn, rec, &role, &owner, &cap, eff);
+	pat_permset_free(&role);
+	pat_permset_free(&owner);
+	pat_permset_free(&cap);
+	return r < 0 ? r : TOK_OK;
+}

@@ -1,0 +1,55 @@
+/*
+ * patd.h - the daemon's shared state and the request entry point.
+ *
+ * patd is one thread: the event loop (server.c) reads a request line from a
+ * peer and hands it, with the peer's SO_PEERCRED identity, to
+ * verbs_dispatch(), which writes the whole answer into `out` before the loop
+ * sends it.  Every write to the store is committed before that.
+ */
+#ifndef PATD_PATD_H
+#define PATD_PATD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "proto.h"
+#include "ratelimit.h"
+#include "store.h"
+#include "token.h"
+
+#define PATD_VERSION		"0.1.0"
+#define LASTUSE_BATCH		1024	/* pending last-use updates kept */
+
+struct lastuse_pending {
+	uint64_t	id;
+	struct last_use	use;
+};
+
+struct patd {
+	struct store	*store;
+	uint8_t		 key[PAT_HASH_KEY_LEN];
+	uid_t		 self_uid;	/* patd's own uid: as trusted as root */
+	char		 verify_group[64];
+	int64_t		 started;
+	unsigned	 nconns;
+	struct ratelimit rl;
+	size_t		 npending;
+	struct lastuse_pending pending[LASTUSE_BATCH];
+};
+
+struct peer {
+	uid_t		uid;
+	gid_t		gid;
+	pid_t		pid;
+};
+
+/* Answer one request.  Always leaves a complete answer (data lines and a
+ * final OK/ERR line) in out, unless out's limit is hit (-E2BIG). */
+int	verbs_dispatch(struct patd *d, const struct peer *p,
+	    const struct pat_msg *req, struct pat_buf *out);
+/* Write pending last-use records in one transaction. */
+int	lastuse_flush(struct patd *d);
+
+#endif

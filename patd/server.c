@@ -1,0 +1,294 @@
+/* server.c - poll() event loop over the listening socket; see server.h. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "server.h"
+
+struct conn {
+	int		fd;
+	struct peer	peer;
+	int64_t		last;		/* last progress, ms */
+	bool		eof;		/* peer shut down its side */
+	bool		drop;		/* close once out is sent */
+	size_t		inlen;
+	char		in[PAT_LINE_MAX + 2];
+	struct pat_buf	out;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+conn_close(struct patd *d, struct conn **cs, unsigned *n, unsigned i)
+{
+	struct conn *c = cs[i];
+
+	close(c->fd);
+	pat_buf_free(&c->out);
+	sodium_memzero(c->in, sizeof(c->in));
+	free(c);
+	cs[i] = cs[--*n];
+	d->nconns = *n;
+}
+
+/* Best effort, for a peer we are about to drop anyway. */
+static void
+say_and_close(int fd, const char *line)
+{
+	(void)send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
+static void
+accept_one(struct patd *d, int lfd, struct conn **cs, unsigned *n,
+    const struct server_limits *lim)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct conn *c;
+	unsigned i, same = 0;
+	int fd;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_warn("accept: %s", strerror(errno));
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		close(fd);
+		return;
+	}
+	for (i = 0; i < *n; i++)
+		same += cs[i]->peer.uid == cred.uid;
+	if (*n >= lim->max_conns || same >= lim->max_per_uid) {
+		log_warn("refusing connection from uid %u: %s", (unsigned)cred.uid,
+		    *n >= lim->max_conns ? "too many connections" :
+		    "too many connections from that uid");
+		say_and_close(fd, "ERR code=busy message=too%20many%20"
+		    "connections;%20try%20again%20later\n");
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->peer.uid = cred.uid;
+	c->peer.gid = cred.gid;
+	c->peer.pid = cred.pid;
+	c->last = now_ms();
+	pat_buf_init(&c->out, lim->out_max);
+	cs[(*n)++] = c;
+	d->nconns = *n;
+}
+
+/* Answer the first complete line in c->in, if any and if out is drained. */
+static void
+handle_line(struct patd *d, struct conn *c)
+{
+	struct pat_msg *m;
+	char *nl;
+	size_t linelen;
+	int r;
+
+	if (c->out.len > 0 || c->drop)
+		return;
+	if ((nl = memchr(c->in, '\n', c->inlen)) == NULL) {
+		if (c->inlen > PAT_LINE_MAX) {
+			log_warn("dropping uid %u: request line over %d bytes",
+			    (unsigned)c->peer.uid, PAT_LINE_MAX);
+			pat_buf_adds(&c->out, "ERR code=too-long message="
+			    "request%20line%20too%20long\n");
+			c->drop = true;
+		}
+		return;
+	}
+	linelen = (size_t)(nl - c->in);
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return;
+	r = pat_msg_parse(m, c->in, linelen);
+	memmove(c->in, nl + 1, c->inlen - linelen - 1);
+	c->inlen -= linelen + 1;
+	sodium_memzero(c->in + c->inlen, linelen + 1);
+	if (r < 0) {
+		log_warn("dropping uid %u: malformed request",
+		    (unsigned)c->peer.uid);
+		pat_buf_adds(&c->out, "ERR code=bad-request message=malformed"
+		    "%20request%20line%20(see%20docs/protocol.md)\n");
+		c->drop = true;
+	} else if (verbs_dispatch(d, &c->peer, m, &c->out) < 0) {
+		log_warn("dropping uid %u: answer too large",
+		    (unsigned)c->peer.uid);
+		pat_buf_reset(&c->out);
+		pat_buf_adds(&c->out, "ERR code=too-large message=answer%20"
+		    "too%20large\n");
+		c->drop = true;
+	}
+	pat_msg_wipe(m);
+	free(m);
+}
+
+/* Read what is there; false when the connection should go. */
+static bool
+conn_read(struct patd *d, struct conn *c)
+{
+	ssize_t k;
+
+	while (!c->eof && c->inlen < sizeof(c->in) - 1) {
+		k = recv(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen,
+		    0);
+		if (k > 0) {
+			c->inlen += (size_t)k;
+			c->last = now_ms();
+			continue;
+		}
+		if (k == 0)
+			c->eof = true;
+		else if (errno == EAGAIN || errno == EINTR)
+			break;
+		else
+			return false;
+	}
+	handle_line(d, c);
+	return true;
+}
+
+static bool
+conn_write(struct patd *d, struct conn *c)
+{
+	ssize_t k;
+
+	while (c->out.len > 0) {
+		k = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
+		if (k > 0) {
+			pat_buf_consume(&c->out, (size_t)k);
+			c->last = now_ms();
+			continue;
+		}
+		if (k < 0 && (errno == EAGAIN || errno == EINTR))
+			return true;
+		return false;
+	}
+	if (c->drop)
+		return false;
+	handle_line(d, c);	/* pipelined requests wait for their turn */
+	return true;
+}
+
+static int
+signals_fd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int
+server_run(struct patd *d, int lfd, const struct server_limits *lim)
+{
+	struct conn **cs;
+	struct pollfd *pfd;
+	int64_t now, next_flush;
+	unsigned n = 0, i, base;
+	int sfd, r = 0, k;
+	bool stop = false;
+
+	if ((sfd = signals_fd()) < 0)
+		return -errno;
+	cs = calloc(lim->max_conns + 1, sizeof(*cs));
+	pfd = calloc(lim->max_conns + 2, sizeof(*pfd));
+	if (cs == NULL || pfd == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	next_flush = now_ms() + lim->flush_ms;
+	while (!stop) {
+		pfd[0].fd = sfd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = lfd;
+		pfd[1].events = POLLIN;
+		base = 2;
+		for (i = 0; i < n; i++) {
+			pfd[base + i].fd = cs[i]->fd;
+			pfd[base + i].events = cs[i]->out.len > 0 ? POLLOUT :
+			    cs[i]->eof ? 0 : POLLIN;
+			pfd[base + i].revents = 0;
+		}
+		k = poll(pfd, base + n, 500);
+		if (k < 0 && errno != EINTR) {
+			r = -errno;
+			break;
+		}
+		now = now_ms();
+		if (k > 0 && (pfd[0].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) > 0)
+				log_info("signal %u: shutting down",
+				    si.ssi_signo);
+			stop = true;
+		}
+		/* walk backwards: closing moves the last conn into the hole */
+		for (i = n; k > 0 && i-- > 0;) {
+			struct conn *c = cs[i];
+			short re = pfd[base + i].revents;
+			bool ok = true;
+
+			if (re & (POLLERR | POLLNVAL))
+				ok = false;
+			else if (re & POLLOUT)
+				ok = conn_write(d, c);
+			else if (re & (POLLIN | POLLHUP))
+				ok = conn_read(d, c);
+			if (ok && c->out.len > 0)
+				ok = conn_write(d, c);
+			if (ok && c->eof && c->out.len == 0 &&
+			    memchr(c->in, '\n', c->inlen) == NULL)
+				ok = false;
+			if (!ok)
+				conn_close(d, cs, &n, i);
+		}
+		for (i = n; i-- > 0;)
+			if (now - cs[i]->last > lim->idle_ms)
+				conn_close(d, cs, &n, i);
+		if (k > 0 && (pfd[1].revents & POLLIN))
+			accept_one(d, lfd, cs, &n, lim);
+		if (now >= next_flush) {
+			if ((k = lastuse_flush(d)) < 0)
+				log_warn("cannot record last use: %s",
+				    store_strerror(k));
+			next_flush = now + lim->flush_ms;
+		}
+	}
+out:
+	while (n > 0)
+		conn_close(d, cs, &n, n - 1);
+	free(cs);
+	free(pfd);
+	close(sfd);
+	return r;
+}

@@ -1,0 +1,29 @@
+/*
+ * server.h - patd's event loop: many clients, one thread, bounded everything.
+ *
+ * Each connection has a fixed input buffer (one line of PAT_LINE_MAX) and an
+ * output buffer capped at out_max.  A connection that sends a line too long
+ * or malformed gets one ERR line and is dropped; one idle longer than
+ * idle_ms is closed.  A uid may hold max_per_uid connections, everyone
+ * together max_conns.  The loop ends on SIGTERM or SIGINT.
+ */
+#ifndef PATD_SERVER_H
+#define PATD_SERVER_H
+
+#include <stddef.h>
+
+#include "patd.h"
+
+struct server_limits {
+	unsigned	max_conns;
+	unsigned	max_per_uid;
+	int		idle_ms;
+	size_t		out_max;
+	int		flush_ms;	/* how often batched last-use is written */
+};
+
+/* Serve listen_fd until told to stop.  Returns 0, or -errno when the loop
+ * itself cannot go on. */
+int	server_run(struct patd *d, int listen_fd, const struct server_limits *lim);
+
+#endif

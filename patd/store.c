@@ -1,0 +1,627 @@
+/* store.c - LMDB persistence for patd; see store.h for the layout. */
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "store.h"
+
+struct store {
+	MDB_env	*env;
+	MDB_dbi	 meta, tokens, by_uid, children, roles, grants, lastuse;
+};
+
+/* On-disk token header; the text fields follow, each NUL-terminated. */
+struct tok_disk {
+	uint8_t		version;
+	uint8_t		pad[3];
+	uint32_t	uid;
+	uint64_t	parent;
+	int64_t		created, expires, revoked;
+	uint8_t		hash[PAT_HASH_LEN];
+};
+
+#define TOK_DISK_VERSION 1
+
+static int
+map_err(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return 0;
+	case MDB_NOTFOUND:
+		return -ENOENT;
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+	case ENOSPC:
+		return -ENOSPC;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+		return -EINVAL;
+	default:
+		return rc > 0 ? -rc : -EIO;
+	}
+}
+
+const char *
+store_strerror(int err)
+{
+	switch (err) {
+	case -ENOSPC:
+		return "the store is full (disk or LMDB map size)";
+	case -ENOENT:
+		return "not found";
+	case -EINVAL:
+		return "the store holds a record it cannot read";
+	default:
+		return strerror(-err);
+	}
+}
+
+static void
+put_be64(uint8_t *p, uint64_t v)
+{
+	v = htobe64(v);
+	memcpy(p, &v, 8);
+}
+
+static uint64_t
+get_be64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return be64toh(v);
+}
+
+static int
+open_dbs(struct store *s)
+{
+	static const char *names[] = { "meta", "tokens", "by_uid", "children",
+		"roles", "grants", "lastused" };
+	MDB_dbi *dbis[] = { &s->meta, &s->tokens, &s->by_uid, &s->children,
+		&s->roles, &s->grants, &s->lastuse };
+	MDB_txn *txn;
+	MDB_val k = { 6, "schema" }, v;
+	char schema[16];
+	size_t i;
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return map_err(rc);
+	for (i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if ((rc = mdb_dbi_open(txn, names[i], MDB_CREATE, dbis[i])) != 0)
+			goto fail;
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		snprintf(schema, sizeof(schema), "%d", STORE_SCHEMA);
+		v.mv_size = strlen(schema);
+		v.mv_data = schema;
+		if ((rc = mdb_put(txn, s->meta, &k, &v, 0)) != 0)
+			goto fail;
+	} else if (rc != 0) {
+		goto fail;
+	} else if (v.mv_size != 1 || *(char *)v.mv_data != '0' + STORE_SCHEMA) {
+		mdb_txn_abort(txn);
+		return -EPROTO;	/* a schema we do not know: never guess */
+	}
+	return map_err(mdb_txn_commit(txn));
+fail:
+	mdb_txn_abort(txn);
+	return map_err(rc);
+}
+
+int
+store_open(struct store **sp, const char *dir, size_t mapsize)
+{
+	struct store *s;
+	char path[4096];
+	int rc;
+
+	if (snprintf(path, sizeof(path), "%s/pat.mdb", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -ENOMEM;
+	if ((rc = mdb_env_create(&s->env)) != 0)
+		goto fail;
+	if ((rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env, mapsize)) != 0)
+		goto fail;
+	/* NOTLS: patd is one thread; NOSUBDIR: one file in the state dir. */
+	rc = mdb_env_open(s->env, path, MDB_NOSUBDIR | MDB_NOTLS, 0600);
+	if (rc != 0)
+		goto fail;
+	if ((rc = open_dbs(s)) != 0) {
+		mdb_env_close(s->env);
+		free(s);
+		return rc;
+	}
+	*sp = s;
+	return 0;
+fail:
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	free(s);
+	return map_err(rc);
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	mdb_env_close(s->env);
+	free(s);
+}
+
+int
+store_begin(struct store *s, bool write, MDB_txn **txn)
+{
+	return map_err(mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, txn));
+}
+
+int
+store_commit(MDB_txn *txn)
+{
+	return map_err(mdb_txn_commit(txn));
+}
+
+void
+store_abort(MDB_txn *txn)
+{
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+}
+
+int
+store_next_id(struct store *s, MDB_txn *txn, uint64_t *id)
+{
+	MDB_val k = { 7, "next_id" }, v;
+	uint8_t raw[8];
+	uint64_t next = 1;
+	int rc;
+
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		next = get_be64(v.mv_data);
+	else if (rc != MDB_NOTFOUND)
+		return rc ? map_err(rc) : -EINVAL;
+	if (next > PAT_TOKEN_ID_MAX)
+		return -ERANGE;
+	put_be64(raw, next + 1);
+	v.mv_size = 8;
+	v.mv_data = raw;
+	if ((rc = mdb_put(txn, s->meta, &k, &v, 0)) != 0)
+		return map_err(rc);
+	*id = next;
+	return 0;
+}
+
+/* Copy the NUL-terminated string at *p (within end) to out[max+1]. */
+static int
+take_str(const char **p, const char *end, char *out, size_t max)
+{
+	const char *nul = memchr(*p, '\0', (size_t)(end - *p));
+	size_t n;
+
+	if (nul == NULL || (n = (size_t)(nul - *p)) > max)
+		return -EINVAL;
+	memcpy(out, *p, n + 1);
+	*p = nul + 1;
+	return 0;
+}
+
+int
+store_token_get(struct store *s, MDB_txn *txn, uint64_t id, struct tok_rec *out)
+{
+	struct tok_disk h;
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	const char *p, *end;
+	int rc;
+
+	put_be64(kb, id);
+	if ((rc = mdb_get(txn, s->tokens, &k, &v)) != 0)
+		return map_err(rc);
+	if (v.mv_size < sizeof(h))
+		return -EINVAL;
+	memcpy(&h, v.mv_data, sizeof(h));
+	if (h.version != TOK_DISK_VERSION)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->id = id;
+	out->uid = h.uid;
+	out->parent = h.parent;
+	out->created = h.created;
+	out->expires = h.expires;
+	out->revoked = h.revoked;
+	memcpy(out->hash, h.hash, PAT_HASH_LEN);
+	p = (const char *)v.mv_data + sizeof(h);
+	end = (const char *)v.mv_data + v.mv_size;
+	if (take_str(&p, end, out->user, STORE_USER_MAX) < 0 ||
+	    take_str(&p, end, out->name, STORE_NAME_MAX) < 0 ||
+	    take_str(&p, end, out->role, STORE_ROLE_MAX) < 0 ||
+	    take_str(&p, end, out->by, STORE_BY_MAX) < 0 ||
+	    take_str(&p, end, out->cap, STORE_CAP_MAX) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int
+put_pair(MDB_txn *txn, MDB_dbi dbi, uint8_t *kb, size_t klen)
+{
+	MDB_val k = { klen, kb }, v = { 0, "" };
+
+	return map_err(mdb_put(txn, dbi, &k, &v, 0));
+}
+
+int
+store_token_put(struct store *s, MDB_txn *txn, const struct tok_rec *r,
+    uint64_t old_parent)
+{
+	const char *strs[] = { r->user, r->name, r->role, r->by, r->cap };
+	uint8_t rec[sizeof(struct tok_disk) + STORE_USER_MAX + STORE_NAME_MAX +
+	    STORE_ROLE_MAX + STORE_BY_MAX + STORE_CAP_MAX + 8];
+	struct tok_disk h = { .version = TOK_DISK_VERSION };
+	uint8_t kb[16];
+	MDB_val k = { 8, kb }, v;
+	size_t len = sizeof(h), i, n;
+	uint32_t uidbe;
+	int rc;
+
+	h.uid = r->uid;
+	h.parent = r->parent;
+	h.created = r->created;
+	h.expires = r->expires;
+	h.revoked = r->revoked;
+	memcpy(h.hash, r->hash, PAT_HASH_LEN);
+	memcpy(rec, &h, sizeof(h));
+	for (i = 0; i < sizeof(strs) / sizeof(*strs); i++) {
+		n = strnlen(strs[i], STORE_CAP_MAX + 1);
+		if (len + n + 1 > sizeof(rec))
+			return -EINVAL;
+		memcpy(rec + len, strs[i], n + 1);
+		len += n + 1;
+	}
+	put_be64(kb, r->id);
+	v.mv_size = len;
+	v.mv_data = rec;
+	if ((rc = mdb_put(txn, s->tokens, &k, &v, 0)) != 0)
+		return map_err(rc);
+
+	uidbe = htobe32(r->uid);
+	memcpy(kb, &uidbe, 4);
+	put_be64(kb + 4, r->id);
+	if ((rc = put_pair(txn, s->by_uid, kb, 12)) < 0)
+		return rc;
+	if (old_parent != 0 && old_parent != r->parent) {
+		put_be64(kb, old_parent);
+		put_be64(kb + 8, r->id);
+		k.mv_size = 16;
+		rc = mdb_del(txn, s->children, &k, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return map_err(rc);
+	}
+	if (r->parent != 0) {
+		put_be64(kb, r->parent);
+		put_be64(kb + 8, r->id);
+		if ((rc = put_pair(txn, s->children, kb, 16)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Walk keys of dbi that start with prefix[plen], passing the u64 that follows
+ * the prefix to fn, starting after `after`. */
+static int
+walk_ids(MDB_txn *txn, MDB_dbi dbi, const uint8_t *prefix, size_t plen,
+    uint64_t after, store_id_fn fn, void *arg)
+{
+	uint8_t kb[16];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	MDB_cursor_op op = MDB_SET_RANGE;
+	int rc, r = 0;
+
+	memcpy(kb, prefix, plen);
+	put_be64(kb + plen, after + 1);
+	if (after == UINT64_MAX)
+		return 0;
+	k.mv_size = plen + 8;
+	k.mv_data = kb;
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+		return map_err(rc);
+	while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		if (k.mv_size != plen + 8 || memcmp(k.mv_data, prefix, plen))
+			break;
+		if ((r = fn(get_be64((uint8_t *)k.mv_data + plen), arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (r != 0)
+		return r;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : map_err(rc);
+}
+
+int
+store_tokens_of_uid(struct store *s, MDB_txn *txn, uint32_t uid,
+    uint64_t after, store_id_fn fn, void *arg)
+{
+	uint32_t be = htobe32(uid);
+
+	return walk_ids(txn, s->by_uid, (uint8_t *)&be, 4, after, fn, arg);
+}
+
+int
+store_tokens_all(struct store *s, MDB_txn *txn, uint64_t after,
+    store_id_fn fn, void *arg)
+{
+	return walk_ids(txn, s->tokens, (const uint8_t *)"", 0, after, fn, arg);
+}
+
+int
+store_children(struct store *s, MDB_txn *txn, uint64_t parent,
+    store_id_fn fn, void *arg)
+{
+	uint8_t p[8];
+
+	put_be64(p, parent);
+	return walk_ids(txn, s->children, p, 8, 0, fn, arg);
+}
+
+int
+store_role_get(struct store *s, MDB_txn *txn, const char *name,
+    struct pat_permset *out)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+	char text[STORE_CAP_MAX + 1];
+	int rc;
+
+	if ((rc = mdb_get(txn, s->roles, &k, &v)) != 0)
+		return map_err(rc);
+	if (v.mv_size > STORE_CAP_MAX)
+		return -EINVAL;
+	memcpy(text, v.mv_data, v.mv_size);
+	text[v.mv_size] = '\0';
+	pat_permset_free(out);
+	if ((rc = pat_permset_add_list(out, text)) < 0) {
+		pat_permset_free(out);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+store_role_put(struct store *s, MDB_txn *txn, const char *name,
+    const struct pat_permset *perms)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+	char *text;
+	int rc;
+
+	if ((text = pat_permset_join(perms)) == NULL)
+		return -ENOMEM;
+	if (strlen(text) > STORE_CAP_MAX) {
+		free(text);
+		return -E2BIG;
+	}
+	v.mv_size = strlen(text);
+	v.mv_data = text;
+	rc = mdb_put(txn, s->roles, &k, &v, 0);
+	free(text);
+	return map_err(rc);
+}
+
+
+int
+store_role_del(struct store *s, MDB_txn *txn, const char *name)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+	MDB_cursor *cur;
+	size_t rlen = strlen(name);
+	int rc;
+
+	if ((rc = mdb_del(txn, s->roles, &k, NULL)) != 0)
+		return map_err(rc);
+	/* a deleted role takes its grants along, or re-creating it would
+	 * silently revive them */
+	if ((rc = mdb_cursor_open(txn, s->grants, &cur)) != 0)
+		return map_err(rc);
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		const char *kp = k.mv_data;
+		const char *nul = memchr(kp, '\0', k.mv_size);
+
+		if (nul != NULL && (size_t)(kp + k.mv_size - nul - 1) == rlen &&
+		    memcmp(nul + 1, name, rlen) == 0 &&
+		    (rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : map_err(rc);
+}
+
+int
+store_roles(struct store *s, MDB_txn *txn, store_role_fn fn, void *arg)
+{
+	char name[STORE_ROLE_MAX + 1], perms[STORE_CAP_MAX + 1];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, r = 0;
+
+	if ((rc = mdb_cursor_open(txn, s->roles, &cur)) != 0)
+		return map_err(rc);
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		if (k.mv_size > STORE_ROLE_MAX || v.mv_size > STORE_CAP_MAX)
+			continue;
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = '\0';
+		memcpy(perms, v.mv_data, v.mv_size);
+		perms[v.mv_size] = '\0';
+		if ((r = fn(name, perms, arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (r != 0)
+		return r;
+	return rc == MDB_NOTFOUND ? 0 : map_err(rc);
+}
+
+static int
+grant_key(char *kb, size_t cap, char kind, const char *who, const char *role)
+{
+	int n = snprintf(kb, cap, "%c%s", kind, who);
+
+	if (n < 0 || (size_t)n + 1 + strlen(role) >= cap)
+		return -EINVAL;
+	memcpy(kb + n + 1, role, strlen(role));
+	return n + 1 + (int)strlen(role);
+}
+
+int
+store_grant_put(struct store *s, MDB_txn *txn, char kind, const char *who,
+    const char *role)
+{
+	char kb[2 + STORE_USER_MAX + 1 + STORE_ROLE_MAX + 1];
+	int n = grant_key(kb, sizeof(kb), kind, who, role);
+
+	if (n < 0)
+		return n;
+	return put_pair(txn, s->grants, (uint8_t *)kb, (size_t)n);
+}
+
+int
+store_grant_del(struct store *s, MDB_txn *txn, char kind, const char *who,
+    const char *role)
+{
+	char kb[2 + STORE_USER_MAX + 1 + STORE_ROLE_MAX + 1];
+	int n = grant_key(kb, sizeof(kb), kind, who, role);
+	MDB_val k;
+
+	if (n < 0)
+		return n;
+	k.mv_size = (size_t)n;
+	k.mv_data = kb;
+	return map_err(mdb_del(txn, s->grants, &k, NULL));
+}
+
+int
+store_grants(struct store *s, MDB_txn *txn, char kind, const char *who,
+    store_grant_fn fn, void *arg)
+{
+	char kb[2 + STORE_USER_MAX + 1 + STORE_ROLE_MAX + 1];
+	char name[STORE_USER_MAX + 1], role[STORE_ROLE_MAX + 1];
+	MDB_cursor_op op = MDB_SET_RANGE;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t plen = 0;
+	int rc, r = 0;
+
+	if (who != NULL) {
+		if ((rc = grant_key(kb, sizeof(kb), kind, who, "")) < 0)
+			return rc;
+		plen = (size_t)rc;	/* kind, who and the NUL */
+		k.mv_size = plen;
+		k.mv_data = kb;
+	} else
+		op = MDB_FIRST;
+	if ((rc = mdb_cursor_open(txn, s->grants, &cur)) != 0)
+		return map_err(rc);
+	while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+		const char *kp = k.mv_data, *nul;
+		size_t wl, rl;
+
+		op = MDB_NEXT;
+		if (plen > 0 && (k.mv_size < plen || memcmp(kp, kb, plen)))
+			break;
+		nul = memchr(kp, '\0', k.mv_size);
+		if (nul == NULL || (wl = (size_t)(nul - kp) - 1) > STORE_USER_MAX ||
+		    (rl = k.mv_size - wl - 2) > STORE_ROLE_MAX)
+			continue;
+		memcpy(name, kp + 1, wl);
+		name[wl] = '\0';
+		memcpy(role, nul + 1, rl);
+		role[rl] = '\0';
+		if ((r = fn(kp[0], name, role, arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (r != 0)
+		return r;
+	return rc == MDB_NOTFOUND ? 0 : map_err(rc);
+}
+
+int
+store_lastuse_put(struct store *s, MDB_txn *txn, uint64_t id,
+    const struct last_use *u)
+{
+	char text[32 + STORE_SERVICE_MAX + STORE_RHOST_MAX];
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	int n;
+
+	n = snprintf(text, sizeof(text), "%lld %s %s", (long long)u->when,
+	    u->service[0] ? u->service : "-", u->rhost[0] ? u->rhost : "-");
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return -EINVAL;
+	put_be64(kb, id);
+	v.mv_size = (size_t)n;
+	v.mv_data = text;
+	return map_err(mdb_put(txn, s->lastuse, &k, &v, 0));
+}
+
+int
+store_lastuse_get(struct store *s, MDB_txn *txn, uint64_t id,
+    struct last_use *out)
+{
+	char text[32 + STORE_SERVICE_MAX + STORE_RHOST_MAX], svc[80], rh[160];
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	long long when;
+	int rc;
+
+	put_be64(kb, id);
+	if ((rc = mdb_get(txn, s->lastuse, &k, &v)) != 0)
+		return map_err(rc);
+	if (v.mv_size >= sizeof(text))
+		return -EINVAL;
+	memcpy(text, v.mv_data, v.mv_size);
+	text[v.mv_size] = '\0';
+	if (sscanf(text, "%lld %79s %159s", &when, svc, rh) != 3 ||
+	    strlen(svc) > STORE_SERVICE_MAX || strlen(rh) > STORE_RHOST_MAX)
+		return -EINVAL;
+	out->when = when;
+	strcpy(out->service, strcmp(svc, "-") ? svc : "");
+	strcpy(out->rhost, strcmp(rh, "-") ? rh : "");
+	return 0;
+}
+
+int
+store_stats(struct store *s, MDB_txn *txn, struct store_stats *st)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if ((rc = mdb_stat(txn, s->tokens, &ms)) != 0)
+		return map_err(rc);
+	st->tokens = ms.ms_entries;
+	if ((rc = mdb_stat(txn, s->roles, &ms)) != 0)
+		return map_err(rc);
+	st->roles = ms.ms_entries;
+	if ((rc = mdb_stat(txn, s->grants, &ms)) != 0)
+		return map_err(rc);
+	st->grants = ms.ms_entries;
+	mdb_env_info(s->env, &info);
+	mdb_env_stat(s->env, &ms);
+	st->map_bytes = info.me_mapsize;
+	st->used_bytes = (info.me_last_pgno + 1) * (size_t)ms.ms_psize;
+	return 0;
+}

@@ -1,0 +1,120 @@
+/*
+ * store.h - patd's LMDB store: tokens, indexes, roles, grants, last use.
+ *
+ * One environment, file "pat.mdb" in the state directory, with named
+ * databases:
+ *   meta      "schema" -> "1", "next_id" -> u64 (ids are never reused)
+ *   tokens    u64be id -> token record (binary header + NUL-separated text)
+ *   by_uid    u32be uid . u64be id -> ""   (a user's tokens)
+ *   children  u64be parent . u64be child -> ""   (for cascading revoke)
+ *   roles     name -> comma-joined patterns
+ *   grants    "u" or "g", name, NUL, role -> ""
+ *   lastused  u64be id -> "time service rhost" (written in batches)
+ * All functions take an open transaction: the caller decides what commits
+ * together.  They return 0, -ENOENT (not there), -ENOSPC (map or disk full),
+ * -EINVAL (corrupt record or bad argument) or -EIO.
+ */
+#ifndef PATD_STORE_H
+#define PATD_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <lmdb.h>
+
+#include "perm.h"
+#include "token.h"
+
+#define STORE_SCHEMA		1
+#define STORE_USER_MAX		64
+#define STORE_NAME_MAX		128
+#define STORE_ROLE_MAX		64
+#define STORE_BY_MAX		40
+#define STORE_CAP_MAX		4096
+#define STORE_SERVICE_MAX	64
+#define STORE_RHOST_MAX		128
+
+struct tok_rec {
+	uint64_t	id;
+	uint64_t	parent;		/* 0: none */
+	uint32_t	uid;
+	int64_t		created;
+	int64_t		expires;	/* 0: never */
+	int64_t		revoked;	/* 0: not revoked */
+	uint8_t		hash[PAT_HASH_LEN];
+	char		user[STORE_USER_MAX + 1];
+	char		name[STORE_NAME_MAX + 1];
+	char		role[STORE_ROLE_MAX + 1];
+	char		by[STORE_BY_MAX + 1];	/* "root", "pat:17", … */
+	char		cap[STORE_CAP_MAX + 1];	/* creator's permissions */
+};
+
+struct last_use {
+	int64_t		when;
+	char		service[STORE_SERVICE_MAX + 1];
+	char		rhost[STORE_RHOST_MAX + 1];
+};
+
+struct store_stats {
+	size_t		tokens, roles, grants;
+	size_t		map_bytes, used_bytes;
+};
+
+struct store;
+
+/* Open (creating when absent) the store in dir; mapsize in bytes. */
+int	store_open(struct store **sp, const char *dir, size_t mapsize);
+void	store_close(struct store *s);
+const char *store_strerror(int err);
+
+int	store_begin(struct store *s, bool write, MDB_txn **txn);
+/* Commit durably (before any reply).  The txn is gone either way. */
+int	store_commit(MDB_txn *txn);
+void	store_abort(MDB_txn *txn);
+
+/* Reserve the next token id (write txn). */
+int	store_next_id(struct store *s, MDB_txn *txn, uint64_t *id);
+int	store_token_get(struct store *s, MDB_txn *txn, uint64_t id,
+	    struct tok_rec *out);
+/* Insert or replace, keeping by_uid and children in step. */
+int	store_token_put(struct store *s, MDB_txn *txn, const struct tok_rec *r,
+	    uint64_t old_parent);
+
+/* Visit ids in ascending order; a callback's nonzero return stops the walk
+ * and is returned. */
+typedef int (*store_id_fn)(uint64_t id, void *arg);
+int	store_tokens_of_uid(struct store *s, MDB_txn *txn, uint32_t uid,
+	    uint64_t after, store_id_fn fn, void *arg);
+int	store_tokens_all(struct store *s, MDB_txn *txn, uint64_t after,
+	    store_id_fn fn, void *arg);
+int	store_children(struct store *s, MDB_txn *txn, uint64_t parent,
+	    store_id_fn fn, void *arg);
+
+int	store_role_get(struct store *s, MDB_txn *txn, const char *name,
+	    struct pat_permset *out);
+int	store_role_put(struct store *s, MDB_txn *txn, const char *name,
+	    const struct pat_permset *perms);
+int	store_role_del(struct store *s, MDB_txn *txn, const char *name);
+typedef int (*store_role_fn)(const char *name, const char *perms, void *arg);
+int	store_roles(struct store *s, MDB_txn *txn, store_role_fn fn, void *arg);
+
+/* kind is 'u' (user) or 'g' (group). */
+int	store_grant_put(struct store *s, MDB_txn *txn, char kind,
+	    const char *who, const char *role);
+int	store_grant_del(struct store *s, MDB_txn *txn, char kind,
+	    const char *who, const char *role);
+typedef int (*store_grant_fn)(char kind, const char *who, const char *role,
+	    void *arg);
+/* who NULL: every grant. */
+int	store_grants(struct store *s, MDB_txn *txn, char kind, const char *who,
+	    store_grant_fn fn, void *arg);
+
+int	store_lastuse_put(struct store *s, MDB_txn *txn, uint64_t id,
+	    const struct last_use *u);
+int	store_lastuse_get(struct store *s, MDB_txn *txn, uint64_t id,
+	    struct last_use *out);
+
+int	store_stats(struct store *s, MDB_txn *txn, struct store_stats *st);
+
+#endif

@@ -1,0 +1,428 @@
+/*
+ * verbs.c - request dispatch, credentials, VERIFY, STATUS, HELLO and the
+ * helpers the other verbs share.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "verbs.h"
+
+int
+reply_err(struct req *q, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pat_line_begin(q->out, "ERR");
+	pat_line_field(q->out, "code", code);
+	pat_line_field(q->out, "message", msg);
+	pat_line_end(q->out);
+	return 1;
+}
+
+int
+need_admin(struct req *q, const char *what)
+{
+	if (q->admin)
+		return 0;
+	return reply_err(q, "denied", "%s needs root or a token holding "
+	    "pat.admin", what);
+}
+
+const char *
+token_state(const struct tok_rec *r, int64_t now)
+{
+	if (r->revoked != 0)
+		return "revoked";
+	if (r->expires != 0 && now >= r->expires)
+		return "expired";
+	return "active";
+}
+
+static bool
+name_chars(const char *s, size_t max, const char *extra)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > max)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr(extra, c) != NULL))
+			return false;
+	}
+	return true;
+}
+
+bool
+valid_role_name(const char *s)
+{
+	return name_chars(s, STORE_ROLE_MAX, "._-");
+}
+
+bool
+valid_user_name(const char *s)
+{
+	/* what shadow's useradd accepts, plus '.' and '@' seen with SSSD */
+	return name_chars(s, STORE_USER_MAX, "._-@$") && s[0] != '-';
+}
+
+int
+put_token_fields(struct req *q, MDB_txn *txn, const struct tok_rec *r)
+{
+	struct last_use lu;
+	struct pat_buf *o = q->out;
+	int rc;
+
+	pat_line_fieldu(o, "id", r->id);
+	pat_line_field(o, "user", r->user);
+	pat_line_fieldu(o, "uid", r->uid);
+	pat_line_field(o, "name", r->name);
+	pat_line_field(o, "role", r->role);
+	pat_line_field(o, "state", token_state(r, q->now));
+	pat_line_fieldi(o, "created", r->created);
+	pat_line_field(o, "by", r->by);
+	pat_line_fieldu(o, "parent", r->parent);
+	pat_line_fieldi(o, "expires", r->expires);
+	pat_line_fieldi(o, "revoked", r->revoked);
+	rc = store_lastuse_get(q->d->store, txn, r->id, &lu);
+	if (rc == 0) {
+		pat_line_fieldi(o, "last_used", lu.when);
+		pat_line_field(o, "last_service", lu.service);
+		rc = pat_line_field(o, "last_rhost", lu.rhost);
+	} else if (rc == -ENOENT)
+		rc = pat_line_fieldi(o, "last_used", 0);
+	return rc;
+}
+
+static void
+note_use(struct patd *d, uint64_t id, int64_t now, const char *service,
+    const char *rhost)
+{
+	struct lastuse_pending *p = NULL;
+	size_t i;
+
+	for (i = 0; i < d->npending && p == NULL; i++)
+		if (d->pending[i].id == id)
+			p = &d->pending[i];
+	if (p == NULL) {
+		if (d->npending == LASTUSE_BATCH && lastuse_flush(d) < 0)
+			return;	/* last-use is advisory: never fail a verify */
+		p = &d->pending[d->npending++];
+	}
+	p->id = id;
+	p->use.when = now;
+	snprintf(p->use.service, sizeof(p->use.service), "%s",
+	    service ? service : "");
+	snprintf(p->use.rhost, sizeof(p->use.rhost), "%s", rhost ? rhost : "");
+}
+
+int
+lastuse_flush(struct patd *d)
+{
+	MDB_txn *txn;
+	size_t i;
+	int r;
+
+	if (d->npending == 0)
+		return 0;
+	if ((r = store_begin(d->store, true, &txn)) < 0)
+		return r;
+	for (i = 0; i < d->npending && r == 0; i++)
+		r = store_lastuse_put(d->store, txn, d->pending[i].id,
+		    &d->pending[i].use);
+	if (r < 0) {
+		store_abort(txn);
+		return r;
+	}
+	if ((r = store_commit(txn)) == 0)
+		d->npending = 0;
+	return r;
+}
+
+static void
+rl_key(char *out, size_t n, const char *kind, const char *v)
+{
+	snprintf(out, n, "%s:%s", kind, v);
+}
+
+static int
+verb_verify(struct req *q, MDB_txn *txn)
+{
+	const char *token = pat_msg_get(q->m, "token");
+	const char *user = pat_msg_get(q->m, "user");
+	const char *perm = pat_msg_get(q->m, "perm");
+	const char *service = pat_msg_get(q->m, "service");
+	const char *rhost = pat_msg_get(q->m, "rhost");
+	struct pat_permset eff;
+	struct tok_rec rec;
+	char pkey[RL_KEY_MAX], ukey[RL_KEY_MAX], uidtxt[16], *perms;
+	bool verifier;
+	int v;
+
+	if (token == NULL)
+		return reply_err(q, "bad-request", "VERIFY needs token=");
+	if (perm != NULL && (!pat_perm_valid(perm) || strchr(perm, '*')))
+		return reply_err(q, "bad-request", "perm= must be one "
+		    "permission such as pam.sshd, without a wildcard");
+	if ((user != NULL && !valid_user_name(user)) ||
+	    (service != NULL && strlen(service) > STORE_SERVICE_MAX) ||
+	    (rhost != NULL && strlen(rhost) > STORE_RHOST_MAX) ||
+	    (service != NULL && strchr(service, ' ')) ||
+	    (rhost != NULL && strchr(rhost, ' ')))
+		return reply_err(q, "bad-request", "user=, service= or rhost= "
+		    "is too long or holds a space");
+
+	verifier = access_is_verifier(q->d, q->p->uid, q->p->gid);
+	snprintf(uidtxt, sizeof(uidtxt), "%u", (unsigned)q->p->uid);
+	rl_key(pkey, sizeof(pkey), "uid", uidtxt);
+	/* privileged peers serve many users: limit them per target only */
+	if (!verifier && rl_blocked(&q->d->rl, pkey, q->now))
+		goto limited;
+
+	pat_permset_init(&eff);
+	v = access_check_token(q->d, txn, token, q->now, &rec, &eff);
+	if (v < 0) {
+		pat_permset_free(&eff);
+		return v;
+	}
+	ukey[0] = '\0';
+	if (user != NULL || rec.user[0] != '\0')
+		rl_key(ukey, sizeof(ukey), "user", user ? user : rec.user);
+	if (ukey[0] != '\0' && rl_blocked(&q->d->rl, ukey, q->now)) {
+		pat_permset_free(&eff);
+		goto limited;
+	}
+	if (v != TOK_OK) {
+		pat_permset_free(&eff);
+		if (!verifier)
+			rl_fail(&q->d->rl, pkey, q->now);
+		if (ukey[0] != '\0')
+			rl_fail(&q->d->rl, ukey, q->now);
+		log_event("verify", "result=refused reason=%s id=%llu user=%s "
+		    "peer_uid=%u service=%s", tok_verdict_code(v),
+		    (unsigned long long)rec.id, rec.user[0] ? rec.user : "-",
+		    (unsigned)q->p->uid, service ? service : "-");
+		return reply_err(q, tok_verdict_code(v), "%s",
+		    v == TOK_MALFORMED ? "not a well-formed token (bad shape or "
+		    "checksum)" : v == TOK_INVALID ? "unknown token or wrong "
+		    "secret" : v == TOK_REVOKED ? "the token was revoked" :
+		    v == TOK_EXPIRED ? "the token has expired" :
+		    "the token's owner no longer exists");
+	}
+	if (!verifier && rec.uid != q->p->uid) {
+		pat_permset_free(&eff);
+		rl_fail(&q->d->rl, pkey, q->now);
+		log_event("verify", "result=refused reason=denied id=%llu "
+		    "peer_uid=%u", (unsigned long long)rec.id,
+		    (unsigned)q->p->uid);
+		return reply_err(q, "denied", "you may verify only your own "
+		    "tokens (or join the %s group)", q->d->verify_group);
+	}
+	if (user != NULL && strcmp(user, rec.user) != 0) {
+		pat_permset_free(&eff);
+		rl_fail(&q->d->rl, ukey, q->now);
+		log_event("verify", "result=refused reason=wrong-user id=%llu "
+		    "owner=%s user=%s service=%s", (unsigned long long)rec.id,
+		    rec.user, user, service ? service : "-");
+		return reply_err(q, "wrong-user", "the token belongs to "
+		    "another user");
+	}
+	if (perm != NULL && !pat_permset_covers(&eff, perm)) {
+		pat_permset_free(&eff);
+		log_event("verify", "result=refused reason=permission-missing "
+		    "id=%llu user=%s perm=%s service=%s",
+		    (unsigned long long)rec.id, rec.user, perm,
+		    service ? service : "-");
+		return reply_err(q, "permission-missing", "the token does not "
+		    "grant %s", perm);
+	}
+	note_use(q->d, rec.id, q->now, service, rhost);
+	perms = pat_permset_join(&eff);
+	pat_permset_free(&eff);
+	if (perms == NULL)
+		return -ENOMEM;
+	log_event("verify", "result=ok id=%llu user=%s perm=%s service=%s",
+	    (unsigned long long)rec.id, rec.user, perm ? perm : "-",
+	    service ? service : "-");
+	pat_line_begin(q->out, "OK");
+	pat_line_fieldu(q->out, "id", rec.id);
+	pat_line_field(q->out, "user", rec.user);
+	pat_line_fieldu(q->out, "uid", rec.uid);
+	pat_line_field(q->out, "role", rec.role);
+	pat_line_field(q->out, "name", rec.name);
+	pat_line_fieldi(q->out, "expires", rec.expires);
+	pat_line_field(q->out, "perms", perms);
+	pat_line_end(q->out);
+	free(perms);
+	return 0;
+limited:
+	log_event("verify", "result=refused reason=rate-limited peer_uid=%u "
+	    "user=%s", (unsigned)q->p->uid, user ? user : "-");
+	return reply_err(q, "rate-limited", "too many failed verifications; "
+	    "try again in a minute");
+}
+
+static int
+verb_status(struct req *q, MDB_txn *txn)
+{
+	struct store_stats st;
+	int r;
+
+	if ((r = store_stats(q->d->store, txn, &st)) < 0)
+		return r;
+	pat_line_begin(q->out, "OK");
+	pat_line_fieldu(q->out, "proto", PAT_PROTO_VERSION);
+	pat_line_field(q->out, "version", PATD_VERSION);
+	pat_line_fieldu(q->out, "tokens", st.tokens);
+	pat_line_fieldu(q->out, "roles", st.roles);
+	pat_line_fieldu(q->out, "grants", st.grants);
+	pat_line_fieldu(q->out, "connections", q->d->nconns);
+	pat_line_fieldi(q->out, "uptime", q->now - q->d->started);
+	pat_line_fieldu(q->out, "store_bytes", st.used_bytes);
+	pat_line_fieldu(q->out, "store_max_bytes", st.map_bytes);
+	pat_line_fieldu(q->out, "peer_uid", q->p->uid);
+	pat_line_field(q->out, "peer_admin", q->admin ? "yes" : "no");
+	return pat_line_end(q->out);
+}
+
+static int
+verb_hello(struct req *q, MDB_txn *txn)
+{
+	const char *v = pat_msg_get(q->m, "proto");
+
+	(void)txn;
+	if (v != NULL && strcmp(v, "1") != 0)
+		return reply_err(q, "unsupported-version", "this patd speaks "
+		    "protocol 1 only");
+	pat_line_begin(q->out, "OK");
+	pat_line_fieldu(q->out, "proto", PAT_PROTO_VERSION);
+	pat_line_field(q->out, "server", "patd/" PATD_VERSION);
+	return pat_line_end(q->out);
+}
+
+static const struct verb {
+	const char	*name;
+	int		(*fn)(struct req *, MDB_txn *);
+	bool		 write;
+	bool		 flush;	/* shows last-use: write pending first */
+} verbs[] = {
+	{ "HELLO",		verb_hello,		false, false },
+	{ "STATUS",		verb_status,		false, false },
+	{ "VERIFY",		verb_verify,		false, false },
+	{ "CREATE",		verb_create,		true,  false },
+	{ "ROTATE",		verb_rotate,		true,  false },
+	{ "LIST",		verb_list,		false, true },
+	{ "SHOW",		verb_show,		false, true },
+	{ "REVOKE",		verb_revoke,		true,  false },
+	{ "ROLE-SET",		verb_role_set,		true,  false },
+	{ "ROLE-DELETE",	verb_role_delete,	true,  false },
+	{ "ROLE-LIST",		verb_role_list,		false, false },
+	{ "ROLE-SHOW",		verb_role_show,		false, false },
+	{ "GRANT",		verb_grant,		true,  false },
+	{ "UNGRANT",		verb_ungrant,		true,  false },
+};
+
+/* Check auth= (a PAT of the peer) and decide whether the peer is an admin. */
+static int
+load_credential(struct req *q, MDB_txn *txn)
+{
+	const char *auth = pat_msg_get(q->m, "auth");
+	char key[RL_KEY_MAX];
+	int v;
+
+	q->admin = q->super;
+	if (auth == NULL)
+		return 0;
+	snprintf(key, sizeof(key), "uid:%u", (unsigned)q->p->uid);
+	if (!q->super && rl_blocked(&q->d->rl, key, q->now))
+		return reply_err(q, "rate-limited", "too many failed "
+		    "attempts; try again in a minute");
+	v = access_check_token(q->d, txn, auth, q->now, &q->cred,
+	    &q->cred_perms);
+	if (v < 0)
+		return v;
+	if (v == TOK_OK && q->cred.uid != q->p->uid)
+		v = TOK_INVALID;	/* a token acts only for its owner */
+	if (v != TOK_OK) {
+		if (!q->super)
+			rl_fail(&q->d->rl, key, q->now);
+		log_event("credential", "result=refused reason=%s peer_uid=%u",
+		    tok_verdict_code(v), (unsigned)q->p->uid);
+		return reply_err(q, "bad-credential", "the token given to "
+		    "authorise this request is not a valid token of yours "
+		    "(%s)", tok_verdict_code(v));
+	}
+	q->has_cred = true;
+	q->admin = q->super || pat_permset_covers(&q->cred_perms, "pat.admin");
+	return 0;
+}
+
+int
+verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
+    struct pat_buf *out)
+{
+	const struct verb *vb = NULL;
+	struct req q;
+	MDB_txn *txn = NULL;
+	size_t start = out->len, i;
+	int r;
+
+	memset(&q, 0, sizeof(q));
+	q.d = d;
+	q.p = p;
+	q.m = m;
+	q.out = out;
+	q.now = (int64_t)time(NULL);
+	q.super = access_is_superuser(d, p->uid);
+	pat_permset_init(&q.cred_perms);
+	if (access_user_name(p->uid, q.user, sizeof(q.user)) < 0)
+		q.user[0] = '\0';
+
+	for (i = 0; i < sizeof(verbs) / sizeof(*verbs); i++)
+		if (strcmp(verbs[i].name, m->verb) == 0)
+			vb = &verbs[i];
+	if (vb == NULL) {
+		reply_err(&q, "unknown-verb", "unknown verb %.32s (see "
+		    "docs/protocol.md)", m->verb);
+		goto out;
+	}
+	if (vb->flush && (r = lastuse_flush(d)) < 0)
+		log_warn("cannot record last use: %s", store_strerror(r));
+	if ((r = store_begin(d->store, vb->write, &txn)) < 0)
+		goto fail;
+	if ((r = load_credential(&q, txn)) != 0 || (r = vb->fn(&q, txn)) != 0) {
+		store_abort(txn);
+		if (r < 0)
+			goto fail;
+		goto out;
+	}
+	r = vb->write ? store_commit(txn) : (store_abort(txn), 0);
+	if (r < 0)
+		goto fail;
+	goto out;
+fail:
+	/* drop whatever the handler wrote: it may hold an uncommitted token */
+	out->len = start;
+	if (out->data != NULL)
+		sodium_memzero(out->data + start, out->cap - start);
+	log_warn("%s failed: %s", m->verb, store_strerror(r));
+	reply_err(&q, r == -ENOSPC ? "store-full" : "internal",
+	    "patd could not complete %s: %s", m->verb, store_strerror(r));
+out:
+	pat_permset_free(&q.cred_perms);
+	sodium_memzero(&q.cred, sizeof(q.cred));
+	return out->len > start ? 0 : -E2BIG;
+}

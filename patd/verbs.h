@@ -1,0 +1,59 @@
+/*
+ * verbs.h - internals shared by the request handlers (verbs*.c).
+ *
+ * A handler gets the request and one open transaction (a write transaction
+ * for verbs that change the store).  It appends its answer to q->out and
+ * returns:
+ *   0   done: the transaction is committed before the answer is sent;
+ *   1   refused: the answer is an ERR line; nothing is committed;
+ *   <0  errno: verbs_dispatch() replaces the answer with an ERR line.
+ */
+#ifndef PATD_VERBS_H
+#define PATD_VERBS_H
+
+#include <stdbool.h>
+
+#include "access.h"
+#include "patd.h"
+
+#define LIST_LIMIT	1000	/* items in one LIST answer; page with after= */
+
+struct req {
+	struct patd		*d;
+	const struct peer	*p;
+	const struct pat_msg	*m;
+	struct pat_buf		*out;
+	int64_t			 now;
+	char			 user[STORE_USER_MAX + 1];	/* peer's name */
+	bool			 super;	/* root or patd's own uid */
+	bool			 admin;	/* super, or a credential with pat.admin */
+	bool			 has_cred;	/* a valid auth= token of the peer */
+	struct tok_rec		 cred;
+	struct pat_permset	 cred_perms;
+};
+
+/* Append "ERR code=… message=…" and return 1 (refused). */
+int	reply_err(struct req *q, const char *code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Refuse unless the peer is an admin. */
+int	need_admin(struct req *q, const char *what);
+/* Append the metadata fields of a token (no secret, no hash). */
+int	put_token_fields(struct req *q, MDB_txn *txn, const struct tok_rec *r);
+const char *token_state(const struct tok_rec *r, int64_t now);
+/* Valid role / user name of at most max bytes. */
+bool	valid_role_name(const char *s);
+bool	valid_user_name(const char *s);
+
+int	verb_create(struct req *q, MDB_txn *txn);
+int	verb_rotate(struct req *q, MDB_txn *txn);
+int	verb_list(struct req *q, MDB_txn *txn);
+int	verb_show(struct req *q, MDB_txn *txn);
+int	verb_revoke(struct req *q, MDB_txn *txn);
+int	verb_role_set(struct req *q, MDB_txn *txn);
+int	verb_role_delete(struct req *q, MDB_txn *txn);
+int	verb_role_list(struct req *q, MDB_txn *txn);
+int	verb_role_show(struct req *q, MDB_txn *txn);
+int	verb_grant(struct req *q, MDB_txn *txn);
+int	verb_ungrant(struct req *q, MDB_txn *txn);
+
+#endif

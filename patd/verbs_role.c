@@ -1,0 +1,228 @@
+/* verbs_role.c - ROLE-SET, ROLE-DELETE, ROLE-LIST, ROLE-SHOW, GRANT, UNGRANT. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "verbs.h"
+
+#define ROLE_PERMS_MAX	64	/* patterns in one role */
+
+static int
+role_arg(struct req *q, const char *key, const char **name)
+{
+	*name = pat_msg_get(q->m, key);
+	if (*name == NULL || !valid_role_name(*name))
+		return reply_err(q, "bad-request", "%s= must be a role name "
+		    "(letters, digits, '.', '_', '-'; at most %d)", key,
+		    STORE_ROLE_MAX);
+	return 0;
+}
+
+int
+verb_role_set(struct req *q, MDB_txn *txn)
+{
+	const char *name, *list = pat_msg_get(q->m, "perms");
+	struct pat_permset set;
+	int r;
+
+	if ((r = need_admin(q, "editing roles")) != 0 ||
+	    (r = role_arg(q, "name", &name)) != 0)
+		return r;
+	pat_permset_init(&set);
+	if (list == NULL || pat_permset_add_list(&set, list) < 0 ||
+	    set.n == 0 || set.n > ROLE_PERMS_MAX) {
+		pat_permset_free(&set);
+		return reply_err(q, "bad-request", "perms= must list 1 to %d "
+		    "permissions such as pam.sshd, svc.billing:read or pam.*",
+		    ROLE_PERMS_MAX);
+	}
+	r = store_role_put(q->d->store, txn, name, &set);
+	pat_permset_free(&set);
+	if (r == -E2BIG)
+		return reply_err(q, "too-large", "the role's permissions are "
+		    "too long to store");
+	if (r < 0)
+		return r;
+	log_event("role-set", "role=%s perms=%s peer_uid=%u", name, list,
+	    (unsigned)q->p->uid);
+	pat_line_begin(q->out, "OK");
+	pat_line_field(q->out, "name", name);
+	return pat_line_end(q->out);
+}
+
+int
+verb_role_delete(struct req *q, MDB_txn *txn)
+{
+	const char *name;
+	int r;
+
+	if ((r = need_admin(q, "deleting roles")) != 0 ||
+	    (r = role_arg(q, "name", &name)) != 0)
+		return r;
+	r = store_role_del(q->d->store, txn, name);
+	if (r == -ENOENT)
+		return reply_err(q, "not-found", "no role named %s", name);
+	if (r < 0)
+		return r;
+	log_event("role-delete", "role=%s peer_uid=%u", name,
+	    (unsigned)q->p->uid);
+	pat_line_begin(q->out, "OK");
+	pat_line_field(q->out, "name", name);
+	return pat_line_end(q->out);
+}
+
+struct role_walk {
+	struct req	*q;
+	const char	*role;
+	size_t		 count;
+};
+
+static int
+put_role(const char *name, const char *perms, void *arg)
+{
+	struct role_walk *w = arg;
+
+	if (w->count == LIST_LIMIT)
+		return 1;
+	w->count++;
+	pat_line_begin(w->q->out, "ITEM");
+	pat_line_field(w->q->out, "name", name);
+	pat_line_field(w->q->out, "perms", perms);
+	return pat_line_end(w->q->out) < 0 ? -E2BIG : 0;
+}
+
+int
+verb_role_list(struct req *q, MDB_txn *txn)
+{
+	struct role_walk w = { q, NULL, 0 };
+	int r;
+
+	/* roles are not secret: users need them to choose one */
+	if ((r = store_roles(q->d->store, txn, put_role, &w)) < 0)
+		return r;
+	pat_line_begin(q->out, "OK");
+	pat_line_fieldu(q->out, "count", w.count);
+	return pat_line_end(q->out);
+}
+
+static int
+put_grant(char kind, const char *who, const char *role, void *arg)
+{
+	struct role_walk *w = arg;
+
+	if (strcmp(role, w->role) != 0)
+		return 0;
+	if (w->count == LIST_LIMIT)
+		return 1;
+	w->count++;
+	pat_line_begin(w->q->out, "ITEM");
+	pat_line_field(w->q->out, kind == 'u' ? "user" : "group", who);
+	return pat_line_end(w->q->out) < 0 ? -E2BIG : 0;
+}
+
+int
+verb_role_show(struct req *q, MDB_txn *txn)
+{
+	struct role_walk w = { q, NULL, 0 };
+	struct pat_permset set;
+	char *perms;
+	int r;
+
+	if ((r = role_arg(q, "name", &w.role)) != 0)
+		return r;
+	pat_permset_init(&set);
+	r = store_role_get(q->d->store, txn, w.role, &set);
+	if (r == -ENOENT)
+		return reply_err(q, "not-found", "no role named %s", w.role);
+	if (r < 0)
+		return r;
+	perms = pat_permset_join(&set);
+	pat_permset_free(&set);
+	if (perms == NULL)
+		return -ENOMEM;
+	r = store_grants(q->d->store, txn, 0, NULL, put_grant, &w);
+	if (r >= 0) {
+		pat_line_begin(q->out, "OK");
+		pat_line_field(q->out, "name", w.role);
+		pat_line_field(q->out, "perms", perms);
+		pat_line_fieldu(q->out, "grants", w.count);
+		r = pat_line_end(q->out);
+	}
+	free(perms);
+	return r < 0 ? r : 0;
+}
+
+/* Parse role= and exactly one of user= / group=. */
+static int
+grant_args(struct req *q, const char **role, char *kind, const char **who)
+{
+	const char *user = pat_msg_get(q->m, "user");
+	const char *group = pat_msg_get(q->m, "group");
+	int r;
+
+	if ((r = role_arg(q, "role", role)) != 0)
+		return r;
+	if ((user == NULL) == (group == NULL))
+		return reply_err(q, "bad-request", "give exactly one of "
+		    "user= and group=");
+	*kind = user ? 'u' : 'g';
+	*who = user ? user : group;
+	if (!valid_user_name(*who))
+		return reply_err(q, "bad-request", "not a valid %s name",
+		    user ? "user" : "group");
+	return 0;
+}
+
+int
+verb_grant(struct req *q, MDB_txn *txn)
+{
+	const char *role, *who;
+	struct pat_permset set;
+	char kind;
+	int r;
+
+	if ((r = need_admin(q, "granting roles")) != 0 ||
+	    (r = grant_args(q, &role, &kind, &who)) != 0)
+		return r;
+	pat_permset_init(&set);
+	r = store_role_get(q->d->store, txn, role, &set);
+	pat_permset_free(&set);
+	if (r == -ENOENT)
+		return reply_err(q, "not-found", "no role named %s", role);
+	if (r < 0)
+		return r;
+	if (kind == 'u' ? getpwnam(who) == NULL : getgrnam(who) == NULL)
+		return reply_err(q, "not-found", "no such %s: %s",
+		    kind == 'u' ? "user" : "group", who);
+	if ((r = store_grant_put(q->d->store, txn, kind, who, role)) < 0)
+		return r;
+	log_event("grant", "role=%s %s=%s peer_uid=%u", role,
+	    kind == 'u' ? "user" : "group", who, (unsigned)q->p->uid);
+	pat_line_begin(q->out, "OK");
+	return pat_line_end(q->out);
+}
+
+int
+verb_ungrant(struct req *q, MDB_txn *txn)
+{
+	const char *role, *who;
+	char kind;
+	int r;
+
+	if ((r = need_admin(q, "removing grants")) != 0 ||
+	    (r = grant_args(q, &role, &kind, &who)) != 0)
+		return r;
+	r = store_grant_del(q->d->store, txn, kind, who, role);
+	if (r == -ENOENT)
+		return reply_err(q, "not-found", "%s %s does not hold role %s",
+		    kind == 'u' ? "user" : "group", who, role);
+	if (r < 0)
+		return r;
+	log_event("ungrant", "role=%s %s=%s peer_uid=%u", role,
+	    kind == 'u' ? "user" : "group", who, (unsigned)q->p->uid);
+	pat_line_begin(q->out, "OK");
+	return pat_line_end(q->out);
+}

@@ -1,0 +1,486 @@
+/* verbs_token.c - CREATE, ROTATE, LIST, SHOW and REVOKE. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "verbs.h"
+
+#define REVOKE_MAX	1000000	/* tokens one REVOKE may touch */
+
+/* Make the token text for rec (id already set), store its hash and the record,
+ * and answer with the secret.  text is wiped before returning. */
+static int
+issue_token(struct req *q, MDB_txn *txn, struct tok_rec *rec,
+    const struct pat_permset *eff, const char *stripped)
+{
+	char text[PAT_TOKEN_BUFSZ], *perms;
+	int r;
+
+	if ((perms = pat_permset_join(eff)) == NULL)
+		return -ENOMEM;
+	if ((r = pat_token_generate(rec->id, text)) < 0)
+		goto out;
+	pat_token_hash(q->d->key, text, strlen(text), rec->hash);
+	if ((r = store_token_put(q->d->store, txn, rec, 0)) < 0)
+		goto out;
+	pat_line_begin(q->out, "OK");
+	pat_line_fieldu(q->out, "id", rec->id);
+	pat_line_field(q->out, "token", text);
+	pat_line_field(q->out, "user", rec->user);
+	pat_line_field(q->out, "role", rec->role);
+	pat_line_field(q->out, "name", rec->name);
+	pat_line_fieldi(q->out, "expires", rec->expires);
+	pat_line_field(q->out, "by", rec->by);
+	pat_line_fieldu(q->out, "parent", rec->parent);
+	pat_line_field(q->out, "perms", perms);
+	pat_line_field(q->out, "stripped", stripped);
+	r = pat_line_end(q->out);
+out:
+	sodium_memzero(text, sizeof(text));
+	free(perms);
+	return r;
+}
+
+/* Role members not wholly kept by eff, comma-joined into out. */
+static int
+stripped_list(const struct pat_permset *role, const struct pat_permset *eff,
+    char *out, size_t n)
+{
+	size_t i, len = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < role->n; i++) {
+		if (pat_permset_covers(eff, role->v[i]))
+			continue;
+		if (len + strlen(role->v[i]) + 2 > n)
+			return -E2BIG;
+		len += (size_t)snprintf(out + len, n - len, "%s%s",
+		    len ? "," : "", role->v[i]);
+	}
+	return 0;
+}
+
+int
+verb_create(struct req *q, MDB_txn *txn)
+{
+	const char *role = pat_msg_get(q->m, "role");
+	const char *name = pat_msg_get(q->m, "name");
+	const char *exp = pat_msg_get(q->m, "expires");
+	const char *user = pat_msg_get(q->m, "user");
+	struct pat_permset rperms, owner, cap, ro, eff;
+	char stripped[STORE_CAP_MAX + 1], *captext = NULL;
+	struct tok_rec rec;
+	struct passwd *pw;
+	long long expires = 0;
+	int r;
+
+	if (role == NULL || !valid_role_name(role))
+		return reply_err(q, "bad-request", "CREATE needs role=NAME");
+	if (name != NULL && strlen(name) > STORE_NAME_MAX)
+		return reply_err(q, "bad-request", "name= is longer than %d "
+		    "bytes", STORE_NAME_MAX);
+	if (exp != NULL && (pat_parse_i64(exp, &expires) < 0 ||
+	    (expires != 0 && expires <= q->now)))
+		return reply_err(q, "bad-request", "expires= must be a time "
+		    "in the future (seconds since 1970) or 0 for never");
+	if (user == NULL)
+		user = q->user;
+	if (user[0] == '\0' || !valid_user_name(user))
+		return reply_err(q, "bad-request", "no valid user to create "
+		    "the token for");
+	if (strcmp(user, q->user) != 0 && !q->super)
+		return reply_err(q, "denied", "only root may create a token "
+		    "for another user");
+	if (!q->super && !q->has_cred)
+		return reply_err(q, "auth-required", "creating a token needs "
+		    "an existing token of yours as auth= (patctl create "
+		    "--parent-from-stdin)");
+	if ((pw = getpwnam(user)) == NULL)
+		return reply_err(q, "not-found", "no such user: %s", user);
+
+	memset(&rec, 0, sizeof(rec));
+	pat_permset_init(&rperms);
+	pat_permset_init(&owner);
+	pat_permset_init(&cap);
+	pat_permset_init(&ro);
+	pat_permset_init(&eff);
+	if ((r = store_role_get(q->d->store, txn, role, &rperms)) == -ENOENT) {
+		r = reply_err(q, "not-found", "no role named %s (see patctl "
+		    "role list)", role);
+		goto out;
+	}
+	if (r < 0 || (r = access_user_perms(q->d, txn, user, &owner)) < 0)
+		goto out;
+	if (q->super) {
+		/* root's own credential holds everything: the owner caps it */
+		if ((r = pat_permset_add(&cap, "*")) < 0)
+			goto out;
+		snprintf(rec.by, sizeof(rec.by), "%s", q->p->uid == 0 ?
+		    "root" : "patd");
+	} else {
+		if ((r = pat_permset_union(&cap, &q->cred_perms)) < 0)
+			goto out;
+		snprintf(rec.by, sizeof(rec.by), "pat:%llu",
+		    (unsigned long long)q->cred.id);
+		rec.parent = q->cred.id;
+		/* a child never outlives its parent */
+		if (q->cred.expires != 0 &&
+		    (expires == 0 || expires > q->cred.expires))
+			expires = q->cred.expires;
+	}
+	if ((r = pat_permset_intersect(&rperms, &owner, &ro)) < 0 ||
+	    (r = pat_permset_intersect(&ro, &cap, &eff)) < 0)
+		goto out;
+	if (eff.n == 0) {
+		r = reply_err(q, "empty-permissions", "role %s grants nothing "
+		    "that %s%s holds; nothing would remain", role, user,
+		    q->super ? "" : " with this token");
+		goto out;
+	}
+	if ((r = stripped_list(&rperms, &eff, stripped, sizeof(stripped))) < 0)
+		goto out;
+	if ((captext = pat_permset_join(&cap)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (strlen(captext) > STORE_CAP_MAX) {
+		r = reply_err(q, "too-large", "the creating token holds too "
+		    "many permissions to record");
+		goto out;
+	}
+	if ((r = store_next_id(q->d->store, txn, &rec.id)) < 0)
+		goto out;
+	rec.uid = pw->pw_uid;
+	rec.created = q->now;
+	rec.expires = expires;
+	snprintf(rec.user, sizeof(rec.user), "%s", user);
+	snprintf(rec.name, sizeof(rec.name), "%s", name ? name : "");
+	snprintf(rec.role, sizeof(rec.role), "%s", role);
+	strcpy(rec.cap, captext);
+	if ((r = issue_token(q, txn, &rec, &eff, stripped)) == 0)
+		log_event("create", "id=%llu user=%s role=%s by=%s peer_uid=%u "
+		    "expires=%lld stripped=%s", (unsigned long long)rec.id,
+		    rec.user, rec.role, rec.by, (unsigned)q->p->uid,
+		    (long long)rec.expires, stripped[0] ? stripped : "-");
+out:
+	free(captext);
+	pat_permset_free(&rperms);
+	pat_permset_free(&owner);
+	pat_permset_free(&cap);
+	pat_permset_free(&ro);
+	pat_permset_free(&eff);
+	return r;
+}
+
+struct idlist {
+	uint64_t	*v;
+	size_t		 n, cap;
+};
+
+static int
+collect_id(uint64_t id, void *arg)
+{
+	struct idlist *l = arg;
+	uint64_t *nv;
+
+	if (l->n == REVOKE_MAX)
+		return -E2BIG;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		if ((nv = realloc(l->v, l->cap * sizeof(*nv))) == NULL)
+			return -ENOMEM;
+		l->v = nv;
+	}
+	l->v[l->n++] = id;
+	return 0;
+}
+
+int
+verb_rotate(struct req *q, MDB_txn *txn)
+{
+	const char *token = pat_msg_get(q->m, "token");
+	struct idlist kids = { 0 };
+	struct pat_permset eff;
+	struct tok_rec old, rec, kid;
+	size_t i;
+	int v, r;
+
+	if (token == NULL)
+		return reply_err(q, "bad-request", "ROTATE needs token=");
+	pat_permset_init(&eff);
+	v = access_check_token(q->d, txn, token, q->now, &old, &eff);
+	if (v < 0)
+		return v;
+	if (v == TOK_OK && old.uid != q->p->uid && !q->super)
+		v = TOK_INVALID;
+	if (v != TOK_OK) {
+		pat_permset_free(&eff);
+		return reply_err(q, tok_verdict_code(v), "only a valid token "
+		    "of yours can be rotated");
+	}
+	/* the replacement takes the old token's place: same owner, role,
+	 * name, cap, parent and expiry; the old one's children move to it */
+	rec = old;
+	rec.revoked = 0;
+	rec.created = q->now;
+	snprintf(rec.by, sizeof(rec.by), "rotate:%llu",
+	    (unsigned long long)old.id);
+	if ((r = store_next_id(q->d->store, txn, &rec.id)) < 0 ||
+	    (r = store_children(q->d->store, txn, old.id, collect_id, &kids)) < 0)
+		goto out;
+	if ((r = issue_token(q, txn, &rec, &eff, "")) < 0)
+		goto out;
+	for (i = 0; i < kids.n; i++) {
+		if ((r = store_token_get(q->d->store, txn, kids.v[i], &kid)) < 0)
+			goto out;
+		kid.parent = rec.id;
+		if ((r = store_token_put(q->d->store, txn, &kid, old.id)) < 0)
+			goto out;
+	}
+	old.revoked = q->now;
+	if ((r = store_token_put(q->d->store, txn, &old, 0)) < 0)
+		goto out;
+	log_event("rotate", "id=%llu old_id=%llu user=%s peer_uid=%u",
+	    (unsigned long long)rec.id, (unsigned long long)old.id, rec.user,
+	    (unsigned)q->p->uid);
+out:
+	free(kids.v);
+	pat_permset_free(&eff);
+	return r;
+}
+
+/* Resolve which uid a LIST or REVOKE --all is about; 1 when refused. */
+static int
+target_uid(struct req *q, const char *what, uint32_t *uid)
+{
+	const char *user = pat_msg_get(q->m, "user");
+	struct passwd *pw;
+
+	if (user == NULL || strcmp(user, q->user) == 0) {
+		*uid = q->p->uid;
+		return 0;
+	}
+	if (need_admin(q, what) != 0)
+		return 1;
+	if ((pw = getpwnam(user)) == NULL)
+		return reply_err(q, "not-found", "no such user: %s", user);
+	*uid = pw->pw_uid;
+	return 0;
+}
+
+int
+verb_list(struct req *q, MDB_txn *txn)
+{
+	const char *all = pat_msg_get(q->m, "all");
+	const char *after_s = pat_msg_get(q->m, "after");
+	struct idlist ids = { 0 };
+	unsigned long long after = 0;
+	struct tok_rec rec;
+	uint32_t uid;
+	size_t i, shown = 0;
+	int r;
+
+	if (after_s != NULL && pat_parse_u64(after_s, PAT_TOKEN_ID_MAX,
+	    &after) < 0)
+		return reply_err(q, "bad-request", "after= must be a token id");
+	if (all != NULL && strcmp(all, "1") == 0) {
+		if (need_admin(q, "listing every token") != 0)
+			return 1;
+		r = store_tokens_all(q->d->store, txn, after, collect_id, &ids);
+	} else {
+		if ((r = target_uid(q, "listing another user's tokens",
+		    &uid)) != 0)
+			return r;
+		r = store_tokens_of_uid(q->d->store, txn, uid, after,
+		    collect_id, &ids);
+	}
+	for (i = 0; r == 0 && i < ids.n && shown < LIST_LIMIT; i++) {
+		if ((r = store_token_get(q->d->store, txn, ids.v[i], &rec)) < 0)
+			break;
+		pat_line_begin(q->out, "ITEM");
+		put_token_fields(q, txn, &rec);
+		r = pat_line_end(q->out);
+		shown++;
+	}
+	if (r == 0) {
+		pat_line_begin(q->out, "OK");
+		pat_line_fieldu(q->out, "count", shown);
+		if (shown < ids.n)	/* more to come: page with after= */
+			pat_line_fieldu(q->out, "next", ids.v[shown - 1]);
+		r = pat_line_end(q->out);
+	}
+	free(ids.v);
+	return r;
+}
+
+/* Why a role member is or is not in force, as a PERM line. */
+static int
+explain(struct req *q, const char *member, const struct tok_rec *rec,
+    const struct pat_permset *owner, const struct pat_permset *cap)
+{
+	struct pat_permset one, via_owner, kept;
+	const char *status, *by = "", *state = token_state(rec, q->now);
+	char *keptj = NULL;
+	int r;
+
+	pat_permset_init(&one);
+	pat_permset_init(&via_owner);
+	pat_permset_init(&kept);
+	if ((r = pat_permset_add(&one, member)) < 0 ||
+	    (r = pat_permset_intersect(&one, owner, &via_owner)) < 0 ||
+	    (r = pat_permset_intersect(&via_owner, cap, &kept)) < 0 ||
+	    (keptj = pat_permset_join(&kept)) == NULL) {
+		r = r ? r : -ENOMEM;
+		goto out;
+	}
+	if (strcmp(state, "active") != 0) {
+		status = "removed";
+		by = state;
+	} else if (pat_permset_covers(&kept, member)) {
+		status = "effective";
+	} else {
+		status = kept.n > 0 ? "narrowed" : "removed";
+		/* the owner is the first filter; what it keeps, the cap cut */
+		by = pat_permset_covers(&via_owner, member) ? "creator" :
+		    "owner";
+	}
+	pat_line_begin(q->out, "PERM");
+	pat_line_field(q->out, "perm", member);
+	pat_line_field(q->out, "status", status);
+	if (*by)
+		pat_line_field(q->out, "by", by);
+	pat_line_field(q->out, "effective", keptj);
+	r = pat_line_end(q->out);
+out:
+	free(keptj);
+	pat_permset_free(&one);
+	pat_permset_free(&via_owner);
+	pat_permset_free(&kept);
+	return r;
+}
+
+int
+verb_show(struct req *q, MDB_txn *txn)
+{
+	const char *id_s = pat_msg_get(q->m, "id");
+	struct pat_permset role, owner, cap, eff;
+	unsigned long long id;
+	struct tok_rec rec;
+	char *effj = NULL;
+	size_t i;
+	int r;
+
+	if (pat_parse_u64(id_s, PAT_TOKEN_ID_MAX, &id) < 0 || id == 0)
+		return reply_err(q, "bad-request", "SHOW needs id=N");
+	r = store_token_get(q->d->store, txn, id, &rec);
+	if (r == -ENOENT || (r == 0 && rec.uid != q->p->uid && !q->admin))
+		return reply_err(q, "not-found", "no token %llu of yours", id);
+	if (r < 0)
+		return r;
+	pat_permset_init(&role);
+	pat_permset_init(&owner);
+	pat_permset_init(&cap);
+	pat_permset_init(&eff);
+	if ((r = access_effective(q->d, txn, &rec, &role, &owner, &cap,
+	    &eff)) < 0)
+		goto out;
+	for (i = 0; i < role.n && r == 0; i++)
+		r = explain(q, role.v[i], &rec, &owner, &cap);
+	if (r < 0)
+		goto out;
+	if (strcmp(token_state(&rec, q->now), "active") != 0)
+		pat_permset_free(&eff);
+	if ((effj = pat_permset_join(&eff)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	pat_line_begin(q->out, "OK");
+	put_token_fields(q, txn, &rec);
+	pat_line_field(q->out, "perms", effj);
+	pat_line_field(q->out, "cap", rec.cap);
+	r = pat_line_end(q->out);
+out:
+	free(effj);
+	pat_permset_free(&role);
+	pat_permset_free(&owner);
+	pat_permset_free(&cap);
+	pat_permset_free(&eff);
+	return r;
+}
+
+/* Revoke id and every descendant; adds the newly revoked to *count. */
+static int
+revoke_tree(struct req *q, MDB_txn *txn, uint64_t id, size_t *count)
+{
+	struct idlist todo = { 0 };
+	struct tok_rec rec;
+	int r;
+
+	if ((r = collect_id(id, &todo)) < 0)
+		return r;
+	/* iterative: a long chain of children must not exhaust the stack */
+	while (r == 0 && todo.n > 0) {
+		uint64_t cur = todo.v[--todo.n];
+
+		if ((r = store_token_get(q->d->store, txn, cur, &rec)) < 0)
+			break;
+		if (rec.revoked == 0) {
+			rec.revoked = q->now;
+			if ((r = store_token_put(q->d->store, txn, &rec, 0)) < 0)
+				break;
+			(*count)++;
+			log_event("revoke", "id=%llu user=%s peer_uid=%u%s",
+			    (unsigned long long)cur, rec.user,
+			    (unsigned)q->p->uid, cur == id ? "" :
+			    " cascade=yes");
+		}
+		r = store_children(q->d->store, txn, cur, collect_id, &todo);
+	}
+	free(todo.v);
+	return r;
+}
+
+int
+verb_revoke(struct req *q, MDB_txn *txn)
+{
+	const char *id_s = pat_msg_get(q->m, "id");
+	const char *all = pat_msg_get(q->m, "all");
+	struct idlist ids = { 0 };
+	unsigned long long id;
+	struct tok_rec rec;
+	size_t count = 0, i;
+	uint32_t uid;
+	int r;
+
+	if (all != NULL && strcmp(all, "1") == 0) {
+		if ((r = target_uid(q, "revoking another user's tokens",
+		    &uid)) != 0)
+			return r;
+		r = store_tokens_of_uid(q->d->store, txn, uid, 0, collect_id,
+		    &ids);
+		for (i = 0; r == 0 && i < ids.n; i++)
+			r = revoke_tree(q, txn, ids.v[i], &count);
+		free(ids.v);
+	} else {
+		if (pat_parse_u64(id_s, PAT_TOKEN_ID_MAX, &id) < 0 || id == 0)
+			return reply_err(q, "bad-request", "REVOKE needs id=N "
+			    "or all=1");
+		r = store_token_get(q->d->store, txn, id, &rec);
+		if (r == -ENOENT || (r == 0 && rec.uid != q->p->uid &&
+		    !q->admin))
+			return reply_err(q, "not-found", "no token %llu of "
+			    "yours", id);
+		if (r == 0)
+			r = revoke_tree(q, txn, id, &count);
+	}
+	if (r < 0)
+		return r;
+	pat_line_begin(q->out, "OK");
+	pat_line_fieldu(q->out, "revoked", count);
+	return pat_line_end(q->out);
+}
