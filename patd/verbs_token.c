@@ -93,9 +93,9 @@ verb_create(struct req *q, MDB_txn *txn)
 	if (user[0] == '\0' || !valid_user_name(user))
 		return reply_err(q, "bad-request", "no valid user to create "
 		    "the token for");
-	if (strcmp(user, q->user) != 0 && !q->super)
+	if (strcmp(user, q->user) != 0 && (!q->super || q->has_cred))
 		return reply_err(q, "denied", "only root may create a token "
-		    "for another user");
+		    "for another user, and not from a token");
 	if (!q->super && !q->has_cred)
 		return reply_err(q, "auth-required", "creating a token needs "
 		    "an existing token of yours as auth= (patctl create "
@@ -116,13 +116,8 @@ verb_create(struct req *q, MDB_txn *txn)
 	}
 	if (r < 0 || (r = access_user_perms(q->d, txn, user, &owner)) < 0)
 		goto out;
-	if (q->super) {
-		/* root's own credential holds everything: the owner caps it */
-		if ((r = pat_permset_add(&cap, "*")) < 0)
-			goto out;
-		snprintf(rec.by, sizeof(rec.by), "%s", q->p->uid == 0 ?
-		    "root" : "patd");
-	} else {
+	if (q->has_cred) {
+		/* created with a token: a child of it, capped by it */
 		if ((r = pat_permset_union(&cap, &q->cred_perms)) < 0)
 			goto out;
 		snprintf(rec.by, sizeof(rec.by), "pat:%llu",
@@ -132,6 +127,12 @@ verb_create(struct req *q, MDB_txn *txn)
 		if (q->cred.expires != 0 &&
 		    (expires == 0 || expires > q->cred.expires))
 			expires = q->cred.expires;
+	} else {
+		/* root's own credential holds everything: the owner caps it */
+		if ((r = pat_permset_add(&cap, "*")) < 0)
+			goto out;
+		snprintf(rec.by, sizeof(rec.by), "%s", q->p->uid == 0 ?
+		    "root" : "patd");
 	}
 	if ((r = pat_permset_intersect(&rperms, &owner, &ro)) < 0 ||
 	    (r = pat_permset_intersect(&ro, &cap, &eff)) < 0)

@@ -1,0 +1,112 @@
+/* call.c - one request to patd, answer and errors mapped to exit codes. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "client.h"
+#include "ctl.h"
+
+/* How a refusal code maps to an exit code; unknown codes count as failure. */
+static int
+exit_for(const char *code)
+{
+	static const char *refused[] = { "invalid-token", "malformed-token",
+		"revoked", "expired", "wrong-user", "permission-missing",
+		"owner-gone", "denied", "not-found", "auth-required",
+		"empty-permissions", "bad-credential", "rate-limited", NULL };
+	static const char *usage[] = { "bad-request", "unknown-verb",
+		"too-long", "unsupported-version", NULL };
+	size_t i;
+
+	for (i = 0; refused[i]; i++)
+		if (strcmp(code, refused[i]) == 0)
+			return EX_REFUSED;
+	for (i = 0; usage[i]; i++)
+		if (strcmp(code, usage[i]) == 0)
+			return EX_USAGE;
+	return EX_FAILED;
+}
+
+static const char *
+hint_for(const char *code)
+{
+	if (strcmp(code, "denied") == 0)
+		return "run it as root, or pass a token holding pat.admin with "
+		    "--auth-from-stdin";
+	if (strcmp(code, "auth-required") == 0)
+		return "give an existing token of yours on stdin with "
+		    "--parent-from-stdin, or ask root to create one";
+	if (strcmp(code, "store-full") == 0)
+		return "free disk space or raise patd --map-size";
+	if (strcmp(code, "rate-limited") == 0)
+		return "wait a minute before trying again";
+	if (strcmp(code, "busy") == 0)
+		return "patd has too many connections; try again shortly";
+	return NULL;
+}
+
+void
+ctl_begin(struct ctl *c, struct pat_buf *req, const char *verb)
+{
+	pat_buf_init(req, PAT_LINE_MAX);
+	pat_line_begin(req, verb);
+	if (c->auth[0] != '\0')
+		pat_line_field(req, "auth", c->auth);
+}
+
+int
+ctl_call(struct ctl *c, struct pat_buf *req, item_fn on_item, void *arg,
+    struct pat_msg *final)
+{
+	struct pat_client cl;
+	const char *code, *msg, *hint;
+	int r, ex = EX_OK;
+
+	if (pat_line_end(req) < 0) {
+		fprintf(stderr, "patctl: request too long (over %d bytes)\n",
+		    PAT_LINE_MAX);
+		return EX_USAGE;
+	}
+	r = pat_client_connect(&cl, c->socket, c->timeout_ms,
+	    PAT_CLIENT_ANY_UID);
+	if (r < 0) {
+		fprintf(stderr, "patctl: cannot reach patd at %s: %s\n"
+		    "patctl: is patd running? (systemctl status patd.socket; "
+		    "or set --socket / PATD_SOCKET)\n", c->socket,
+		    strerror(-r));
+		return EX_UNREACHABLE;
+	}
+	if ((r = pat_client_send(&cl, req)) < 0)
+		goto broken;
+	for (;;) {
+		if ((r = pat_client_read(&cl, final)) < 0)
+			goto broken;
+		if (strcmp(final->verb, "OK") == 0)
+			break;
+		if (strcmp(final->verb, "ERR") == 0) {
+			code = pat_msg_get(final, "code");
+			msg = pat_msg_get(final, "message");
+			code = code ? code : "unknown";
+			fprintf(stderr, "patctl: %s (%s)\n", msg ? msg :
+			    "refused", code);
+			if ((hint = hint_for(code)) != NULL)
+				fprintf(stderr, "patctl: %s\n", hint);
+			ex = exit_for(code);
+			break;
+		}
+		if (on_item != NULL && (r = on_item(final, arg)) != 0) {
+			ex = r;
+			break;
+		}
+	}
+	pat_client_close(&cl);
+	return ex;
+broken:
+	pat_client_close(&cl);
+	fprintf(stderr, "patctl: patd did not answer properly: %s\n",
+	    r == -ETIMEDOUT ? "timed out" : r == -EPROTO ?
+	    "connection closed or garbled" : strerror(-r));
+	return EX_FAILED;
+}

@@ -1,0 +1,60 @@
+/*
+ * ctl.h - patctl internals: talking to patd, reading secrets, printing.
+ *
+ * Exit codes (the spec's): 0 success, 1 refused, 2 usage error,
+ * 3 patd unreachable, 4 patd failed.
+ */
+#ifndef PATCTL_CTL_H
+#define PATCTL_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "proto.h"
+
+enum { EX_OK = 0, EX_REFUSED = 1, EX_USAGE = 2, EX_UNREACHABLE = 3,
+	EX_FAILED = 4 };
+
+#define SECRET_MAX	256
+
+struct ctl {
+	const char	*socket;
+	bool		 json;
+	int		 timeout_ms;
+	char		 auth[SECRET_MAX];	/* PAT authorising the request */
+};
+
+typedef int (*item_fn)(const struct pat_msg *item, void *arg);
+
+/*
+ * Send one request and read the answer: each data line goes to on_item (may
+ * be NULL), the final OK line to *final.  Returns EX_OK, or prints what went
+ * wrong and what to do, and returns the exit code.
+ */
+int	ctl_call(struct ctl *c, struct pat_buf *req, item_fn on_item, void *arg,
+	    struct pat_msg *final);
+/* A request line with auth= added when c->auth is set; wipe with
+ * pat_buf_free. */
+void	ctl_begin(struct ctl *c, struct pat_buf *req, const char *verb);
+
+/* Read a secret from stdin: a no-echo prompt on a terminal, otherwise one
+ * line.  Returns 0, or prints the problem and returns EX_USAGE. */
+int	read_secret(const char *prompt, char out[SECRET_MAX]);
+
+/* "30d", "12h", "2w", "never", "2027-01-31", "2027-01-31T18:00" -> epoch
+ * seconds (0 for never).  -1 when unreadable. */
+int64_t	parse_expiry(const char *s, int64_t now);
+/* "2026-11-27 20:15" in local time, or "never" / "-" for 0. */
+const char *fmt_time(int64_t t, const char *zero, char *buf, size_t n);
+
+/* Print a message as one JSON object (fields in protocol order; numbers as
+ * numbers, permission lists as arrays). */
+void	json_msg(FILE *f, const struct pat_msg *m);
+void	json_str(FILE *f, const char *s);
+
+int	cmd_tokens(struct ctl *c, int argc, char **argv);	/* create… */
+int	cmd_admin(struct ctl *c, int argc, char **argv);	/* role… */
+
+#endif

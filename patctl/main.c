@@ -1,0 +1,103 @@
+/*
+ * patctl - the command line for Personal Access Tokens.
+ * Secrets are read from stdin or a no-echo prompt, never from argv.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "client.h"
+#include "ctl.h"
+
+static void
+usage(FILE *f)
+{
+	fputs(
+"usage: patctl [--socket PATH] [--json] [--timeout MS] [--auth-from-stdin] COMMAND\n"
+"  create --role ROLE [--name NAME] [--expires 30d|DATE] [--user USER]\n"
+"         [--parent-from-stdin]\n"
+"  list [--user USER | --all]\n"
+"  show ID\n"
+"  revoke ID... | revoke --all [--user USER]\n"
+"  rotate                       (token on stdin; prints its replacement)\n"
+"  verify [--user USER] [--perm PERM]   (token on stdin; exit 0 valid, 1 not)\n"
+"  role list | role show NAME | role set NAME PERM... | role delete NAME\n"
+"  grant ROLE (--user USER | --group GROUP)\n"
+"  ungrant ROLE (--user USER | --group GROUP)\n"
+"  status\n"
+"PATD_SOCKET also sets the socket.  --auth-from-stdin reads a token of yours\n"
+"that authorises the request (a token holding pat.admin for admin commands).\n"
+"Exit: 0 ok, 1 refused, 2 usage, 3 patd unreachable, 4 patd failed.\n", f);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl c = { .timeout_ms = 10000 };
+	const char *sock = NULL;
+	bool auth_stdin = false;
+	unsigned long long ms;
+	int i, ex;
+
+	if (sodium_init() < 0)
+		return EX_FAILED;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			c.json = true;
+		else if (strcmp(argv[i], "--auth-from-stdin") == 0)
+			auth_stdin = true;
+		else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
+			sock = argv[++i];
+		else if (strncmp(argv[i], "--socket=", 9) == 0)
+			sock = argv[i] + 9;
+		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+			if (pat_parse_u64(argv[++i], 600000, &ms) < 0 || !ms) {
+				fprintf(stderr, "patctl: --timeout takes "
+				    "milliseconds (1-600000)\n");
+				return EX_USAGE;
+			}
+			c.timeout_ms = (int)ms;
+		} else if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return EX_OK;
+		} else {
+			fprintf(stderr, "patctl: unknown option %s\n", argv[i]);
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (i == argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	c.socket = pat_client_socket_path(sock);
+	argc -= i;
+	argv += i;
+	if (strcmp(argv[0], "login") == 0 || strcmp(argv[0], "logout") == 0) {
+		fprintf(stderr, "patctl: login sessions are not available in "
+		    "this version of pat; create tokens as root, or from an "
+		    "existing token with 'create --parent-from-stdin'\n");
+		return EX_USAGE;
+	}
+	if (auth_stdin) {
+		if (strcmp(argv[0], "verify") == 0 ||
+		    strcmp(argv[0], "rotate") == 0) {
+			fprintf(stderr, "patctl: %s already reads its token "
+			    "from stdin\n", argv[0]);
+			return EX_USAGE;
+		}
+		if ((ex = read_secret("Token authorising this: ", c.auth)))
+			return ex;
+	}
+	if ((ex = cmd_tokens(&c, argc, argv)) < 0 &&
+	    (ex = cmd_admin(&c, argc, argv)) < 0) {
+		fprintf(stderr, "patctl: unknown command '%s'\n", argv[0]);
+		usage(stderr);
+		ex = EX_USAGE;
+	}
+	sodium_memzero(c.auth, sizeof(c.auth));
+	return ex;
+}
