@@ -62,6 +62,7 @@ $(B)/patctl: $(PATCTL_OBJ) $(B)/libpatcommon.a
 	$(CC) $(CFLAGS_ALL) -pie -Wl,-z,relro,-z,now -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/run: $(TEST_OBJ) $(PATD_OBJ) $(B)/libpatcommon.a
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcriterion
 
 # The suite runs the real binaries it was built with (PAT_BUILD).

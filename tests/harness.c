@@ -1,0 +1,324 @@
+/* harness.c - see harness.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <sodium.h>
+
+#include "harness.h"
+
+static const char *
+build_dir(void)
+{
+	const char *b = getenv("PAT_BUILD");
+
+	return b && *b ? b : "build";
+}
+
+char *
+t_slurp(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *s;
+	long n;
+
+	if (f == NULL)
+		return strdup("");
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	s = calloc(1, (size_t)n + 1);
+	cr_assert_not_null(s);
+	if (fread(s, 1, (size_t)n, f) != (size_t)n)
+		s[0] = '\0';
+	fclose(f);
+	return s;
+}
+
+void
+t_free(char *s)
+{
+	if (s != NULL) {
+		sodium_memzero(s, strlen(s));
+		free(s);
+	}
+}
+
+static void
+write_file(const char *path, const char *content)
+{
+	char tmp[256];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	cr_assert_not_null(f, "cannot write %s", tmp);
+	fputs(content, f);
+	fclose(f);
+	chmod(tmp, 0644);
+	cr_assert_eq(rename(tmp, path), 0);
+}
+
+void
+t_write_groups(struct tpatd *t, const char *content)
+{
+	write_file(t->group, content);
+}
+
+static bool
+can_connect(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	return ok;
+}
+
+static void
+set_env(struct tpatd *t)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/patctl", build_dir());
+	setenv("PATCTL", path, 1);
+	snprintf(path, sizeof(path), "%s/patd", build_dir());
+	setenv("PATD", path, 1);
+	setenv("PATD_SOCKET", t->sock, 1);
+	setenv("NSS_WRAPPER_PASSWD", t->passwd, 1);
+	setenv("NSS_WRAPPER_GROUP", t->group, 1);
+}
+
+void
+t_restart(struct tpatd *t)
+{
+	char args[1024];
+	int i;
+
+	snprintf(args, sizeof(args), "exec \"$PATD\" --socket %s --state %s %s "
+	    ">>%s 2>&1", t->sock, t->state, t->extra, t->log);
+	t->pid = fork();
+	cr_assert_neq(t->pid, -1);
+	if (t->pid == 0) {
+		set_env(t);
+		setenv("LD_PRELOAD", "libnss_wrapper.so", 1);
+		execl("/bin/sh", "sh", "-c", args, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 500; i++) {
+		if (can_connect(t->sock))
+			return;
+		if (waitpid(t->pid, NULL, WNOHANG) == t->pid)
+			break;
+		usleep(10000);
+	}
+	cr_assert_fail("patd did not start; its log:\n%s", t_slurp(t->log));
+}
+
+void
+t_start(struct tpatd *t, const char *extra)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->dir, sizeof(t->dir), "/tmp/pat-test.XXXXXX");
+	cr_assert_not_null(mkdtemp(t->dir));
+	chmod(t->dir, 0755);	/* other uids reach the socket */
+	snprintf(t->sock, sizeof(t->sock), "%s/patd.sock", t->dir);
+	snprintf(t->state, sizeof(t->state), "%s/state", t->dir);
+	snprintf(t->log, sizeof(t->log), "%s/patd.log", t->dir);
+	snprintf(t->passwd, sizeof(t->passwd), "%s/passwd", t->dir);
+	snprintf(t->group, sizeof(t->group), "%s/group", t->dir);
+	snprintf(t->extra, sizeof(t->extra), "%s", extra ? extra : "");
+	write_file(t->passwd,
+	    "root:x:0:0:root:/root:/bin/sh\n"
+	    "alice:x:1001:1001:Alice:/tmp:/bin/sh\n"
+	    "bob:x:1002:1002:Bob:/tmp:/bin/sh\n"
+	    "carol:x:1003:1003:Carol:/tmp:/bin/sh\n");
+	t_write_groups(t,
+	    "root:x:0:\n"
+	    "alice:x:1001:\n"
+	    "bob:x:1002:\n"
+	    "carol:x:1003:\n"
+	    "devs:x:2000:alice\n"
+	    "patd-verify:x:2001:carol\n");
+	t_restart(t);
+}
+
+void
+t_kill9(struct tpatd *t)
+{
+	kill(t->pid, SIGKILL);
+	waitpid(t->pid, NULL, 0);
+	t->pid = 0;
+}
+
+void
+t_stop(struct tpatd *t)
+{
+	char cmd[128];
+	int st;
+
+	if (t->pid > 0) {
+		kill(t->pid, SIGTERM);
+		waitpid(t->pid, &st, 0);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", t->dir);
+	if (strncmp(t->dir, "/tmp/pat-test.", 14) == 0 && system(cmd) != 0)
+		cr_log_warn("could not remove %s", t->dir);
+}
+
+int
+t_sh(struct tpatd *t, uid_t uid, const char *in, char **out, char **err,
+    const char *fmt, ...)
+{
+	char cmd[4096], full[4400], fin[200], fout[200], ferr[200];
+	static unsigned seq;
+	va_list ap;
+	pid_t pid;
+	int st, fd;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	seq++;
+	snprintf(fin, sizeof(fin), "%s/in.%u", t->dir, seq);
+	snprintf(fout, sizeof(fout), "%s/out.%u", t->dir, seq);
+	snprintf(ferr, sizeof(ferr), "%s/err.%u", t->dir, seq);
+	write_file(fin, in ? in : "");
+	if (uid == 0)
+		snprintf(full, sizeof(full), "%s", cmd);
+	else
+		snprintf(full, sizeof(full), "exec setpriv --reuid=%u "
+		    "--regid=%u --clear-groups -- sh -c '%s'", (unsigned)uid,
+		    (unsigned)uid, cmd);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		set_env(t);
+		fd = open(fin, O_RDONLY);
+		dup2(fd, 0);
+		fd = open(fout, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 1);
+		fd = open(ferr, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 2);
+		execl("/bin/sh", "sh", "-c", full, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &st, 0);
+	if (out)
+		*out = t_slurp(fout);
+	if (err)
+		*err = t_slurp(ferr);
+	unlink(fin);
+	unlink(fout);
+	unlink(ferr);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+char *
+t_raw(struct tpatd *t, const char *req, int nfinal)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t len = 0, cap = 65536;
+	char *buf = calloc(1, cap + 1), *p;
+	struct timeval tv = { 5, 0 };
+	int fd, finals = 0;
+	ssize_t n;
+
+	cr_assert_not_null(buf);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", t->sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	cr_assert_eq(send(fd, req, strlen(req), MSG_NOSIGNAL),
+	    (ssize_t)strlen(req));
+	while (finals < nfinal && len < cap &&
+	    (n = recv(fd, buf + len, cap - len, 0)) > 0) {
+		len += (size_t)n;
+		buf[len] = '\0';
+		for (finals = 0, p = buf; p && *p; p = strchr(p, '\n'),
+		    p = p ? p + 1 : NULL)
+			if ((strncmp(p, "OK", 2) == 0 || strncmp(p, "ERR", 3) == 0) &&
+			    strchr(p, '\n'))
+				finals++;
+	}
+	close(fd);
+	return buf;
+}
+
+char *
+t_field(const char *reply, const char *verb, const char *key)
+{
+	char pat[64];
+	const char *line = reply, *f, *e;
+
+	snprintf(pat, sizeof(pat), " %s=", key);
+	while (line && *line) {
+		const char *eol = strchr(line, '\n');
+
+		if (strncmp(line, verb, strlen(verb)) == 0 &&
+		    (f = strstr(line, pat)) != NULL && (!eol || f < eol)) {
+			f += strlen(pat);
+			e = f + strcspn(f, " \n");
+			return strndup(f, (size_t)(e - f));
+		}
+		line = eol ? eol + 1 : NULL;
+	}
+	return NULL;
+}
+
+void
+t_role(struct tpatd *t, const char *name, const char *perms)
+{
+	char *err = NULL;
+	int rc = t_ctl(t, 0, NULL, NULL, &err, "role set %s %s", name, perms);
+
+	cr_assert_eq(rc, 0, "role set %s: %s", name, err);
+	free(err);
+}
+
+void
+t_grant(struct tpatd *t, const char *role, const char *who)
+{
+	char *err = NULL;
+	int rc = t_ctl(t, 0, NULL, NULL, &err, "grant %s %s", role, who);
+
+	cr_assert_eq(rc, 0, "grant %s %s: %s", role, who, err);
+	free(err);
+}
+
+char *
+t_token(struct tpatd *t, const char *user, const char *role)
+{
+	char *out = NULL, *err = NULL;
+	int rc = t_ctl(t, 0, NULL, &out, &err, "create --user %s --role %s",
+	    user, role);
+
+	cr_assert_eq(rc, 0, "create for %s: %s", user, err);
+	out[strcspn(out, "\n")] = '\0';
+	cr_assert(strncmp(strchr(out, '|') ? strchr(out, '|') : "", "|pat-",
+	    5) == 0, "create printed no token");
+	free(err);
+	return out;
+}
+
+void
+t_need_root(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("SKIPPED: needs root (setpriv to act as another "
+		    "uid); run make test as root");
+}

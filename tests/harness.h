@@ -1,0 +1,77 @@
+/*
+ * harness.h - run a real patd on a private socket and state directory.
+ *
+ * Each test gets its own directory under /tmp with users and groups for
+ * nss_wrapper (root; alice 1001 in group devs; bob 1002; carol 1003 in
+ * patd-verify), a patd process started from $PAT_BUILD, and helpers to run
+ * patctl (as root or, with setpriv, as another uid) and to speak the raw
+ * protocol.  Outputs are kept in memory, never printed: they may hold
+ * secrets.
+ */
+#ifndef PAT_TESTS_HARNESS_H
+#define PAT_TESTS_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define ALICE	1001
+#define BOB	1002
+#define CAROL	1003
+
+struct tpatd {
+	pid_t	pid;
+	char	dir[64];
+	char	sock[100];	/* fits sun_path */
+	char	state[128];
+	char	log[128];
+	char	passwd[128];
+	char	group[128];
+	char	extra[256];	/* extra patd arguments */
+};
+
+/* Make the directory, the NSS files, and start patd (extra args may be
+ * NULL).  Fails the test when patd does not come up. */
+void	t_start(struct tpatd *t, const char *extra);
+/* Start again on the same state (after t_kill9 or t_stop_only). */
+void	t_restart(struct tpatd *t);
+void	t_kill9(struct tpatd *t);
+/* SIGTERM, wait, and remove the directory. */
+void	t_stop(struct tpatd *t);
+/* Replace the group file (atomically), as an admin editing /etc/group. */
+void	t_write_groups(struct tpatd *t, const char *content);
+
+/*
+ * Run `sh -c cmd` with PATCTL, PATD_SOCKET and NSS wrapper set, stdin from
+ * `in` (may be NULL), as `uid` (0 = root, otherwise via setpriv).  Output
+ * goes to out/err (each may be NULL; malloc'd, caller frees).  Returns the
+ * exit status, or -1 when killed.
+ */
+int	t_sh(struct tpatd *t, uid_t uid, const char *in, char **out, char **err,
+	    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* patctl as uid with args (a shell fragment); returns exit status. */
+#define t_ctl(t, uid, in, out, err, ...) \
+	t_sh(t, uid, in, out, err, "\"$PATCTL\" " __VA_ARGS__)
+
+/* Send raw request lines over one connection and read until the peer
+ * closes or `nfinal` OK/ERR lines arrived.  Returns malloc'd text. */
+char   *t_raw(struct tpatd *t, const char *req, int nfinal);
+/* Value of key= in the first line of `reply` that starts with `verb`
+ * (malloc'd, decoded not needed for our values), or NULL. */
+char   *t_field(const char *reply, const char *verb, const char *key);
+
+/* Create a role and grant it (root), failing the test on error. */
+void	t_role(struct tpatd *t, const char *name, const char *perms);
+void	t_grant(struct tpatd *t, const char *role, const char *who);
+/* Root creates a token for user; returns it (malloc'd; caller wipes). */
+char   *t_token(struct tpatd *t, const char *user, const char *role);
+
+/* Skip the running test unless we are root (setpriv needs it). */
+void	t_need_root(void);
+/* Whole file in memory (malloc'd), "" when absent. */
+char   *t_slurp(const char *path);
+/* Free after wiping. */
+void	t_free(char *s);
+
+#endif
