@@ -75,13 +75,19 @@ demo: deps-demo
 	scripts/demo.sh $(B)
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(B)/patd $(DESTDIR)$(SBINDIR)/patd
 	install -m 0755 $(B)/patctl $(DESTDIR)$(BINDIR)/patctl
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 systemd/patd.socket $(DESTDIR)$(UNITDIR)/patd.socket
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/patd.service.in \
+	    >$(DESTDIR)$(UNITDIR)/patd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/patd.service
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/patd $(DESTDIR)$(BINDIR)/patctl
+	rm -f $(DESTDIR)$(UNITDIR)/patd.socket $(DESTDIR)$(UNITDIR)/patd.service
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:

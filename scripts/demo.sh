@@ -1,0 +1,64 @@
+#!/bin/sh
+# make demo: the main job end to end, touching nothing outside the checkout.
+# patd runs on a private socket and state directory under .demo/; we make a
+# role, grant it, create a token, see it accepted, revoke it, see it refused.
+# Exits non-zero if any step does not behave.
+set -u
+build=${1:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+demo="$top/.demo"
+patctl="$top/$build/patctl"
+patd="$top/$build/patd"
+user=$(id -un)
+
+rm -rf "$demo"
+mkdir -p "$demo"
+export PATD_SOCKET="$demo/patd.sock"
+
+"$patd" --socket "$PATD_SOCKET" --state "$demo/state" 2>"$demo/patd.log" &
+patd_pid=$!
+trap 'kill $patd_pid 2>/dev/null; wait $patd_pid 2>/dev/null' EXIT
+for _ in $(seq 100); do
+	[ -S "$PATD_SOCKET" ] && break
+	sleep 0.05
+done
+
+fail() { echo "demo FAILED: $*" >&2; exit 1; }
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+run() { step "patctl $*"; "$patctl" "$@" || fail "patctl $* exited $?"; }
+
+echo "pat demo: patd on $PATD_SOCKET, state in $demo/state, as user $user"
+run status
+run role set demo pam.demo svc.demo:read
+run grant demo --user "$user"
+step "TOKEN=\$(patctl create --role demo --name demo-token --expires 30d)"
+TOKEN=$("$patctl" create --role demo --name demo-token --expires 30d) ||
+	fail "create"
+echo "(token kept in \$TOKEN; shown once, never logged)"
+run list
+
+step "echo \"\$TOKEN\" | patctl verify --perm pam.demo"
+printf '%s\n' "$TOKEN" | "$patctl" verify --perm pam.demo ||
+	fail "a fresh token was refused"
+echo "=> ACCEPTED"
+
+step "echo \"\$TOKEN\" | patctl verify --perm pam.sshd   # not in the role"
+if printf '%s\n' "$TOKEN" | "$patctl" verify --perm pam.sshd; then
+	fail "a permission outside the role was accepted"
+fi
+echo "=> REFUSED (permission missing), as it should be"
+
+run revoke 1
+step "echo \"\$TOKEN\" | patctl verify --perm pam.demo"
+if printf '%s\n' "$TOKEN" | "$patctl" verify --perm pam.demo; then
+	fail "a revoked token was accepted"
+fi
+echo "=> REFUSED after revocation"
+
+if grep -q "${TOKEN#*|pat-}" "$demo/patd.log"; then
+	fail "the secret appeared in patd's log"
+fi
+step "patd's log ($demo/patd.log): ids and users, never secrets"
+cat "$demo/patd.log"
+TOKEN=
+printf '\n\033[1mdemo OK: accepted, then refused after revocation\033[0m\n'
