@@ -21,6 +21,8 @@ CPPFLAGS_ALL = -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Icommon $(CPPFLAGS)
 CFLAGS_ALL = -std=c11 $(WARN) -fPIC -fstack-protector-strong $(CFLAGS)
 
 B	 = build
+# make V=1 shows full command lines
+Q	 = $(if $(V),,@)
 PKGS	 = libsodium lmdb libsystemd
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -28,14 +30,23 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 COMMON_SRC = $(wildcard common/*.c)
 PATD_SRC   = $(filter-out patd/main.c,$(wildcard patd/*.c))
 PATCTL_SRC = $(wildcard patctl/*.c)
+PAM_SRC    = $(wildcard pam_pat/*.c)
+# the parts of common/ the module needs: the client side only
+PAM_COMMON = common/buf.c common/client.c common/proto.c common/token.c \
+	     common/perm.c
 TEST_SRC   = $(wildcard tests/*.c)
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/obj/%.o)
 PATD_OBJ   = $(PATD_SRC:%.c=$(B)/obj/%.o)
 PATCTL_OBJ = $(PATCTL_SRC:%.c=$(B)/obj/%.o)
+PAM_OBJ    = $(PAM_SRC:%.c=$(B)/obj/%.o) $(PAM_COMMON:%.c=$(B)/obj/%.o)
 TEST_OBJ   = $(TEST_SRC:%.c=$(B)/obj/%.o)
 
-PROGS	 = $(B)/patd $(B)/patctl
+PROGS	 = $(B)/patd $(B)/patctl $(B)/pam_pat.so
+PAM_LDFLAGS = -shared -Wl,--version-script=pam_pat/pam_pat.map -Wl,-z,defs \
+	      -Wl,-z,relro,-z,now
+PAM_LIBS = -lpam $(shell $(PKG_CONFIG) --libs libsodium 2>/dev/null)
+TOOLS	 = $(B)/tests/pamcall $(B)/asan/pam_pat.so
 
 .PHONY: all deps deps-test deps-demo test demo install uninstall clean
 all: deps
@@ -48,26 +59,50 @@ deps-test:
 deps-demo:
 	@scripts/deps.sh demo
 
-$(B)/obj/%.o: %.c $(wildcard common/*.h patd/*.h patctl/*.h tests/*.h)
+$(B)/obj/%.o: %.c $(wildcard common/*.h patd/*.h patctl/*.h pam_pat/*.h tests/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(PKG_CFLAGS) -Ipatd -c -o $@ $<
+	@$(if $(V),:,echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -fvisibility=hidden $(PKG_CFLAGS) \
+	    -Ipatd -Ipam_pat -c -o $@ $<
 
 $(B)/libpatcommon.a: $(COMMON_OBJ)
-	$(AR) rcs $@ $^
+	@$(if $(V),:,echo "  AR      $@")
+	$(Q)$(AR) rcs $@ $^
 
 $(B)/patd: $(B)/obj/patd/main.o $(PATD_OBJ) $(B)/libpatcommon.a
-	$(CC) $(CFLAGS_ALL) -pie -Wl,-z,relro,-z,now -o $@ $^ $(PKG_LIBS)
+	@$(if $(V),:,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -pie -Wl,-z,relro,-z,now -o $@ $^ $(PKG_LIBS)
 
 $(B)/patctl: $(PATCTL_OBJ) $(B)/libpatcommon.a
-	$(CC) $(CFLAGS_ALL) -pie -Wl,-z,relro,-z,now -o $@ $^ $(PKG_LIBS)
+	@$(if $(V),:,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -pie -Wl,-z,relro,-z,now -o $@ $^ $(PKG_LIBS)
+
+$(B)/pam_pat.so: $(PAM_OBJ) pam_pat/pam_pat.map
+	@$(if $(V),:,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) $(PAM_LDFLAGS) -o $@ $(PAM_OBJ) $(PAM_LIBS)
+
+# The same module built with AddressSanitizer, for the test suite.
+$(B)/asan/pam_pat.so: $(PAM_SRC) $(PAM_COMMON) $(wildcard pam_pat/*.h common/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(V),:,echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) -std=c11 $(WARN) -fPIC -g -O1 -fsanitize=address \
+	    -fno-omit-frame-pointer -fvisibility=hidden -Ipam_pat \
+	    $(PAM_LDFLAGS) -o $@ $(PAM_SRC) $(PAM_COMMON) $(PAM_LIBS)
+
+# A small PAM application for the tests: real libpam, private config dir.
+$(B)/tests/pamcall: tests/tools/pamcall.c
+	@mkdir -p $(dir $@)
+	@$(if $(V),:,echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< -lpam -ldl
 
 $(B)/tests/run: $(TEST_OBJ) $(PATD_OBJ) $(B)/libpatcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcriterion
+	@$(if $(V),:,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcriterion -lcrypt
 
 # The suite runs the real binaries it was built with (PAT_BUILD).
 test: deps-test
-	@$(MAKE) --no-print-directory $(PROGS) $(B)/tests/run
+	@$(MAKE) --no-print-directory $(PROGS) $(TOOLS) $(B)/tests/run
 	PAT_BUILD=$(CURDIR)/$(B) $(B)/tests/run --jobs 2
 
 demo: deps-demo

@@ -130,7 +130,7 @@ is_number(const char *k, const char *v)
 {
 	static const char *keys[] = { "id", "uid", "created", "expires",
 		"revoked", "parent", "last_used", "count", "next", "proto",
-		"tokens", "roles", "grants", "connections", "uptime",
+		"tokens", "roles", "grants", "connections", "accepted", "uptime",
 		"store_bytes", "store_max_bytes", "peer_uid", NULL };
 	size_t i;
 

@@ -34,6 +34,7 @@ struct patd {
 	char		 verify_group[64];
 	int64_t		 started;
 	unsigned	 nconns;
+	uint64_t	 accepted;	/* connections ever accepted */
 	struct ratelimit rl;
 	size_t		 npending;
 	struct lastuse_pending pending[LASTUSE_BATCH];

@@ -98,6 +98,7 @@ accept_one(struct patd *d, int lfd, struct conn **cs, unsigned *n,
 	pat_buf_init(&c->out, lim->out_max);
 	cs[(*n)++] = c;
 	d->nconns = *n;
+	d->accepted++;
 }
 
 /* Answer the first complete line in c->in, if any and if out is drained. */

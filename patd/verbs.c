@@ -290,6 +290,7 @@ verb_status(struct req *q, MDB_txn *txn)
 	pat_line_fieldu(q->out, "roles", st.roles);
 	pat_line_fieldu(q->out, "grants", st.grants);
 	pat_line_fieldu(q->out, "connections", q->d->nconns);
+	pat_line_fieldu(q->out, "accepted", q->d->accepted);
 	pat_line_fieldi(q->out, "uptime", q->now - q->d->started);
 	pat_line_fieldu(q->out, "store_bytes", st.used_bytes);
 	pat_line_fieldu(q->out, "store_max_bytes", st.map_bytes);

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <crypt.h>
+
 #include <criterion/criterion.h>
 #include <sodium.h>
 
@@ -89,6 +91,17 @@ can_connect(const char *path)
 	return ok;
 }
 
+/* Children get only stdio: a leaked Criterion pipe would keep the runner
+ * waiting for a background process. */
+static void
+close_extra_fds(void)
+{
+	int fd;
+
+	for (fd = 3; fd < 1024; fd++)
+		close(fd);
+}
+
 static void
 set_env(struct tpatd *t)
 {
@@ -99,6 +112,14 @@ set_env(struct tpatd *t)
 	snprintf(path, sizeof(path), "%s/patd", build_dir());
 	setenv("PATD", path, 1);
 	setenv("PATD_SOCKET", t->sock, 1);
+	snprintf(path, sizeof(path), "%s/tests/pamcall", build_dir());
+	setenv("PAMCALL", path, 1);
+	snprintf(path, sizeof(path), "%s/pam_pat.so", build_dir());
+	setenv("PAM_PAT", path, 1);
+	snprintf(path, sizeof(path), "%s/asan/pam_pat.so", build_dir());
+	setenv("PAM_PAT_ASAN", path, 1);
+	snprintf(path, sizeof(path), "%s/shadow", t->dir);
+	setenv("NSS_WRAPPER_SHADOW", path, 1);
 	setenv("NSS_WRAPPER_PASSWD", t->passwd, 1);
 	setenv("NSS_WRAPPER_GROUP", t->group, 1);
 }
@@ -115,6 +136,7 @@ t_restart(struct tpatd *t)
 	cr_assert_neq(t->pid, -1);
 	if (t->pid == 0) {
 		set_env(t);
+		close_extra_fds();
 		setenv("LD_PRELOAD", "libnss_wrapper.so", 1);
 		execl("/bin/sh", "sh", "-c", args, (char *)NULL);
 		_exit(127);
@@ -132,6 +154,8 @@ t_restart(struct tpatd *t)
 void
 t_start(struct tpatd *t, const char *extra)
 {
+	char shadow[200], line[512];
+
 	memset(t, 0, sizeof(*t));
 	snprintf(t->dir, sizeof(t->dir), "/tmp/pat-test.XXXXXX");
 	cr_assert_not_null(mkdtemp(t->dir));
@@ -142,11 +166,18 @@ t_start(struct tpatd *t, const char *extra)
 	snprintf(t->passwd, sizeof(t->passwd), "%s/passwd", t->dir);
 	snprintf(t->group, sizeof(t->group), "%s/group", t->dir);
 	snprintf(t->extra, sizeof(t->extra), "%s", extra ? extra : "");
+	set_env(t);	/* the test itself reads PAM_PAT and friends */
 	write_file(t->passwd,
 	    "root:x:0:0:root:/root:/bin/sh\n"
 	    "alice:x:1001:1001:Alice:/tmp:/bin/sh\n"
 	    "bob:x:1002:1002:Bob:/tmp:/bin/sh\n"
 	    "carol:x:1003:1003:Carol:/tmp:/bin/sh\n");
+	snprintf(shadow, sizeof(shadow), "%s/shadow", t->dir);
+	snprintf(line, sizeof(line), "alice:%s:19000:0:99999:7:::\n"
+	    "bob:!:19000:0:99999:7:::\n",
+	    crypt(ALICE_PASSWORD, "$6$pattestsalt$"));
+	write_file(shadow, line);
+	chmod(shadow, 0600);
 	t_write_groups(t,
 	    "root:x:0:\n"
 	    "alice:x:1001:\n"
@@ -214,6 +245,7 @@ t_sh(struct tpatd *t, uid_t uid, const char *in, char **out, char **err,
 		dup2(fd, 1);
 		fd = open(ferr, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		dup2(fd, 2);
+		close_extra_fds();
 		execl("/bin/sh", "sh", "-c", full, (char *)NULL);
 		_exit(127);
 	}

@@ -2,8 +2,8 @@
  * harness.h - run a real patd on a private socket and state directory.
  *
  * Each test gets its own directory under /tmp with users and groups for
- * nss_wrapper (root; alice 1001 in group devs; bob 1002; carol 1003 in
- * patd-verify), a patd process started from $PAT_BUILD, and helpers to run
+ * nss_wrapper (root; alice 1001 in group devs, with a password in a
+ * private shadow file; bob 1002; carol 1003 in patd-verify), a patd process started from $PAT_BUILD, and helpers to run
  * patctl (as root or, with setpriv, as another uid) and to speak the raw
  * protocol.  Outputs are kept in memory, never printed: they may hold
  * secrets.
@@ -18,6 +18,7 @@
 #define ALICE	1001
 #define BOB	1002
 #define CAROL	1003
+#define ALICE_PASSWORD	"correct horse battery staple"	/* her Unix password */
 
 struct tpatd {
 	pid_t	pid;
