@@ -103,7 +103,7 @@ $(B)/tests/run: $(TEST_OBJ) $(PATD_OBJ) $(B)/libpatcommon.a
 # The suite runs the real binaries it was built with (PAT_BUILD).
 test: deps-test
 	@$(MAKE) --no-print-directory $(PROGS) $(TOOLS) $(B)/tests/run
-	PAT_BUILD=$(CURDIR)/$(B) $(B)/tests/run --jobs 2
+	PAT_BUILD=$(CURDIR)/$(B) PAT_SRC=$(CURDIR) $(B)/tests/run --jobs 2
 
 demo: deps-demo
 	@$(MAKE) --no-print-directory $(PROGS)

@@ -1,8 +1,9 @@
 #!/bin/sh
 # make demo: the main job end to end, touching nothing outside the checkout.
 # patd runs on a private socket and state directory under .demo/; we make a
-# role, grant it, create a token, see it accepted, revoke it, see it refused.
-# Exits non-zero if any step does not behave.
+# role, grant it, create a token, see a real PAM stack (pam_wrapper +
+# pamtester, service "demo") accept it at its password prompt, revoke it,
+# and see it refused.  Exits non-zero if any step does not behave.
 set -u
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,6 +38,22 @@ TOKEN=$("$patctl" create --role demo --name demo-token --expires 30d) ||
 echo "(token kept in \$TOKEN; shown once, never logged)"
 run list
 
+# A real PAM stack, without touching /etc/pam.d: pam_wrapper reads it here.
+mkdir -p "$demo/pam.d"
+echo "auth required pam_deny.so" >"$demo/pam.d/other"
+echo "auth required $top/$build/pam_pat.so socket=$PATD_SOCKET" \
+	>"$demo/pam.d/demo"
+pam_auth() {
+	printf '%s\n' "$1" | LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 \
+	    PAM_WRAPPER_SERVICE_DIR="$demo/pam.d" pamtester demo "$user" \
+	    authenticate
+}
+step "cat .demo/pam.d/demo"
+cat "$demo/pam.d/demo"
+step "echo \"\$TOKEN\" | pamtester demo $user authenticate   # needs pam.demo"
+pam_auth "$TOKEN" || fail "the PAM stack refused a fresh token"
+echo "=> ACCEPTED by PAM"
+
 step "echo \"\$TOKEN\" | patctl verify --perm pam.demo"
 printf '%s\n' "$TOKEN" | "$patctl" verify --perm pam.demo ||
 	fail "a fresh token was refused"
@@ -49,6 +66,11 @@ fi
 echo "=> REFUSED (permission missing), as it should be"
 
 run revoke 1
+step "echo \"\$TOKEN\" | pamtester demo $user authenticate"
+if pam_auth "$TOKEN"; then
+	fail "the PAM stack accepted a revoked token"
+fi
+echo "=> REFUSED by PAM after revocation"
 step "echo \"\$TOKEN\" | patctl verify --perm pam.demo"
 if printf '%s\n' "$TOKEN" | "$patctl" verify --perm pam.demo; then
 	fail "a revoked token was accepted"
@@ -61,4 +83,4 @@ fi
 step "patd's log ($demo/patd.log): ids and users, never secrets"
 cat "$demo/patd.log"
 TOKEN=
-printf '\n\033[1mdemo OK: accepted, then refused after revocation\033[0m\n'
+printf '\n\033[1mdemo OK: accepted by PAM, then refused after revocation\033[0m\n'
