@@ -61,7 +61,14 @@ mount --bind "$dir/sudoers" /etc/sudoers || die "bind /etc/sudoers"
 
 # patd, as root, on the socket pam_pat.so trusts.
 "$build/patd" --socket /run/patd/patd.sock --state "$dir/state" \
-	2>"$dir/patd.log" &
+	</dev/null >/dev/null 2>"$dir/patd.log" &
+patd_pid=$!
+cleanup() {
+	[ -s "$dir/sshd.pid" ] && kill "$(cat "$dir/sshd.pid")" 2>/dev/null
+	kill "$patd_pid" 2>/dev/null
+	wait "$patd_pid" 2>/dev/null
+}
+trap cleanup EXIT
 for _ in $(seq 100); do [ -S /run/patd/patd.sock ] && break; sleep 0.05; done
 export PATD_SOCKET=/run/patd/patd.sock
 ctl() { "$build/patctl" "$@"; }
@@ -138,7 +145,5 @@ check "sudo via common-auth: the Unix password still works" sudo_as $uid_a "$pw_
 check "sudo via common-auth: a token without pam.sudo is refused" refused sudo_as $uid_a "$tok_ssh"
 check "sudo via common-auth: a wrong password is refused" refused sudo_as $uid_a "not-her-password"
 
-kill "$(cat "$dir/sshd.pid")" 2>/dev/null
-kill %1 2>/dev/null
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
