@@ -11,6 +11,10 @@ BINDIR	?= $(PREFIX)/bin
 SBINDIR	?= $(PREFIX)/sbin
 DOCDIR	?= $(PREFIX)/share/doc/pat
 UNITDIR	?= $(PREFIX)/lib/systemd/system
+MANDIR	?= $(PREFIX)/share/man
+# PAM finds modules by bare name only in its own directory, whatever PREFIX
+PAMDIR	?= $(shell $(PKG_CONFIG) --variable=libdir pam 2>/dev/null || echo /lib)/security
+PAMCONFDIR ?= /usr/share/pam-configs
 PKG_CONFIG ?= pkg-config
 
 CC	?= cc
@@ -115,6 +119,10 @@ install: all
 	install -m 0755 $(B)/patd $(DESTDIR)$(SBINDIR)/patd
 	install -m 0755 $(B)/patctl $(DESTDIR)$(BINDIR)/patctl
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(PAMCONFDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(B)/pam_pat.so $(DESTDIR)$(PAMDIR)/pam_pat.so
+	install -m 0644 pam_pat/pam-configs/pat $(DESTDIR)$(PAMCONFDIR)/pat
+	install -m 0644 docs/man/pam_pat.8 $(DESTDIR)$(MANDIR)/man8/pam_pat.8
 	install -m 0644 systemd/patd.socket $(DESTDIR)$(UNITDIR)/patd.socket
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/patd.service.in \
 	    >$(DESTDIR)$(UNITDIR)/patd.service
@@ -123,6 +131,8 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/patd $(DESTDIR)$(BINDIR)/patctl
 	rm -f $(DESTDIR)$(UNITDIR)/patd.socket $(DESTDIR)$(UNITDIR)/patd.service
+	rm -f $(DESTDIR)$(PAMDIR)/pam_pat.so $(DESTDIR)$(PAMCONFDIR)/pat
+	rm -f $(DESTDIR)$(MANDIR)/man8/pam_pat.8
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
