@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,19 +24,21 @@
 #include "patd.h"
 #include "server.h"
 #include "client.h"
+#include "config.h"
 
-#define DEFAULT_STATE	"/var/lib/patd"
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: patd [--socket PATH] [--state DIR] [--verify-group GROUP]\n"
-	    "            [--map-size MB] [--max-conns N] [--max-conns-per-uid N]\n"
-	    "            [--idle-timeout SEC]\n"
+	    "usage: patd [--config FILE] [--socket PATH] [--state DIR]\n"
+	    "            [--verify-group GROUP] [--map-size MB] [--max-conns N]\n"
+	    "            [--max-conns-per-uid N] [--idle-timeout SEC]\n"
+	    "            [--idle-exit SEC]\n"
 	    "Serves Personal Access Tokens on a Unix socket.  Under systemd the\n"
-	    "socket comes from patd.socket; otherwise --socket (default %s).\n",
-	    PAT_DEFAULT_SOCKET);
+	    "socket comes from patd.socket; otherwise --socket (default %s).\n"
+	    "Settings come from %s (or --config), then the flags.\n",
+	    PAT_DEFAULT_SOCKET, CONFIG_DEFAULT_PATH);
 }
 
 /* Bind path, replacing a stale socket but never a live patd or a file. */
@@ -87,22 +90,33 @@ bind_socket(const char *path)
 	return fd;
 }
 
-static int
-parse_uint(const char *opt, const char *s, unsigned long long max,
-    unsigned long long *out)
+/* Which --config to read: the flag's, else the default (absent is fine). */
+static const char *
+config_path(int argc, char **argv, bool *explicit_path)
 {
-	if (pat_parse_u64(s, max, out) < 0 || *out == 0) {
-		fprintf(stderr, "patd: %s needs a number from 1 to %llu\n", opt,
-		    max);
-		return -1;
+	int i;
+
+	*explicit_path = false;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			*explicit_path = true;
+			return argv[i + 1];
+		}
+		if (strncmp(argv[i], "--config=", 9) == 0) {
+			*explicit_path = true;
+			return argv[i] + 9;
+		}
 	}
-	return 0;
+	return CONFIG_DEFAULT_PATH;
 }
 
-int
-main(int argc, char **argv)
+/* Settings: defaults, then the file, then the flags.  Returns the exit
+ * code to stop with, or -1 to go on. */
+static int
+settings(int argc, char **argv, struct patd_config *cfg, bool *socket_flag)
 {
 	static const struct option opts[] = {
+		{ "config",		required_argument, NULL, 'C' },
 		{ "socket",		required_argument, NULL, 's' },
 		{ "state",		required_argument, NULL, 'd' },
 		{ "verify-group",	required_argument, NULL, 'g' },
@@ -110,60 +124,85 @@ main(int argc, char **argv)
 		{ "max-conns",		required_argument, NULL, 'c' },
 		{ "max-conns-per-uid",	required_argument, NULL, 'u' },
 		{ "idle-timeout",	required_argument, NULL, 'i' },
+		{ "idle-exit",		required_argument, NULL, 'x' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct server_limits lim = { .max_conns = 512, .max_per_uid = 32,
-		.idle_ms = 30000, .out_max = 8u << 20, .flush_ms = 5000 };
-	const char *sock = NULL, *state = DEFAULT_STATE, *why = "";
-	unsigned long long v, mapmb = 1024;
-	static struct patd d;
-	bool activated = false;
-	int ch, lfd, r, nfds;
+	const char *path, *key;
+	char err[256];
+	bool explicit_path;
+	int ch, r, idx = 0;
 
-	snprintf(d.verify_group, sizeof(d.verify_group), "patd-verify");
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	config_defaults(cfg);
+	path = config_path(argc, argv, &explicit_path);
+	r = config_load(cfg, path, err, sizeof(err));
+	if (r < 0 && (r != -ENOENT || explicit_path)) {
+		fprintf(stderr, "patd: %s\n", err);
+		return 2;
+	}
+	*socket_flag = false;
+	while ((ch = getopt_long(argc, argv, "", opts, &idx)) != -1) {
 		switch (ch) {
-		case 's': sock = optarg; break;
-		case 'd': state = optarg; break;
-		case 'g':
-			if (strlen(optarg) >= sizeof(d.verify_group)) {
-				fprintf(stderr, "patd: group name too long\n");
-				return 2;
-			}
-			snprintf(d.verify_group, sizeof(d.verify_group), "%s",
-			    optarg);
-			break;
-		case 'm':
-			if (parse_uint("--map-size", optarg, 1u << 20, &mapmb))
-				return 2;
-			break;
-		case 'c':
-			if (parse_uint("--max-conns", optarg, 65536, &v))
-				return 2;
-			lim.max_conns = (unsigned)v;
-			break;
-		case 'u':
-			if (parse_uint("--max-conns-per-uid", optarg, 65536, &v))
-				return 2;
-			lim.max_per_uid = (unsigned)v;
-			break;
-		case 'i':
-			if (parse_uint("--idle-timeout", optarg, 86400, &v))
-				return 2;
-			lim.idle_ms = (int)v * 1000;
-			break;
+		case 'C': continue;
+		case 's': key = "socket"; *socket_flag = true; break;
+		case 'd': key = "state_dir"; break;
+		case 'g': key = "verify_group"; break;
+		case 'm': key = "map_size_mb"; break;
+		case 'c': key = "max_conns"; break;
+		case 'u': key = "max_conns_per_uid"; break;
+		case 'i': key = "idle_timeout"; break;
+		case 'x': key = "idle_exit"; break;
 		case 'V': printf("patd %s\n", PATD_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
+		}
+		/* relative paths on the command line are the caller's business */
+		if ((ch == 's' || ch == 'd') && optarg[0] != '/') {
+			char abs[600], cwd[512];
+
+			if (getcwd(cwd, sizeof(cwd)) == NULL)
+				return 2;
+			snprintf(abs, sizeof(abs), "%s/%s", cwd, optarg);
+			r = config_set(cfg, key, abs, err, sizeof(err));
+		} else
+			r = config_set(cfg, key, optarg, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "patd: --%s: %s\n", opts[idx].name, err);
+			return 2;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
 
+int
+main(int argc, char **argv)
+{
+	struct patd_config cfg;
+	struct server_limits lim = { .out_max = 8u << 20 };
+	const char *why = "";
+	static struct patd d;
+	bool activated = false, socket_flag;
+	uint64_t dog = 0;
+	int lfd, r, nfds, ex;
+
+	if ((ex = settings(argc, argv, &cfg, &socket_flag)) >= 0)
+		return ex;
+	lim.max_conns = cfg.max_conns;
+	lim.max_per_uid = cfg.max_conns_per_uid;
+	lim.idle_ms = (int)cfg.idle_timeout * 1000;
+	lim.flush_ms = (int)cfg.lastuse_flush * 1000;
+	lim.idle_exit_ms = (int64_t)cfg.idle_exit * 1000;
+	if (sd_watchdog_enabled(0, &dog) > 0)
+		lim.watchdog_us = dog;
+	snprintf(d.verify_group, sizeof(d.verify_group), "%s",
+	    cfg.verify_group);
+
+	log_init();
 	umask(077);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "patd: libsodium failed to start\n");
@@ -171,29 +210,32 @@ main(int argc, char **argv)
 	}
 	d.self_uid = geteuid();
 	d.started = (int64_t)time(NULL);
-	rl_init(&d.rl, 10, 60);
-	if (mkdir(state, 0700) < 0 && errno != EEXIST) {
+	rl_init(&d.rl, cfg.rate_limit_failures, cfg.rate_limit_window);
+	if (mkdir(cfg.state_dir, 0700) < 0 && errno != EEXIST) {
 		fprintf(stderr, "patd: cannot create state directory %s: %s\n",
-		    state, strerror(errno));
+		    cfg.state_dir, strerror(errno));
 		return 1;
 	}
-	if ((r = keyfile_load(state, d.key, &why)) < 0) {
-		fprintf(stderr, "patd: %s/token.key: %s (%s)\n", state, why,
-		    strerror(-r));
+	if ((r = keyfile_load(cfg.state_dir, d.key, &why)) < 0) {
+		fprintf(stderr, "patd: %s/token.key: %s (%s)\n", cfg.state_dir,
+		    why, strerror(-r));
 		return 1;
 	}
-	if ((r = store_open(&d.store, state, (size_t)mapmb << 20)) < 0) {
-		fprintf(stderr, "patd: cannot open the store in %s: %s\n", state,
-		    r == -EPROTO ? "unknown schema version" : store_strerror(r));
+	r = store_open(&d.store, cfg.state_dir, (size_t)cfg.map_size_mb << 20);
+	if (r < 0) {
+		fprintf(stderr, "patd: cannot open the store in %s: %s\n",
+		    cfg.state_dir, r == -EPROTO ? "unknown schema version" :
+		    store_strerror(r));
 		return 1;
 	}
 
-	nfds = sd_listen_fds(1);
+	/* systemd's socket wins unless --socket was asked for explicitly */
+	nfds = socket_flag ? 0 : sd_listen_fds(1);
 	if (nfds > 1) {
 		fprintf(stderr, "patd: systemd passed %d sockets; want one\n",
 		    nfds);
 		return 1;
-	} else if (nfds == 1 && sock == NULL) {
+	} else if (nfds == 1) {
 		lfd = SD_LISTEN_FDS_START;
 		if (sd_is_socket_unix(lfd, SOCK_STREAM, 1, NULL, 0) <= 0) {
 			fprintf(stderr, "patd: the socket from systemd is not a "
@@ -201,19 +243,17 @@ main(int argc, char **argv)
 			return 1;
 		}
 		activated = true;
-	} else if ((lfd = bind_socket(sock ? sock : PAT_DEFAULT_SOCKET)) < 0)
+	} else if ((lfd = bind_socket(cfg.socket)) < 0)
 		return 1;
 
-	log_info("ready: state %s, socket %s, protocol %d", state,
-	    activated ? "from systemd" : sock ? sock : PAT_DEFAULT_SOCKET,
-	    PAT_PROTO_VERSION);
+	log_info("ready: state %s, socket %s, protocol %d", cfg.state_dir,
+	    activated ? "from systemd" : cfg.socket, PAT_PROTO_VERSION);
 	sd_notify(0, "READY=1");
 	r = server_run(&d, lfd, &lim);
-	sd_notify(0, "STOPPING=1");
-	if ((ch = lastuse_flush(&d)) < 0)
-		log_warn("cannot record last use: %s", store_strerror(ch));
+	if ((ex = lastuse_flush(&d)) < 0)
+		log_warn("cannot record last use: %s", store_strerror(ex));
 	if (!activated) {
-		unlink(sock ? sock : PAT_DEFAULT_SOCKET);
+		unlink(cfg.socket);
 		close(lfd);
 	}
 	store_close(d.store);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <systemd/sd-daemon.h>
 
 #include "log.h"
 #include "server.h"
@@ -208,15 +209,31 @@ signals_fd(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* True when a client waits in the listen backlog. */
+static bool
+backlog_waiting(int lfd)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0;
+}
+
+static void
+notify_status(const struct patd *d, unsigned n)
+{
+	sd_notifyf(0, "STATUS=%u connection%s, %llu accepted since start", n,
+	    n == 1 ? "" : "s", (unsigned long long)d->accepted);
+}
+
 int
 server_run(struct patd *d, int lfd, const struct server_limits *lim)
 {
 	struct conn **cs;
 	struct pollfd *pfd;
-	int64_t now, next_flush;
-	unsigned n = 0, i, base;
+	int64_t now, next_flush, next_dog, last_busy, stop_by = 0;
+	unsigned n = 0, i, base, last_n = ~0u;
 	int sfd, r = 0, k;
-	bool stop = false;
+	bool stopping = false;
 
 	if ((sfd = signals_fd()) < 0)
 		return -errno;
@@ -226,20 +243,23 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 		r = -ENOMEM;
 		goto out;
 	}
-	next_flush = now_ms() + lim->flush_ms;
-	while (!stop) {
+	now = now_ms();
+	next_flush = now + lim->flush_ms;
+	next_dog = now;
+	last_busy = now;
+	for (;;) {
 		pfd[0].fd = sfd;
 		pfd[0].events = POLLIN;
-		pfd[1].fd = lfd;
+		pfd[1].fd = stopping ? -1 : lfd;	/* stopping: accept no more */
 		pfd[1].events = POLLIN;
 		base = 2;
 		for (i = 0; i < n; i++) {
 			pfd[base + i].fd = cs[i]->fd;
 			pfd[base + i].events = cs[i]->out.len > 0 ? POLLOUT :
-			    cs[i]->eof ? 0 : POLLIN;
+			    cs[i]->eof || stopping ? 0 : POLLIN;
 			pfd[base + i].revents = 0;
 		}
-		k = poll(pfd, base + n, 500);
+		k = poll(pfd, base + n, 250);
 		if (k < 0 && errno != EINTR) {
 			r = -errno;
 			break;
@@ -248,10 +268,13 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 		if (k > 0 && (pfd[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 
-			if (read(sfd, &si, sizeof(si)) > 0)
-				log_info("signal %u: shutting down",
-				    si.ssi_signo);
-			stop = true;
+			if (read(sfd, &si, sizeof(si)) > 0 && !stopping)
+				log_info("signal %u: finishing answers and "
+				    "stopping", si.ssi_signo);
+			if (!stopping)
+				sd_notify(0, "STOPPING=1");
+			stopping = true;
+			stop_by = now + 2000;
 		}
 		/* walk backwards: closing moves the last conn into the hole */
 		for (i = n; k > 0 && i-- > 0;) {
@@ -274,15 +297,34 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 				conn_close(d, cs, &n, i);
 		}
 		for (i = n; i-- > 0;)
-			if (now - cs[i]->last > lim->idle_ms)
+			if (now - cs[i]->last > lim->idle_ms ||
+			    (stopping && cs[i]->out.len == 0))
 				conn_close(d, cs, &n, i);
-		if (k > 0 && (pfd[1].revents & POLLIN))
+		if (stopping && (n == 0 || now >= stop_by))
+			break;
+		if (!stopping && k > 0 && (pfd[1].revents & POLLIN))
 			accept_one(d, lfd, cs, &n, lim);
+		if (n > 0)
+			last_busy = now;
+		if (!stopping && lim->idle_exit_ms > 0 && n == 0 &&
+		    now - last_busy >= lim->idle_exit_ms && !backlog_waiting(lfd)) {
+			log_info("idle for %lld s: exiting until the next "
+			    "connection", (long long)(lim->idle_exit_ms / 1000));
+			break;
+		}
 		if (now >= next_flush) {
 			if ((k = lastuse_flush(d)) < 0)
 				log_warn("cannot record last use: %s",
 				    store_strerror(k));
 			next_flush = now + lim->flush_ms;
+		}
+		if (lim->watchdog_us > 0 && now >= next_dog) {
+			sd_notify(0, "WATCHDOG=1");
+			next_dog = now + (int64_t)(lim->watchdog_us / 2000);
+		}
+		if (n != last_n) {
+			notify_status(d, n);
+			last_n = n;
 		}
 	}
 out:

@@ -11,6 +11,7 @@
 #define PATD_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "patd.h"
 
@@ -20,10 +21,18 @@ struct server_limits {
 	int		idle_ms;
 	size_t		out_max;
 	int		flush_ms;	/* how often batched last-use is written */
+	int64_t		idle_exit_ms;	/* no clients this long: exit; 0 never */
+	uint64_t	watchdog_us;	/* systemd's WatchdogSec, 0 when off */
 };
 
-/* Serve listen_fd until told to stop.  Returns 0, or -errno when the loop
- * itself cannot go on. */
+/*
+ * Serve listen_fd until SIGTERM/SIGINT, or until idle_exit_ms passes with
+ * no client and none waiting (systemd then keeps the socket and starts us
+ * again on the next connection).  On a signal, answers already computed
+ * are still sent (for up to two seconds); every write they acknowledge was
+ * committed before they were queued.  Returns 0, or -errno when the loop
+ * itself cannot go on.
+ */
 int	server_run(struct patd *d, int listen_fd, const struct server_limits *lim);
 
 #endif

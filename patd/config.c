@@ -1,0 +1,178 @@
+/* config.c - patd.conf and defaults; see config.h. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "proto.h"
+
+enum kind { K_PATH, K_NAME, K_UINT };
+
+static const struct key {
+	const char	*name;
+	enum kind	 kind;
+	size_t		 off;
+	size_t		 size;		/* strings: buffer size */
+	unsigned	 min, max;	/* numbers */
+} keys[] = {
+#define S(n, k, f) { n, k, offsetof(struct patd_config, f), \
+	sizeof(((struct patd_config *)0)->f), 0, 0 }
+#define U(n, f, lo, hi) { n, K_UINT, offsetof(struct patd_config, f), 0, lo, hi }
+	S("socket", K_PATH, socket),
+	S("state_dir", K_PATH, state_dir),
+	S("verify_group", K_NAME, verify_group),
+	U("max_conns", max_conns, 1, 65536),
+	U("max_conns_per_uid", max_conns_per_uid, 1, 65536),
+	U("idle_timeout", idle_timeout, 1, 86400),
+	U("idle_exit", idle_exit, 0, 86400 * 365),
+	U("map_size_mb", map_size_mb, 1, 1u << 20),
+	U("rate_limit_failures", rate_limit_failures, 1, 1000000),
+	U("rate_limit_window", rate_limit_window, 1, 86400),
+	U("lastuse_flush", lastuse_flush, 1, 3600),
+#undef S
+#undef U
+};
+
+void
+config_defaults(struct patd_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->socket, sizeof(c->socket), "/run/patd/patd.sock");
+	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/patd");
+	snprintf(c->verify_group, sizeof(c->verify_group), "patd-verify");
+	c->max_conns = 512;
+	c->max_conns_per_uid = 32;
+	c->idle_timeout = 30;
+	c->idle_exit = 0;
+	c->map_size_mb = 1024;
+	c->rate_limit_failures = 10;
+	c->rate_limit_window = 60;
+	c->lastuse_flush = 5;
+}
+
+static const struct key *
+find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(*keys); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+int
+config_set(struct patd_config *c, const char *key, const char *value,
+    char *err, size_t errlen)
+{
+	const struct key *k = find_key(key);
+	unsigned long long v;
+	char *dst;
+
+	if (k == NULL) {
+		snprintf(err, errlen, "unknown key '%.64s'", key);
+		return -ENOENT;
+	}
+	dst = (char *)c + k->off;
+	switch (k->kind) {
+	case K_PATH:
+		if (value[0] != '/' || strlen(value) >= k->size) {
+			snprintf(err, errlen, "%s must be an absolute path "
+			    "shorter than %zu bytes", key, k->size);
+			return -EINVAL;
+		}
+		memcpy(dst, value, strlen(value) + 1);
+		return 0;
+	case K_NAME:
+		if (strlen(value) >= k->size || strspn(value,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789._-") != strlen(value)) {
+			snprintf(err, errlen, "%s must be a group name", key);
+			return -EINVAL;
+		}
+		memcpy(dst, value, strlen(value) + 1);
+		return 0;
+	case K_UINT:
+		if (pat_parse_u64(value, k->max, &v) < 0 || v < k->min) {
+			snprintf(err, errlen, "%s must be a whole number from "
+			    "%u to %u", key, k->min, k->max);
+			return -EINVAL;
+		}
+		*(unsigned *)(void *)dst = (unsigned)v;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int
+config_load(struct patd_config *c, const char *path, char *err, size_t errlen)
+{
+	char line[CONFIG_LINE_MAX + 2], why[160], *k, *v, *eq;
+	bool seen[sizeof(keys) / sizeof(*keys)] = { false };
+	struct patd_config next = *c;
+	unsigned lineno = 0;
+	FILE *f;
+	int r = 0;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(why, sizeof(why), "line longer than %d bytes",
+			    CONFIG_LINE_MAX);
+			goto bad;
+		}
+		if ((k = strchr(line, '#')) != NULL)
+			*k = '\0';
+		k = trim(line);
+		if (*k == '\0')
+			continue;
+		if ((eq = strchr(k, '=')) == NULL) {
+			snprintf(why, sizeof(why), "expected 'key = value'");
+			goto bad;
+		}
+		*eq = '\0';
+		k = trim(k);
+		v = trim(eq + 1);
+		if (*v == '\0') {
+			snprintf(why, sizeof(why), "%.64s has no value", k);
+			goto bad;
+		}
+		if (config_set(&next, k, v, why, sizeof(why)) < 0)
+			goto bad;
+		if (seen[find_key(k) - keys]) {
+			snprintf(why, sizeof(why), "%.64s is set twice", k);
+			goto bad;
+		}
+		seen[find_key(k) - keys] = true;
+	}
+	if (ferror(f)) {
+		snprintf(why, sizeof(why), "read error");
+		goto bad;
+	}
+	fclose(f);
+	*c = next;
+	return 0;
+bad:
+	snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
+	fclose(f);
+	return -EINVAL;
+}

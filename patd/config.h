@@ -1,0 +1,43 @@
+/*
+ * config.h - patd's settings: defaults, /etc/patd/patd.conf, flags.
+ *
+ * The file is "key = value" lines; '#' starts a comment; blank lines are
+ * fine.  Every key is optional; an unknown key, a bad value, a key given
+ * twice or a line that is not "key = value" stops patd with FILE:LINE and
+ * the reason.  Command-line flags are applied after the file and win.
+ */
+#ifndef PATD_CONFIG_H
+#define PATD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONFIG_DEFAULT_PATH	"/etc/patd/patd.conf"
+#define CONFIG_LINE_MAX		1024
+
+struct patd_config {
+	char		socket[108];	/* when not socket-activated */
+	char		state_dir[512];
+	char		verify_group[64];
+	unsigned	max_conns;
+	unsigned	max_conns_per_uid;
+	unsigned	idle_timeout;	/* seconds a connection may idle */
+	unsigned	idle_exit;	/* seconds without clients, 0: never */
+	unsigned	map_size_mb;
+	unsigned	rate_limit_failures;
+	unsigned	rate_limit_window;	/* seconds */
+	unsigned	lastuse_flush;	/* seconds between last-use writes */
+};
+
+void	config_defaults(struct patd_config *c);
+/* Set one key from text.  -EINVAL (bad value) or -ENOENT (unknown key),
+ * with the reason in err. */
+int	config_set(struct patd_config *c, const char *key, const char *value,
+	    char *err, size_t errlen);
+/* Read a file on top of c.  A missing file is -ENOENT (the caller decides
+ * whether that matters); other problems -EINVAL with "FILE:LINE: reason"
+ * in err.  c is changed only when the whole file is good. */
+int	config_load(struct patd_config *c, const char *path, char *err,
+	    size_t errlen);
+
+#endif
