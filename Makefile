@@ -50,7 +50,7 @@ PROGS	 = $(B)/patd $(B)/patctl $(B)/pam_pat.so
 PAM_LDFLAGS = -shared -Wl,--version-script=pam_pat/pam_pat.map -Wl,-z,defs \
 	      -Wl,-z,relro,-z,now
 PAM_LIBS = -lpam $(shell $(PKG_CONFIG) --libs libsodium 2>/dev/null)
-TOOLS	 = $(B)/tests/pamcall $(B)/asan/pam_pat.so
+TOOLS	 = $(B)/tests/pamcall $(B)/tests/sockact $(B)/asan/pam_pat.so
 
 .PHONY: all deps deps-test deps-demo test demo install uninstall clean
 all: deps
@@ -99,6 +99,11 @@ $(B)/tests/pamcall: tests/tools/pamcall.c
 	@$(if $(V),:,echo "  LD      $@")
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< -lpam -ldl
 
+$(B)/tests/sockact: tests/tools/sockact.c
+	@mkdir -p $(dir $@)
+	@$(if $(V),:,echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $<
+
 $(B)/tests/run: $(TEST_OBJ) $(PATD_OBJ) $(B)/libpatcommon.a
 	@mkdir -p $(dir $@)
 	@$(if $(V),:,echo "  LD      $@")
@@ -122,7 +127,11 @@ install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(PAMCONFDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(B)/pam_pat.so $(DESTDIR)$(PAMDIR)/pam_pat.so
 	install -m 0644 pam_pat/pam-configs/pat $(DESTDIR)$(PAMCONFDIR)/pat
-	install -m 0644 docs/man/pam_pat.8 $(DESTDIR)$(MANDIR)/man8/pam_pat.8
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 docs/man/pam_pat.8 docs/man/patd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/man/patd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 docs/man/patctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/patd.conf.example $(DESTDIR)$(DOCDIR)/
 	install -m 0644 systemd/patd.socket $(DESTDIR)$(UNITDIR)/patd.socket
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/patd.service.in \
 	    >$(DESTDIR)$(UNITDIR)/patd.service
@@ -132,7 +141,8 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/patd $(DESTDIR)$(BINDIR)/patctl
 	rm -f $(DESTDIR)$(UNITDIR)/patd.socket $(DESTDIR)$(UNITDIR)/patd.service
 	rm -f $(DESTDIR)$(PAMDIR)/pam_pat.so $(DESTDIR)$(PAMCONFDIR)/pat
-	rm -f $(DESTDIR)$(MANDIR)/man8/pam_pat.8
+	rm -f $(DESTDIR)$(MANDIR)/man8/pam_pat.8 $(DESTDIR)$(MANDIR)/man8/patd.8
+	rm -f $(DESTDIR)$(MANDIR)/man5/patd.conf.5 $(DESTDIR)$(MANDIR)/man1/patctl.1
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:

@@ -116,6 +116,10 @@ set_env(struct tpatd *t)
 	setenv("PAMCALL", path, 1);
 	snprintf(path, sizeof(path), "%s/pam_pat.so", build_dir());
 	setenv("PAM_PAT", path, 1);
+	snprintf(path, sizeof(path), "%s/tests/sockact", build_dir());
+	setenv("SOCKACT", path, 1);
+	if (getenv("PAT_SRC") == NULL)
+		setenv("PAT_SRC", ".", 1);
 	snprintf(path, sizeof(path), "%s/asan/pam_pat.so", build_dir());
 	setenv("PAM_PAT_ASAN", path, 1);
 	snprintf(path, sizeof(path), "%s/shadow", t->dir);

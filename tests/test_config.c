@@ -1,0 +1,150 @@
+/* Unit tests: patd.conf parsing (every key, bad values, unknown keys,
+ * missing file). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "config.h"
+
+static char path[64];
+
+static void
+write_conf(const char *text)
+{
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/pat-conf.XXXXXX");
+	close(mkstemp(path));
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+cleanup(void)
+{
+	if (path[0])
+		unlink(path);
+}
+
+TestSuite(config, .fini = cleanup);
+
+Test(config, defaults_are_documented_values)
+{
+	struct patd_config c;
+
+	config_defaults(&c);
+	cr_assert_str_eq(c.socket, "/run/patd/patd.sock");
+	cr_assert_str_eq(c.state_dir, "/var/lib/patd");
+	cr_assert_str_eq(c.verify_group, "patd-verify");
+	cr_assert_eq(c.max_conns, 512);
+	cr_assert_eq(c.max_conns_per_uid, 32);
+	cr_assert_eq(c.idle_timeout, 30);
+	cr_assert_eq(c.idle_exit, 0);
+	cr_assert_eq(c.map_size_mb, 1024);
+	cr_assert_eq(c.rate_limit_failures, 10);
+	cr_assert_eq(c.rate_limit_window, 60);
+	cr_assert_eq(c.lastuse_flush, 5);
+}
+
+Test(config, every_key_is_read)
+{
+	struct patd_config c;
+	char err[256];
+
+	write_conf("# patd settings\n"
+	    "socket = /run/x/p.sock\n"
+	    "  state_dir=/srv/patd   # trailing comment\n"
+	    "verify_group = web-services\n"
+	    "max_conns = 100\n"
+	    "max_conns_per_uid = 7\n"
+	    "idle_timeout = 12\n"
+	    "idle_exit = 300\n"
+	    "map_size_mb = 64\n"
+	    "rate_limit_failures = 3\n"
+	    "rate_limit_window = 120\n"
+	    "lastuse_flush = 2\n"
+	    "\n");
+	config_defaults(&c);
+	cr_assert_eq(config_load(&c, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(c.socket, "/run/x/p.sock");
+	cr_assert_str_eq(c.state_dir, "/srv/patd");
+	cr_assert_str_eq(c.verify_group, "web-services");
+	cr_assert_eq(c.max_conns, 100);
+	cr_assert_eq(c.max_conns_per_uid, 7);
+	cr_assert_eq(c.idle_timeout, 12);
+	cr_assert_eq(c.idle_exit, 300);
+	cr_assert_eq(c.map_size_mb, 64);
+	cr_assert_eq(c.rate_limit_failures, 3);
+	cr_assert_eq(c.rate_limit_window, 120);
+	cr_assert_eq(c.lastuse_flush, 2);
+}
+
+static void
+expect_bad(const char *text, const char *want)
+{
+	struct patd_config c, before;
+	char err[256], loc[80];
+
+	write_conf(text);
+	config_defaults(&c);
+	before = c;
+	cr_assert_eq(config_load(&c, path, err, sizeof(err)), -EINVAL,
+	    "accepted: %s", text);
+	snprintf(loc, sizeof(loc), "%s:", path);
+	cr_assert(strncmp(err, loc, strlen(loc)) == 0, "no FILE:LINE: %s", err);
+	cr_assert(strstr(err, want) != NULL, "'%s' lacks '%s'", err, want);
+	cr_assert_eq(memcmp(&c, &before, sizeof(c)), 0,
+	    "a bad file changed the settings");
+	unlink(path);
+}
+
+Test(config, bad_files_name_the_line_and_reason)
+{
+	expect_bad("max_conns = 10\nfrobnicate = 1\n", ":2: unknown key 'frobnicate'");
+	expect_bad("max_conns = lots\n", ":1: max_conns must be a whole number");
+	expect_bad("max_conns = 0\n", ":1: max_conns must be a whole number");
+	expect_bad("max_conns = 99999999999\n", "max_conns must be");
+	expect_bad("idle_timeout = -5\n", "idle_timeout must be");
+	expect_bad("socket = relative/path\n", "socket must be an absolute path");
+	expect_bad("verify_group = bad group!\n", "verify_group must be a group");
+	expect_bad("just some words\n", ":1: expected 'key = value'");
+	expect_bad("socket =\n", ":1: socket has no value");
+	expect_bad("idle_exit = 1\nidle_exit = 2\n", ":2: idle_exit is set twice");
+	{
+		char big[CONFIG_LINE_MAX + 100];
+
+		memset(big, 'a', sizeof(big) - 2);
+		big[sizeof(big) - 2] = '\n';
+		big[sizeof(big) - 1] = '\0';
+		expect_bad(big, "line longer than");
+	}
+}
+
+Test(config, a_missing_file_is_enoent)
+{
+	struct patd_config c;
+	char err[256];
+
+	config_defaults(&c);
+	cr_assert_eq(config_load(&c, "/nonexistent/patd.conf", err,
+	    sizeof(err)), -ENOENT);
+	cr_assert(strstr(err, "/nonexistent/patd.conf") != NULL);
+}
+
+Test(config, flags_use_the_same_checks)
+{
+	struct patd_config c;
+	char err[256];
+
+	config_defaults(&c);
+	cr_assert_eq(config_set(&c, "max_conns", "9", err, sizeof(err)), 0);
+	cr_assert_eq(c.max_conns, 9);
+	cr_assert_eq(config_set(&c, "max_conns", "x", err, sizeof(err)), -EINVAL);
+	cr_assert_eq(config_set(&c, "nope", "1", err, sizeof(err)), -ENOENT);
+}
