@@ -27,7 +27,7 @@ CFLAGS_ALL = -std=c11 $(WARN) -fPIC -fstack-protector-strong $(CFLAGS)
 B	 = build
 # make V=1 shows full command lines
 Q	 = $(if $(V),,@)
-PKGS	 = libsodium lmdb libsystemd
+PKGS	 = libsodium lmdb libsystemd pam
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 

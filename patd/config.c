@@ -30,6 +30,12 @@ static const struct key {
 	U("rate_limit_failures", rate_limit_failures, 1, 1000000),
 	U("rate_limit_window", rate_limit_window, 1, 86400),
 	U("lastuse_flush", lastuse_flush, 1, 3600),
+	S("login_service", K_NAME, login_service),
+	S("login_pam_dir", K_PATH, login_pam_dir),
+	U("session_lifetime", session_lifetime, 1, 7 * 86400),
+	U("login_timeout", login_timeout, 5, 3600),
+	U("login_failures", login_failures, 1, 1000),
+	U("login_window", login_window, 1, 86400),
 #undef S
 #undef U
 };
@@ -49,6 +55,11 @@ config_defaults(struct patd_config *c)
 	c->rate_limit_failures = 10;
 	c->rate_limit_window = 60;
 	c->lastuse_flush = 5;
+	snprintf(c->login_service, sizeof(c->login_service), "patd-login");
+	c->session_lifetime = 3600;
+	c->login_timeout = 120;
+	c->login_failures = 5;
+	c->login_window = 300;
 }
 
 static const struct key *
@@ -88,7 +99,8 @@ config_set(struct patd_config *c, const char *key, const char *value,
 		if (strlen(value) >= k->size || strspn(value,
 		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "0123456789._-") != strlen(value)) {
-			snprintf(err, errlen, "%s must be a group name", key);
+			snprintf(err, errlen, "%s must be a name (letters, "
+			    "digits, '.', '_', '-')", key);
 			return -EINVAL;
 		}
 		memcpy(dst, value, strlen(value) + 1);

@@ -27,6 +27,12 @@ struct patd_config {
 	unsigned	rate_limit_failures;
 	unsigned	rate_limit_window;	/* seconds */
 	unsigned	lastuse_flush;	/* seconds between last-use writes */
+	char		login_service[64];
+	char		login_pam_dir[512];	/* "": the system's /etc/pam.d */
+	unsigned	session_lifetime;	/* seconds */
+	unsigned	login_timeout;		/* seconds */
+	unsigned	login_failures;		/* per window, per uid */
+	unsigned	login_window;		/* seconds */
 };
 
 void	config_defaults(struct patd_config *c);

@@ -46,14 +46,15 @@ create_key(const char *path, uint8_t key[PAT_HASH_KEY_LEN], const char **why)
 }
 
 int
-keyfile_load(const char *dir, uint8_t key[PAT_HASH_KEY_LEN], const char **why)
+keyfile_load(const char *dir, const char *name, uint8_t key[PAT_HASH_KEY_LEN],
+    const char **why)
 {
 	char path[4096];
 	struct stat st;
 	ssize_t n;
 	int fd, r = 0;
 
-	if (snprintf(path, sizeof(path), "%s/token.key", dir) >=
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
 	    (int)sizeof(path)) {
 		*why = "state directory path too long";
 		return -ENAMETOOLONG;

@@ -1,7 +1,8 @@
 /*
- * keyfile.h - the per-installation hashing key.
+ * keyfile.h - per-installation keys in the state directory.
  *
- * "token.key" in the state directory: 32 random bytes, mode 0600, made on
+ * "token.key" (the token hashing key) and "session.key" (the Ed25519 seed
+ * that signs login sessions): 32 random bytes each, mode 0600, made on
  * first start.  A key that is readable by anyone but its owner, of the wrong
  * size or owned by someone else is refused: patd then does not start.
  */
@@ -14,7 +15,7 @@
 
 /* Load, or create when absent.  Returns 0 or -errno; *why names the problem
  * in words for the log. */
-int	keyfile_load(const char *dir, uint8_t key[PAT_HASH_KEY_LEN],
-	    const char **why);
+int	keyfile_load(const char *dir, const char *name,
+	    uint8_t key[PAT_HASH_KEY_LEN], const char **why);
 
 #endif

@@ -216,11 +216,30 @@ main(int argc, char **argv)
 		    cfg.state_dir, strerror(errno));
 		return 1;
 	}
-	if ((r = keyfile_load(cfg.state_dir, d.key, &why)) < 0) {
+	if ((r = keyfile_load(cfg.state_dir, "token.key", d.key, &why)) < 0) {
 		fprintf(stderr, "patd: %s/token.key: %s (%s)\n", cfg.state_dir,
 		    why, strerror(-r));
 		return 1;
 	}
+	{
+		uint8_t seed[32];
+
+		if ((r = keyfile_load(cfg.state_dir, "session.key", seed,
+		    &why)) < 0) {
+			fprintf(stderr, "patd: %s/session.key: %s (%s)\n",
+			    cfg.state_dir, why, strerror(-r));
+			return 1;
+		}
+		jwt_keys_from_seed(&d.jwt, seed);
+		sodium_memzero(seed, sizeof(seed));
+	}
+	snprintf(d.login_service, sizeof(d.login_service), "%s",
+	    cfg.login_service);
+	snprintf(d.login_pam_dir, sizeof(d.login_pam_dir), "%s",
+	    cfg.login_pam_dir);
+	d.session_lifetime = cfg.session_lifetime;
+	d.login_timeout = (int)cfg.login_timeout;
+	rl_init(&d.rl_login, cfg.login_failures, cfg.login_window);
 	r = store_open(&d.store, cfg.state_dir, (size_t)cfg.map_size_mb << 20);
 	if (r < 0) {
 		fprintf(stderr, "patd: cannot open the store in %s: %s\n",
@@ -258,6 +277,7 @@ main(int argc, char **argv)
 	}
 	store_close(d.store);
 	sodium_memzero(d.key, sizeof(d.key));
+	jwt_keys_wipe(&d.jwt);
 	if (r < 0) {
 		log_warn("event loop failed: %s", strerror(-r));
 		return 1;

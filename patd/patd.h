@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "jwt.h"
 #include "proto.h"
 #include "ratelimit.h"
 #include "store.h"
@@ -21,10 +22,16 @@
 
 #define PATD_VERSION		"0.1.0"
 #define LASTUSE_BATCH		1024	/* pending last-use updates kept */
+#define LOGIN_MAX		16	/* logins under way at once */
 
 struct lastuse_pending {
 	uint64_t	id;
 	struct last_use	use;
+};
+
+struct login_child {
+	pid_t		pid;
+	uid_t		uid;
 };
 
 struct patd {
@@ -36,6 +43,15 @@ struct patd {
 	unsigned	 nconns;
 	uint64_t	 accepted;	/* connections ever accepted */
 	struct ratelimit rl;
+	/* login sessions */
+	struct jwt_keys	 jwt;
+	char		 login_service[64];
+	char		 login_pam_dir[512];	/* "" : the system's */
+	int64_t		 session_lifetime;	/* seconds */
+	int		 login_timeout;		/* seconds per login */
+	struct ratelimit rl_login;
+	unsigned	 nlogins;
+	struct login_child logins[LOGIN_MAX];
 	size_t		 npending;
 	struct lastuse_pending pending[LASTUSE_BATCH];
 };

@@ -14,6 +14,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
+#include "login.h"
 #include "server.h"
 
 struct conn {
@@ -130,7 +131,11 @@ handle_line(struct patd *d, struct conn *c)
 	memmove(c->in, nl + 1, c->inlen - linelen - 1);
 	c->inlen -= linelen + 1;
 	sodium_memzero(c->in + c->inlen, linelen + 1);
-	if (r < 0) {
+	if (r == 0 && strcmp(m->verb, "LOGIN") == 0) {
+		/* a child takes the connection over for the PAM conversation */
+		if (login_begin(d, c->fd, &c->peer, c->in, c->inlen, &c->out))
+			c->drop = true;
+	} else if (r < 0) {
 		log_warn("dropping uid %u: malformed request",
 		    (unsigned)c->peer.uid);
 		pat_buf_adds(&c->out, "ERR code=bad-request message=malformed"
@@ -203,6 +208,7 @@ signals_fd(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);	/* login children */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);
@@ -268,14 +274,18 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 		if (k > 0 && (pfd[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 
-			if (read(sfd, &si, sizeof(si)) > 0 && !stopping)
-				log_info("signal %u: finishing answers and "
-				    "stopping", si.ssi_signo);
-			if (!stopping)
-				sd_notify(0, "STOPPING=1");
-			stopping = true;
-			stop_by = now + 2000;
+			if (read(sfd, &si, sizeof(si)) > 0 &&
+			    si.ssi_signo != SIGCHLD) {
+				if (!stopping) {
+					log_info("signal %u: finishing answers "
+					    "and stopping", si.ssi_signo);
+					sd_notify(0, "STOPPING=1");
+				}
+				stopping = true;
+				stop_by = now + 2000;
+			}
 		}
+		login_reap(d);
 		/* walk backwards: closing moves the last conn into the hole */
 		for (i = n; k > 0 && i-- > 0;) {
 			struct conn *c = cs[i];
@@ -290,6 +300,8 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 				ok = conn_read(d, c);
 			if (ok && c->out.len > 0)
 				ok = conn_write(d, c);
+			if (ok && c->drop && c->out.len == 0)
+				ok = false;	/* handed over, or done */
 			if (ok && c->eof && c->out.len == 0 &&
 			    memchr(c->in, '\n', c->inlen) == NULL)
 				ok = false;
@@ -306,7 +318,7 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 			accept_one(d, lfd, cs, &n, lim);
 		if (n > 0)
 			last_busy = now;
-		if (!stopping && lim->idle_exit_ms > 0 && n == 0 &&
+		if (!stopping && lim->idle_exit_ms > 0 && n == 0 && d->nlogins == 0 &&
 		    now - last_busy >= lim->idle_exit_ms && !backlog_waiting(lfd)) {
 			log_info("idle for %lld s: exiting until the next "
 			    "connection", (long long)(lim->idle_exit_ms / 1000));

@@ -13,6 +13,7 @@
 struct store {
 	MDB_env	*env;
 	MDB_dbi	 meta, tokens, by_uid, children, roles, grants, lastuse;
+	MDB_dbi	 sessions;
 };
 
 /* On-disk token header; the text fields follow, each NUL-terminated. */
@@ -84,9 +85,9 @@ static int
 open_dbs(struct store *s)
 {
 	static const char *names[] = { "meta", "tokens", "by_uid", "children",
-		"roles", "grants", "lastused" };
+		"roles", "grants", "lastused", "sessions" };
 	MDB_dbi *dbis[] = { &s->meta, &s->tokens, &s->by_uid, &s->children,
-		&s->roles, &s->grants, &s->lastuse };
+		&s->roles, &s->grants, &s->lastuse, &s->sessions };
 	MDB_txn *txn;
 	MDB_val k = { 6, "schema" }, v;
 	char schema[16];
@@ -130,7 +131,7 @@ store_open(struct store **sp, const char *dir, size_t mapsize)
 		return -ENOMEM;
 	if ((rc = mdb_env_create(&s->env)) != 0)
 		goto fail;
-	if ((rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
+	if ((rc = mdb_env_set_maxdbs(s->env, 16)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, mapsize)) != 0)
 		goto fail;
 	/* NOTLS: patd is one thread; NOSUBDIR: one file in the state dir. */
@@ -600,6 +601,48 @@ store_lastuse_get(struct store *s, MDB_txn *txn, uint64_t id,
 	strcpy(out->service, strcmp(svc, "-") ? svc : "");
 	strcpy(out->rhost, strcmp(rh, "-") ? rh : "");
 	return 0;
+}
+
+int
+store_session_revoke(struct store *s, MDB_txn *txn, const char *jti,
+    int64_t exp)
+{
+	MDB_val k = { strlen(jti), (void *)jti }, v;
+	uint8_t raw[8];
+
+	put_be64(raw, (uint64_t)exp);
+	v.mv_size = 8;
+	v.mv_data = raw;
+	return map_err(mdb_put(txn, s->sessions, &k, &v, 0));
+}
+
+int
+store_session_revoked(struct store *s, MDB_txn *txn, const char *jti)
+{
+	MDB_val k = { strlen(jti), (void *)jti }, v;
+	int rc = mdb_get(txn, s->sessions, &k, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return rc == 0 ? 1 : map_err(rc);
+}
+
+int
+store_session_prune(struct store *s, MDB_txn *txn, int64_t now)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, s->sessions, &cur)) != 0)
+		return map_err(rc);
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		if (v.mv_size == 8 && (int64_t)get_be64(v.mv_data) < now &&
+		    (rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : map_err(rc);
 }
 
 int

@@ -10,6 +10,7 @@
  *   roles     name -> comma-joined patterns
  *   grants    "u" or "g", name, NUL, role -> ""
  *   lastused  u64be id -> "time service rhost" (written in batches)
+ *   sessions  jti -> i64be expiry   (logged-out login sessions)
  * All functions take an open transaction: the caller decides what commits
  * together.  They return 0, -ENOENT (not there), -ENOSPC (map or disk full),
  * -EINVAL (corrupt record or bad argument) or -EIO.
@@ -114,6 +115,14 @@ int	store_lastuse_put(struct store *s, MDB_txn *txn, uint64_t id,
 	    const struct last_use *u);
 int	store_lastuse_get(struct store *s, MDB_txn *txn, uint64_t id,
 	    struct last_use *out);
+
+/* A logged-out session stays refused until it would have expired. */
+int	store_session_revoke(struct store *s, MDB_txn *txn, const char *jti,
+	    int64_t exp);
+/* 1 when jti was logged out, 0 when not, or -errno. */
+int	store_session_revoked(struct store *s, MDB_txn *txn, const char *jti);
+/* Forget logged-out sessions that expired before now. */
+int	store_session_prune(struct store *s, MDB_txn *txn, int64_t now);
 
 int	store_stats(struct store *s, MDB_txn *txn, struct store_stats *st);
 

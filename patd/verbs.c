@@ -3,6 +3,7 @@
  * helpers the other verbs share.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +36,8 @@ need_admin(struct req *q, const char *what)
 {
 	if (q->admin)
 		return 0;
-	return reply_err(q, "denied", "%s needs root or a token holding "
-	    "pat.admin", what);
+	return reply_err(q, "denied", "%s needs root, or a session or token "
+	    "holding pat.admin", what);
 }
 
 const char *
@@ -314,6 +315,34 @@ verb_hello(struct req *q, MDB_txn *txn)
 	return pat_line_end(q->out);
 }
 
+/* LOGOUT session=: that session is refused from now until it would have
+ * expired.  Logging out an expired session is fine. */
+static int
+verb_logout(struct req *q, MDB_txn *txn)
+{
+	const char *jwt = pat_msg_get(q->m, "session");
+	struct jwt_claims c;
+	enum jwt_verdict v;
+	int r;
+
+	if (jwt == NULL)
+		return reply_err(q, "bad-request", "LOGOUT needs session=");
+	v = jwt_verify(&q->d->jwt, jwt, q->now, &c);
+	if (v != JWT_OK && v != JWT_EXPIRED)
+		return reply_err(q, "bad-session", "not a session of this patd");
+	if (c.uid != q->p->uid && !q->super)
+		return reply_err(q, "bad-session", "that session belongs to "
+		    "another user");
+	if ((r = store_session_prune(q->d->store, txn, q->now)) < 0 ||
+	    (v == JWT_OK && (r = store_session_revoke(q->d->store, txn, c.jti,
+	    c.exp)) < 0))
+		return r;
+	log_event("logout", "user=%s uid=%u jti=%s", c.sub, (unsigned)c.uid,
+	    c.jti);
+	pat_line_begin(q->out, "OK");
+	return pat_line_end(q->out);
+}
+
 static const struct verb {
 	const char	*name;
 	int		(*fn)(struct req *, MDB_txn *);
@@ -334,17 +363,63 @@ static const struct verb {
 	{ "ROLE-SHOW",		verb_role_show,		false, false },
 	{ "GRANT",		verb_grant,		true,  false },
 	{ "UNGRANT",		verb_ungrant,		true,  false },
+	{ "LOGOUT",		verb_logout,		true,  false },
 };
 
-/* Check auth= (a PAT of the peer) and decide whether the peer is an admin. */
+/* A session= must be patd's, unexpired, not logged out, and the peer's. */
+static int
+check_session(struct req *q, MDB_txn *txn, const char *jwt)
+{
+	struct passwd *pw;
+	enum jwt_verdict v;
+	int r;
+
+	v = jwt_verify(&q->d->jwt, jwt, q->now, &q->session);
+	if (v == JWT_EXPIRED)
+		return reply_err(q, "session-expired", "session expired — run "
+		    "patctl login");
+	if (v != JWT_OK) {
+		log_event("session", "result=refused reason=%s peer_uid=%u",
+		    jwt_verdict_code(v), (unsigned)q->p->uid);
+		return reply_err(q, "bad-session", "not a valid session (%s) — "
+		    "run patctl login", jwt_verdict_code(v));
+	}
+	if ((r = store_session_revoked(q->d->store, txn, q->session.jti)) < 0)
+		return r;
+	if (r == 1)
+		return reply_err(q, "session-expired", "this session was logged "
+		    "out — run patctl login");
+	if (q->session.uid != q->p->uid || (pw = getpwnam(q->session.sub)) ==
+	    NULL || pw->pw_uid != q->session.uid) {
+		log_event("session", "result=refused reason=wrong-user "
+		    "peer_uid=%u", (unsigned)q->p->uid);
+		return reply_err(q, "bad-session", "that session belongs to "
+		    "another user");
+	}
+	if ((r = access_user_perms(q->d, txn, q->session.sub,
+	    &q->cred_perms)) < 0)
+		return r;
+	q->has_session = true;
+	q->admin = q->super || pat_permset_covers(&q->cred_perms, "pat.admin");
+	return 0;
+}
+
+/* Check auth= (a PAT of the peer) or session= (a login session) and decide
+ * whether the peer is an admin. */
 static int
 load_credential(struct req *q, MDB_txn *txn)
 {
 	const char *auth = pat_msg_get(q->m, "auth");
+	const char *session = pat_msg_get(q->m, "session");
 	char key[RL_KEY_MAX];
 	int v;
 
 	q->admin = q->super;
+	if (auth != NULL && session != NULL)
+		return reply_err(q, "bad-request", "give auth= or session=, "
+		    "not both");
+	if (session != NULL && strcmp(q->m->verb, "LOGOUT") != 0)
+		return check_session(q, txn, session);
 	if (auth == NULL)
 		return 0;
 	snprintf(key, sizeof(key), "uid:%u", (unsigned)q->p->uid);
@@ -425,5 +500,6 @@ fail:
 out:
 	pat_permset_free(&q.cred_perms);
 	sodium_memzero(&q.cred, sizeof(q.cred));
+	sodium_memzero(&q.session, sizeof(q.session));
 	return out->len > start ? 0 : -E2BIG;
 }

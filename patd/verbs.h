@@ -28,8 +28,10 @@ struct req {
 	bool			 super;	/* root or patd's own uid */
 	bool			 admin;	/* super, or a credential with pat.admin */
 	bool			 has_cred;	/* a valid auth= token of the peer */
+	bool			 has_session;	/* a valid session= of the peer */
 	struct tok_rec		 cred;
-	struct pat_permset	 cred_perms;
+	struct jwt_claims	 session;
+	struct pat_permset	 cred_perms;	/* the token's, or the user's now */
 };
 
 /* Append "ERR code=… message=…" and return 1 (refused). */

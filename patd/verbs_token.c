@@ -93,13 +93,14 @@ verb_create(struct req *q, MDB_txn *txn)
 	if (user[0] == '\0' || !valid_user_name(user))
 		return reply_err(q, "bad-request", "no valid user to create "
 		    "the token for");
-	if (strcmp(user, q->user) != 0 && (!q->super || q->has_cred))
+	if (strcmp(user, q->user) != 0 && (!q->super || q->has_cred ||
+	    q->has_session))
 		return reply_err(q, "denied", "only root may create a token "
-		    "for another user, and not from a token");
-	if (!q->super && !q->has_cred)
-		return reply_err(q, "auth-required", "creating a token needs "
-		    "an existing token of yours as auth= (patctl create "
-		    "--parent-from-stdin)");
+		    "for another user, and not from a token or session");
+	if (!q->super && !q->has_cred && !q->has_session)
+		return reply_err(q, "auth-required", "creating a token needs a "
+		    "login session (patctl login) or an existing token of "
+		    "yours (patctl create --parent-from-stdin)");
 	if ((pw = getpwnam(user)) == NULL)
 		return reply_err(q, "not-found", "no such user: %s", user);
 
@@ -128,11 +129,16 @@ verb_create(struct req *q, MDB_txn *txn)
 		    (expires == 0 || expires > q->cred.expires))
 			expires = q->cred.expires;
 	} else {
-		/* root's own credential holds everything: the owner caps it */
+		/* root's credential, or a session (the user's own permissions,
+		 * checked now and at every use): the owner caps it */
 		if ((r = pat_permset_add(&cap, "*")) < 0)
 			goto out;
-		snprintf(rec.by, sizeof(rec.by), "%s", q->p->uid == 0 ?
-		    "root" : "patd");
+		if (q->has_session)
+			snprintf(rec.by, sizeof(rec.by), "session:%.8s",
+			    q->session.jti);
+		else
+			snprintf(rec.by, sizeof(rec.by), "%s", q->p->uid == 0 ?
+			    "root" : "patd");
 	}
 	if ((r = pat_permset_intersect(&rperms, &owner, &ro)) < 0 ||
 	    (r = pat_permset_intersect(&ro, &cap, &eff)) < 0)

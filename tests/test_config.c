@@ -50,6 +50,12 @@ Test(config, defaults_are_documented_values)
 	cr_assert_eq(c.rate_limit_failures, 10);
 	cr_assert_eq(c.rate_limit_window, 60);
 	cr_assert_eq(c.lastuse_flush, 5);
+	cr_assert_str_eq(c.login_service, "patd-login");
+	cr_assert_str_eq(c.login_pam_dir, "");
+	cr_assert_eq(c.session_lifetime, 3600);
+	cr_assert_eq(c.login_timeout, 120);
+	cr_assert_eq(c.login_failures, 5);
+	cr_assert_eq(c.login_window, 300);
 }
 
 Test(config, every_key_is_read)
@@ -69,6 +75,12 @@ Test(config, every_key_is_read)
 	    "rate_limit_failures = 3\n"
 	    "rate_limit_window = 120\n"
 	    "lastuse_flush = 2\n"
+	    "login_service = pat-2fa\n"
+	    "login_pam_dir = /etc/patd/pam.d\n"
+	    "session_lifetime = 900\n"
+	    "login_timeout = 60\n"
+	    "login_failures = 3\n"
+	    "login_window = 600\n"
 	    "\n");
 	config_defaults(&c);
 	cr_assert_eq(config_load(&c, path, err, sizeof(err)), 0, "%s", err);
@@ -83,6 +95,12 @@ Test(config, every_key_is_read)
 	cr_assert_eq(c.rate_limit_failures, 3);
 	cr_assert_eq(c.rate_limit_window, 120);
 	cr_assert_eq(c.lastuse_flush, 2);
+	cr_assert_str_eq(c.login_service, "pat-2fa");
+	cr_assert_str_eq(c.login_pam_dir, "/etc/patd/pam.d");
+	cr_assert_eq(c.session_lifetime, 900);
+	cr_assert_eq(c.login_timeout, 60);
+	cr_assert_eq(c.login_failures, 3);
+	cr_assert_eq(c.login_window, 600);
 }
 
 static void
@@ -112,9 +130,12 @@ Test(config, bad_files_name_the_line_and_reason)
 	expect_bad("max_conns = 99999999999\n", "max_conns must be");
 	expect_bad("idle_timeout = -5\n", "idle_timeout must be");
 	expect_bad("socket = relative/path\n", "socket must be an absolute path");
-	expect_bad("verify_group = bad group!\n", "verify_group must be a group");
+	expect_bad("verify_group = bad group!\n", "verify_group must be a name");
 	expect_bad("just some words\n", ":1: expected 'key = value'");
 	expect_bad("socket =\n", ":1: socket has no value");
+	expect_bad("session_lifetime = 0\n", "session_lifetime must be");
+	expect_bad("login_timeout = 1\n", "login_timeout must be");
+	expect_bad("login_service = a/b\n", "login_service must be a name");
 	expect_bad("idle_exit = 1\nidle_exit = 2\n", ":2: idle_exit is set twice");
 	{
 		char big[CONFIG_LINE_MAX + 100];
