@@ -1,5 +1,6 @@
 /* call.c - one request to patd, answer and errors mapped to exit codes. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,7 +16,8 @@ exit_for(const char *code)
 	static const char *refused[] = { "invalid-token", "malformed-token",
 		"revoked", "expired", "wrong-user", "permission-missing",
 		"owner-gone", "denied", "not-found", "auth-required",
-		"empty-permissions", "bad-credential", "rate-limited", NULL };
+		"empty-permissions", "bad-credential", "rate-limited",
+		"session-expired", "bad-session", "login-failed", NULL };
 	static const char *usage[] = { "bad-request", "unknown-verb",
 		"too-long", "unsupported-version", NULL };
 	size_t i;
@@ -36,8 +38,8 @@ hint_for(const char *code)
 		return "run it as root, or pass a token holding pat.admin with "
 		    "--auth-from-stdin";
 	if (strcmp(code, "auth-required") == 0)
-		return "give an existing token of yours on stdin with "
-		    "--parent-from-stdin, or ask root to create one";
+		return "run patctl login first, or give an existing token of "
+		    "yours on stdin with --parent-from-stdin";
 	if (strcmp(code, "store-full") == 0)
 		return "free disk space or raise patd --map-size";
 	if (strcmp(code, "rate-limited") == 0)
@@ -47,6 +49,20 @@ hint_for(const char *code)
 	return NULL;
 }
 
+/* Verbs that a login session may authorise: it goes along automatically. */
+static bool
+takes_session(const char *verb)
+{
+	static const char *v[] = { "CREATE", "LIST", "SHOW", "REVOKE",
+		"ROLE-SET", "ROLE-DELETE", "GRANT", "UNGRANT", NULL };
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		if (strcmp(verb, v[i]) == 0)
+			return true;
+	return false;
+}
+
 void
 ctl_begin(struct ctl *c, struct pat_buf *req, const char *verb)
 {
@@ -54,6 +70,8 @@ ctl_begin(struct ctl *c, struct pat_buf *req, const char *verb)
 	pat_line_begin(req, verb);
 	if (c->auth[0] != '\0')
 		pat_line_field(req, "auth", c->auth);
+	else if (c->session[0] != '\0' && takes_session(verb))
+		pat_line_field(req, "session", c->session);
 }
 
 int

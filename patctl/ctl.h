@@ -18,12 +18,15 @@ enum { EX_OK = 0, EX_REFUSED = 1, EX_USAGE = 2, EX_UNREACHABLE = 3,
 	EX_FAILED = 4 };
 
 #define SECRET_MAX	256
+#define SESSION_MAX	1024	/* a session JWT */
+#define ANSWER_MAX	512	/* one answer in a login conversation */
 
 struct ctl {
 	const char	*socket;
 	bool		 json;
 	int		 timeout_ms;
 	char		 auth[SECRET_MAX];	/* PAT authorising the request */
+	char		 session[SESSION_MAX + 1];	/* from patctl login */
 };
 
 typedef int (*item_fn)(const struct pat_msg *item, void *arg);
@@ -42,6 +45,13 @@ void	ctl_begin(struct ctl *c, struct pat_buf *req, const char *verb);
 /* Read a secret from stdin: a no-echo prompt on a terminal, otherwise one
  * line.  Returns 0, or prints the problem and returns EX_USAGE. */
 int	read_secret(const char *prompt, char out[SECRET_MAX]);
+/* One line from the terminal or stdin into out[n]; echo off unless asked.
+ * An empty line is fine.  0, or -1 at end of input or when too long. */
+int	read_answer(const char *prompt, bool echo, char *out, size_t n);
+
+/* The session file: $XDG_RUNTIME_DIR/patctl-session (0600). */
+int	session_load(struct ctl *c);	/* 0 loaded, -1 none */
+int	cmd_session(struct ctl *c, int argc, char **argv);	/* login… */
 
 /* "30d", "12h", "2w", "never", "2027-01-31", "2027-01-31T18:00" -> epoch
  * seconds (0 for never).  -1 when unreadable. */

@@ -16,6 +16,7 @@ usage(FILE *f)
 {
 	fputs(
 "usage: patctl [--socket PATH] [--json] [--timeout MS] [--auth-from-stdin] COMMAND\n"
+"  login | logout               (a 60-minute session from the patd-login PAM stack)\n"
 "  create --role ROLE [--name NAME] [--expires 30d|DATE] [--user USER]\n"
 "         [--parent-from-stdin]\n"
 "  list [--user USER | --all]\n"
@@ -27,8 +28,9 @@ usage(FILE *f)
 "  grant ROLE (--user USER | --group GROUP)\n"
 "  ungrant ROLE (--user USER | --group GROUP)\n"
 "  status\n"
-"PATD_SOCKET also sets the socket.  --auth-from-stdin reads a token of yours\n"
-"that authorises the request (a token holding pat.admin for admin commands).\n"
+"PATD_SOCKET also sets the socket.  After patctl login, the session (kept in\n"
+"$XDG_RUNTIME_DIR) authorises create and admin commands.  --auth-from-stdin\n"
+"reads a token of yours that authorises the request instead.\n"
 "Exit: 0 ok, 1 refused, 2 usage, 3 patd unreachable, 4 patd failed.\n", f);
 }
 
@@ -76,12 +78,8 @@ main(int argc, char **argv)
 	c.socket = pat_client_socket_path(sock);
 	argc -= i;
 	argv += i;
-	if (strcmp(argv[0], "login") == 0 || strcmp(argv[0], "logout") == 0) {
-		fprintf(stderr, "patctl: login sessions are not available in "
-		    "this version of pat; create tokens as root, or from an "
-		    "existing token with 'create --parent-from-stdin'\n");
-		return EX_USAGE;
-	}
+	if ((ex = cmd_session(&c, argc, argv)) >= 0)
+		return ex;
 	if (auth_stdin) {
 		if (strcmp(argv[0], "verify") == 0 ||
 		    strcmp(argv[0], "rotate") == 0) {
@@ -92,6 +90,7 @@ main(int argc, char **argv)
 		if ((ex = read_secret("Token authorising this: ", c.auth)))
 			return ex;
 	}
+	(void)session_load(&c);	/* used by commands a session may authorise */
 	if ((ex = cmd_tokens(&c, argc, argv)) < 0 &&
 	    (ex = cmd_admin(&c, argc, argv)) < 0) {
 		fprintf(stderr, "patctl: unknown command '%s'\n", argv[0]);
@@ -99,5 +98,6 @@ main(int argc, char **argv)
 		ex = EX_USAGE;
 	}
 	sodium_memzero(c.auth, sizeof(c.auth));
+	sodium_memzero(c.session, sizeof(c.session));
 	return ex;
 }

@@ -104,6 +104,8 @@ cmd_create(struct ctl *c, int argc, char **argv)
 	if (parent && c->auth[0] == '\0' &&
 	    (ex = read_secret("Existing token: ", c->auth)) != EX_OK)
 		return ex;
+	if (parent)	/* the token, not the session, is the parent */
+		sodium_memzero(c->session, sizeof(c->session));
 	ctl_begin(c, &req, "CREATE");
 	pat_line_field(&req, "role", role);
 	if (name)

@@ -13,6 +13,42 @@
 #include "ctl.h"
 
 int
+read_answer(const char *prompt, bool echo, char *out, size_t n)
+{
+	struct termios old, quiet;
+	bool tty = isatty(STDIN_FILENO), quieted = false;
+	size_t len = 0;
+	int ch;
+
+	if (tty) {
+		fprintf(stderr, "%s", prompt);
+		fflush(stderr);
+		if (!echo && tcgetattr(STDIN_FILENO, &old) == 0) {
+			quiet = old;
+			quiet.c_lflag &= ~(tcflag_t)ECHO;
+			quieted = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+		}
+	}
+	while ((ch = getchar()) != EOF && ch != '\n') {
+		if (len < n - 1)
+			out[len] = (char)ch;
+		len++;
+	}
+	if (quieted) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if ((ch == EOF && len == 0) || len >= n) {
+		sodium_memzero(out, n);
+		return -1;
+	}
+	if (len > 0 && out[len - 1] == '\r')
+		len--;
+	out[len] = '\0';
+	return 0;
+}
+
+int
 read_secret(const char *prompt, char out[SECRET_MAX])
 {
 	struct termios old, quiet;

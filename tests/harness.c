@@ -131,11 +131,19 @@ set_env(struct tpatd *t)
 void
 t_restart(struct tpatd *t)
 {
-	char args[1024];
+	char args[1400];
 	int i;
 
-	snprintf(args, sizeof(args), "exec \"$PATD\" --socket %s --state %s %s "
-	    ">>%s 2>&1", t->sock, t->state, t->extra, t->log);
+	if (t->ns)
+		snprintf(args, sizeof(args), "exec unshare --mount --propagation "
+		    "private sh -c 'mount --bind %s /etc/passwd && mount --bind "
+		    "%s /etc/group && mount --bind %s/shadow /etc/shadow && exec "
+		    "\"$PATD\" --socket %s --state %s %s' >>%s 2>&1", t->passwd,
+		    t->group, t->dir, t->sock, t->state, t->extra, t->log);
+	else
+		snprintf(args, sizeof(args), "exec \"$PATD\" --socket %s "
+		    "--state %s %s >>%s 2>&1", t->sock, t->state, t->extra,
+		    t->log);
 	t->pid = fork();
 	cr_assert_neq(t->pid, -1);
 	if (t->pid == 0) {
@@ -189,6 +197,19 @@ t_start(struct tpatd *t, const char *extra)
 	    "carol:x:1003:\n"
 	    "devs:x:2000:alice\n"
 	    "patd-verify:x:2001:carol\n");
+	t_restart(t);
+}
+
+void
+t_start_ns(struct tpatd *t, const char *extra)
+{
+	t_need_root();
+	if (system("unshare --mount true 2>/dev/null") != 0)
+		cr_skip_test("SKIPPED: no mount namespaces here");
+	t_start(t, NULL);	/* the files and env; then again, in a ns */
+	t_kill9(t);
+	t->ns = true;
+	snprintf(t->extra, sizeof(t->extra), "%s", extra ? extra : "");
 	t_restart(t);
 }
 

@@ -29,11 +29,16 @@ struct tpatd {
 	char	passwd[128];
 	char	group[128];
 	char	extra[256];	/* extra patd arguments */
+	bool	ns;	/* patd in a private mount namespace with the test
+			 * users bind-mounted over /etc (for PAM logins) */
 };
 
 /* Make the directory, the NSS files, and start patd (extra args may be
  * NULL).  Fails the test when patd does not come up. */
 void	t_start(struct tpatd *t, const char *extra);
+/* As t_start, but patd runs where /etc/passwd, /etc/group and /etc/shadow
+ * are the test's (root and mount namespaces needed: skips otherwise). */
+void	t_start_ns(struct tpatd *t, const char *extra);
 /* Start again on the same state (after t_kill9 or t_stop_only). */
 void	t_restart(struct tpatd *t);
 void	t_kill9(struct tpatd *t);

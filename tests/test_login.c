@@ -1,0 +1,384 @@
+/*
+ * Login sessions against a real patd whose patd-login PAM stack is a real
+ * password check (pam_unix, on test users bind-mounted in a private mount
+ * namespace) plus real TOTP (pam_oath, codes from oathtool --totp); and
+ * the session JWTs patd accepts and refuses when creating tokens.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <sodium.h>
+
+#include "harness.h"
+#include "jwt.h"
+
+#define OATH_HEX	"3132333435363738393031323334353637383930"
+#define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
+
+static struct tpatd t;
+
+static void
+write_text(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+/* patd with a patd-login stack of password + TOTP, sessions of `life` s. */
+static void
+start(int life)
+{
+	char path[256], conf[600], extra[300];
+
+	t_need_root();
+	if (access("/lib/x86_64-linux-gnu/security/pam_oath.so", F_OK) != 0 &&
+	    access("/usr/lib/x86_64-linux-gnu/security/pam_oath.so", F_OK) != 0)
+		cr_skip_test("SKIPPED: pam_oath is not installed");
+	t_start_ns(&t, NULL);
+	snprintf(path, sizeof(path), "%s/pam.d", t.dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/pam.d/patd-login", t.dir);
+	snprintf(conf, sizeof(conf),
+	    "auth requisite pam_unix.so\n"
+	    "auth required pam_oath.so usersfile=%s/oath/users window=3\n"
+	    "account required pam_unix.so\n", t.dir);
+	write_text(path, conf, 0644);
+	snprintf(path, sizeof(path), "%s/oath", t.dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/oath/users", t.dir);
+	write_text(path, "HOTP/T30/6 alice - " OATH_HEX "\n", 0600);
+	snprintf(path, sizeof(path), "%s/patd.conf", t.dir);
+	snprintf(conf, sizeof(conf), "login_pam_dir = %s/pam.d\n"
+	    "session_lifetime = %d\n", t.dir, life);
+	write_text(path, conf, 0644);
+	/* alice's runtime dir, for patctl's session file */
+	snprintf(path, sizeof(path), "%s/xdg", t.dir);
+	mkdir(path, 0700);
+	cr_assert_eq(chown(path, ALICE, ALICE), 0);
+	t_kill9(&t);
+	snprintf(extra, sizeof(extra), "--config %s/patd.conf", t.dir);
+	memcpy(t.extra, extra, sizeof(t.extra) - 1);
+	t.extra[sizeof(t.extra) - 1] = '\0';
+	t_restart(&t);
+	t_role(&t, "ssh", "pam.sshd");
+	t_role(&t, "ops", "pam.sshd pam.sudo");
+	t_grant(&t, "ssh", "--user alice");
+}
+
+static void
+teardown(void)
+{
+	t_stop(&t);
+}
+
+TestSuite(login, .fini = teardown, .timeout = 120);
+
+static char *
+totp(void)
+{
+	char *out = NULL;
+
+	cr_assert_eq(t_sh(&t, 0, NULL, &out, NULL, "oathtool --totp %s",
+	    OATH_HEX), 0);
+	out[strcspn(out, "\n")] = '\0';
+	return out;
+}
+
+/* patctl as alice, with her runtime dir. */
+static int
+alice(const char *in, char **out, char **err, const char *args)
+{
+	return t_sh(&t, ALICE, in, out, err, "XDG_RUNTIME_DIR=%s/xdg "
+	    "\"$PATCTL\" %s", t.dir, args);
+}
+
+static int
+login(const char *password, const char *code, char **err)
+{
+	char in[256];
+
+	snprintf(in, sizeof(in), "%s\n%s\n", password, code);
+	return alice(in, NULL, err, "login");
+}
+
+Test(login, password_then_totp_gives_a_session_that_creates_tokens)
+{
+	char *code, *err = NULL, *tok = NULL, path[256];
+	struct stat st;
+
+	start(3600);
+	code = totp();
+	cr_assert_eq(login(ALICE_PASSWORD, code, &err), 0, "login: %s", err);
+	cr_assert(strstr(err, "logged in"), "%s", err);
+	free(err);
+	snprintf(path, sizeof(path), "%s/xdg/patctl-session", t.dir);
+	cr_assert_eq(stat(path, &st), 0, "no session file");
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	cr_assert_eq(st.st_uid, ALICE);
+	/* the session creates a token, capped by alice's permissions */
+	cr_assert_eq(alice(NULL, &tok, &err, "create --role ops"), 0, "%s", err);
+	cr_assert(strstr(err, "stripped") && strstr(err, "pam.sudo"),
+	    "stripping reported: %s", err);
+	free(err);
+	tok[strcspn(tok, "\n")] = '\0';
+	cr_assert_eq(t_ctl(&t, 0, tok, NULL, NULL, "verify --user alice --perm "
+	    "pam.sshd"), 0);
+	cr_assert_eq(t_ctl(&t, 0, tok, NULL, NULL, "verify --perm pam.sudo"), 1);
+	{
+		char *out = NULL;
+
+		cr_assert_eq(alice(NULL, &out, NULL, "--json list"), 0);
+		cr_assert(strstr(out, "\"by\":\"session:"), "%s", out);
+		free(out);
+	}
+	/* the log names the login, never the password, code or session */
+	{
+		char *log = t_slurp(t.log), *s = t_slurp(path);
+
+		s[strcspn(s, "\n")] = '\0';
+		cr_assert(strstr(log, "event=login result=ok user=alice"));
+		cr_assert_null(strstr(log, ALICE_PASSWORD));
+		cr_assert_null(strstr(log, s), "the session JWT is in the log");
+		t_free(s);
+		free(log);
+	}
+	t_free(tok);
+	free(code);
+}
+
+Test(login, wrong_password_wrong_code_and_a_replayed_code_fail)
+{
+	char *code, *err = NULL;
+
+	start(3600);
+	code = totp();
+	cr_assert_eq(login("not her password", code, &err), 1, "%s", err);
+	cr_assert(strstr(err, "login-failed"), "%s", err);
+	free(err);
+	cr_assert_eq(login(ALICE_PASSWORD, "000000", &err), 1, "wrong code");
+	free(err);
+	cr_assert_eq(login(ALICE_PASSWORD, code, &err), 0, "right: %s", err);
+	free(err);
+	cr_assert_eq(login(ALICE_PASSWORD, code, &err), 1,
+	    "a replayed one-time code was accepted");
+	free(err);
+	/* without a session (logged out) creating needs a token again */
+	cr_assert_eq(alice(NULL, NULL, NULL, "logout"), 0);
+	cr_assert_eq(alice(NULL, NULL, &err, "create --role ssh"), 1);
+	cr_assert(strstr(err, "auth-required") && strstr(err, "patctl login"),
+	    "%s", err);
+	free(err);
+	free(code);
+}
+
+Test(login, failed_logins_are_rate_limited)
+{
+	char *err = NULL;
+	int i;
+
+	start(3600);
+	for (i = 0; i < 5; i++) {
+		cr_assert_eq(login("wrong", "000000", NULL), 1);
+		usleep(100000);	/* let patd reap the child */
+	}
+	cr_assert_eq(login(ALICE_PASSWORD, "000000", &err), 1);
+	cr_assert(strstr(err, "rate-limited"), "%s", err);
+	free(err);
+}
+
+/* Sessions crafted with (or without) patd's own key, handed to patctl as
+ * alice's session file: only the honest, current, unrevoked one works. */
+static void
+load_keys(struct jwt_keys *k)
+{
+	char path[256];
+	uint8_t seed[32];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/session.key", t.state);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(fread(seed, 1, 32, f), 32);
+	fclose(f);
+	jwt_keys_from_seed(k, seed);
+}
+
+static int
+create_with(const char *jwt, char **err)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/xdg/patctl-session", t.dir);
+	write_text(path, jwt, 0600);
+	cr_assert_eq(chown(path, ALICE, ALICE), 0);
+	return alice(NULL, NULL, err, "create --role ssh");
+}
+
+static void
+refused(const char *jwt, const char *why)
+{
+	char *err = NULL;
+
+	cr_assert_eq(create_with(jwt, &err), 1, "%s accepted", why);
+	cr_assert(strstr(err, "session"), "%s: %s", why, err);
+	free(err);
+}
+
+static void
+forge(char *out, size_t n, const char *hdr, const char *claims,
+    const uint8_t *sig, size_t siglen)
+{
+	char h[512], c[512], s[256] = "";
+
+	sodium_bin2base64(h, sizeof(h), (const uint8_t *)hdr, strlen(hdr), B64);
+	sodium_bin2base64(c, sizeof(c), (const uint8_t *)claims, strlen(claims),
+	    B64);
+	if (siglen)
+		sodium_bin2base64(s, sizeof(s), sig, siglen, B64);
+	snprintf(out, n, "%s.%s.%s", h, c, s);
+}
+
+Test(login, only_an_honest_current_session_of_ones_own_creates)
+{
+	struct jwt_keys k;
+	struct jwt_claims c;
+	char jwt[JWT_MAX + 1], f[2048], hdr[128], claims[300], *err = NULL;
+	uint8_t mac[32];
+	int64_t now = time(NULL);
+	char *d2;
+
+	start(3600);
+	cr_assert_eq(sodium_init() >= 0, 1);
+	load_keys(&k);
+	snprintf(claims, sizeof(claims), "{\"sub\":\"alice\",\"uid\":%d,"
+	    "\"iat\":%lld,\"exp\":%lld,\"jti\":\"AAAAAAAAAAAAAAAAAAAAAA\","
+	    "\"amr\":[\"pam\"]}", ALICE, (long long)now, (long long)now + 600);
+	/* alg none */
+	snprintf(hdr, sizeof(hdr), "{\"alg\":\"none\",\"typ\":\"JWT\",\"kid\":"
+	    "\"%s\"}", k.kid);
+	forge(f, sizeof(f), hdr, claims, NULL, 0);
+	refused(f, "alg none");
+	/* HS256 keyed with the public key */
+	snprintf(hdr, sizeof(hdr), "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":"
+	    "\"%s\"}", k.kid);
+	forge(f, sizeof(f), hdr, claims, NULL, 0);
+	d2 = strrchr(f, '.');
+	crypto_auth_hmacsha256_state st;
+	crypto_auth_hmacsha256_init(&st, k.pk, sizeof(k.pk));
+	crypto_auth_hmacsha256_update(&st, (uint8_t *)f, (size_t)(d2 - f));
+	crypto_auth_hmacsha256_final(&st, mac);
+	forge(f, sizeof(f), hdr, claims, mac, sizeof(mac));
+	refused(f, "HS256 with the public key");
+	/* a real one, then its signature with one bit flipped */
+	cr_assert_eq(jwt_mint(&k, "alice", ALICE, now, 600, jwt, &c), 0);
+	snprintf(f, sizeof(f), "%s", jwt);
+	d2 = strrchr(f, '.');
+	d2[5] = d2[5] == 'A' ? 'B' : 'A';
+	refused(f, "a flipped signature bit");
+	/* a changed claim under the real signature */
+	snprintf(hdr, sizeof(hdr), "{\"alg\":\"EdDSA\",\"typ\":\"JWT\",\"kid\":"
+	    "\"%s\"}", k.kid);
+	{
+		uint8_t sig[64];
+		size_t len;
+
+		d2 = strrchr(jwt, '.');
+		sodium_base642bin(sig, sizeof(sig), d2 + 1, strlen(d2 + 1),
+		    NULL, &len, NULL, B64);
+		snprintf(claims, sizeof(claims), "{\"sub\":\"alice\",\"uid\":%d,"
+		    "\"iat\":%lld,\"exp\":%lld,\"jti\":\"%s\",\"amr\":[\"pam\"]}",
+		    ALICE, (long long)now, (long long)now + 999999, c.jti);
+		forge(f, sizeof(f), hdr, claims, sig, sizeof(sig));
+		refused(f, "a changed claim");
+	}
+	/* expired (signed by patd's key, an hour in the past) */
+	cr_assert_eq(jwt_mint(&k, "alice", ALICE, now - 7200, 3600, f, &c), 0);
+	refused(f, "an expired session");
+	/* another user's session, presented by alice */
+	cr_assert_eq(jwt_mint(&k, "bob", BOB, now, 600, f, &c), 0);
+	refused(f, "bob's session");
+	/* another installation's key */
+	{
+		struct jwt_keys other;
+		uint8_t seed[32];
+
+		randombytes_buf(seed, sizeof(seed));
+		jwt_keys_from_seed(&other, seed);
+		cr_assert_eq(jwt_mint(&other, "alice", ALICE, now, 600, f, &c),
+		    0);
+		refused(f, "another installation's session");
+	}
+	/* the honest one works … */
+	cr_assert_eq(create_with(jwt, &err), 0, "valid session: %s", err);
+	free(err);
+	/* … until alice logs out */
+	cr_assert_eq(alice(NULL, NULL, NULL, "logout"), 0);
+	refused(jwt, "a logged-out session");
+	jwt_keys_wipe(&k);
+}
+
+Test(login, malformed_sessions_never_hurt_patd)
+{
+	char f[700], *r;
+	int i, j;
+
+	start(3600);
+	srand(99);
+	for (i = 0; i < 60; i++) {
+		int len = 1 + rand() % 600;
+
+		for (j = 0; j < len; j++)
+			f[j] = "AZaz09-_.=+/!"[rand() % 13];
+		f[len] = '\0';
+		refused(f, "random bytes");
+	}
+	r = t_raw(&t, "STATUS\n", 1);
+	cr_assert_eq(strncmp(r, "OK", 2), 0, "patd is gone: %s", r);
+	free(r);
+}
+
+Test(login, sessions_expire)
+{
+	char *code, *err = NULL;
+
+	start(2);
+	code = totp();
+	cr_assert_eq(login(ALICE_PASSWORD, code, &err), 0, "%s", err);
+	free(err);
+	cr_assert_eq(alice(NULL, NULL, &err, "create --role ssh"), 0, "%s", err);
+	free(err);
+	sleep(3);
+	cr_assert_eq(alice(NULL, NULL, &err, "create --role ssh"), 1);
+	cr_assert(strstr(err, "session expired") && strstr(err, "patctl login"),
+	    "%s", err);
+	free(err);
+	free(code);
+}
+
+Test(login, a_session_holding_pat_admin_acts_as_admin)
+{
+	char *code, *err = NULL;
+
+	start(3600);
+	t_role(&t, "admin", "pat.admin");
+	cr_assert_eq(alice(NULL, NULL, NULL, "role set web svc.web:read"), 1,
+	    "without a session alice is no admin");
+	t_grant(&t, "admin", "--user alice");
+	code = totp();
+	cr_assert_eq(login(ALICE_PASSWORD, code, &err), 0, "%s", err);
+	free(err);
+	cr_assert_eq(alice(NULL, NULL, &err, "role set web svc.web:read"), 0,
+	    "%s", err);
+	free(err);
+	cr_assert_eq(alice(NULL, NULL, NULL, "list --all"), 0);
+	free(code);
+}
