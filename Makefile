@@ -52,7 +52,7 @@ PAM_LDFLAGS = -shared -Wl,--version-script=pam_pat/pam_pat.map -Wl,-z,defs \
 PAM_LIBS = -lpam $(shell $(PKG_CONFIG) --libs libsodium 2>/dev/null)
 TOOLS	 = $(B)/tests/pamcall $(B)/tests/sockact $(B)/asan/pam_pat.so
 
-.PHONY: all deps deps-test deps-demo test demo install uninstall clean
+.PHONY: all deps deps-test deps-demo test demo install uninstall clean fuzz
 all: deps
 	@$(MAKE) --no-print-directory $(PROGS)
 
@@ -109,9 +109,39 @@ $(B)/tests/run: $(TEST_OBJ) $(PATD_OBJ) $(B)/libpatcommon.a
 	@$(if $(V),:,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcriterion -lcrypt
 
+# libFuzzer targets (clang, ASan + UBSan).  make test runs each briefly;
+# make fuzz runs each for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 180
+FUZZ_CC	 ?= clang
+FUZZ_TARGETS = proto token perm jwt
+FUZZ_BINS = $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+FUZZ_SRC_proto = common/proto.c common/buf.c
+FUZZ_SRC_token = common/token.c
+FUZZ_SRC_perm  = common/perm.c
+FUZZ_SRC_jwt   = patd/jwt.c
+$(B)/fuzz/fuzz_%: fuzz/fuzz_%.c $(wildcard common/*.c common/*.h patd/jwt.*)
+	@mkdir -p $(dir $@)
+	@$(if $(V),:,echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined -D_GNU_SOURCE -Icommon -Ipatd \
+	    -o $@ $< $(FUZZ_SRC_$*) -lsodium
+
+fuzz: deps-test
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(B)/fuzz/corpus-$$t; \
+	    echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	    $(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        $(B)/fuzz/corpus-$$t fuzz/corpus/$$t 2>&1 | \
+	        grep -E "stat::number_of_executed_units|ERROR|SUMMARY|Done" || exit 1; \
+	done
+
 # The suite runs the real binaries it was built with (PAT_BUILD).
 test: deps-test
 	@$(MAKE) --no-print-directory $(PROGS) $(TOOLS) $(B)/tests/run
+	@command -v $(FUZZ_CC) >/dev/null && \
+	    $(MAKE) --no-print-directory $(FUZZ_BINS) || \
+	    echo "pat: $(FUZZ_CC) missing: fuzz smoke tests will be SKIPPED"
 	PAT_BUILD=$(CURDIR)/$(B) PAT_SRC=$(CURDIR) $(B)/tests/run --jobs 2
 
 demo: deps-demo
