@@ -31,20 +31,24 @@ build_dir(void)
 char *
 t_slurp(const char *path)
 {
+	size_t len = 0, cap = 4096;
+	char *s = malloc(cap + 1);
 	FILE *f = fopen(path, "re");
-	char *s;
-	long n;
+	size_t k;
 
-	if (f == NULL)
-		return strdup("");
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	s = calloc(1, (size_t)n + 1);
 	cr_assert_not_null(s);
-	if (fread(s, 1, (size_t)n, f) != (size_t)n)
-		s[0] = '\0';
-	fclose(f);
+	/* read until the end: /proc files have no size */
+	while (f != NULL && (k = fread(s + len, 1, cap - len, f)) > 0) {
+		len += k;
+		if (len == cap) {
+			cap *= 2;
+			s = realloc(s, cap + 1);
+			cr_assert_not_null(s);
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	s[len] = '\0';
 	return s;
 }
 
@@ -378,4 +382,30 @@ t_need_root(void)
 	if (geteuid() != 0)
 		cr_skip_test("SKIPPED: needs root (setpriv to act as another "
 		    "uid); run make test as root");
+}
+
+void
+t_figure(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "[FIGURE] %s\n", line);
+}
+
+long
+t_rss_kib(pid_t pid)
+{
+	char path[64], *s, *p;
+	long kib = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	s = t_slurp(path);
+	if ((p = strstr(s, "VmRSS:")) != NULL)
+		kib = atol(p + 6);
+	free(s);
+	return kib;
 }

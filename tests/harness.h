@@ -73,6 +73,12 @@ void	t_grant(struct tpatd *t, const char *role, const char *who);
 /* Root creates a token for user; returns it (malloc'd; caller wipes). */
 char   *t_token(struct tpatd *t, const char *user, const char *role);
 
+/* A figure a test reached (executions, connections, bytes…), printed in
+ * make test's output. */
+void	t_figure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* patd's resident memory in KiB, from /proc. */
+long	t_rss_kib(pid_t pid);
+
 /* Skip the running test unless we are root (setpriv needs it). */
 void	t_need_root(void);
 /* Whole file in memory (malloc'd), "" when absent. */

@@ -32,7 +32,10 @@ smoke(const char *target)
 	    "\"$PAT_SRC\"/fuzz/corpus/%s", t.dir, bin, SMOKE_SECONDS, t.dir,
 	    target);
 	p = strstr(out, "stat::number_of_executed_units:");
-	cr_log_info("fuzz_%s: %s", target, p ? p : "(no stats)");
+	if (p != NULL)
+		t_figure("fuzz_%s: %ld executions in %d s", target,
+		    atol(p + strlen("stat::number_of_executed_units:")),
+		    SMOKE_SECONDS);
 	cr_assert_eq(rc, 0, "fuzz_%s found a problem:\n%s", target, out);
 	cr_assert_not_null(p, "no statistics: %s", out);
 	cr_assert_gt(atol(p + strlen("stat::number_of_executed_units:")), 1000);

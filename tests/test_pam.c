@@ -431,8 +431,8 @@ Test(pam, five_hundred_authentications_leak_no_fd)
 		cr_assert_eq(n, 500, "only %d of 500 succeeded", n);
 		cr_assert_eq(before, after, "fds: %d before, %d after", before,
 		    after);
-		cr_log_info("500 authentications: fds %d before, %d after",
-		    before, after);
+		t_figure("pam: 500 authentications in one process, fds %d "
+		    "before and %d after", before, after);
 	}
 	t_free(out);
 	t_free(tok);

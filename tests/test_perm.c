@@ -208,5 +208,6 @@ Test(perm, effective_set_is_never_more)
 	cr_assert_gt(granted, 100, "only %d of %d probes granted", granted,
 	    checked);
 	cr_assert_gt(checked - granted, 100);
-	cr_log_info("never-more: %d probes, %d granted", checked, granted);
+	fprintf(stderr, "[FIGURE] never-more: 3000 random role/user/cap sets, "
+	    "%d probes, %d granted\n", checked, granted);
 }

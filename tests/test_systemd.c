@@ -232,7 +232,7 @@ Test(systemd, sigterm_under_load_loses_no_acknowledged_write)
 	cr_assert_gt(acked, 10, "only %d creates before SIGTERM", acked);
 	cr_assert_eq(verified, acked, "%d of %d acknowledged creates lost",
 	    acked - verified, acked);
-	cr_log_info("SIGTERM under load: %d acknowledged creates, all kept",
+	t_figure("SIGTERM under load: %d acknowledged creates, all kept",
 	    acked);
 }
 
@@ -386,7 +386,8 @@ Test(systemd, units_verify_and_are_hardened)
 	if (p != NULL)
 		exposure = atof(p + strlen("Overall exposure level for "
 		    "patd.service: "));
-	cr_log_info("systemd-analyze security: exposure %.1f", exposure);
+	t_figure("systemd-analyze security: patd.service exposure %.1f "
+	    "(threshold 2.5)", exposure);
 	cr_assert_eq(rc, 0, "exposure %.1f is above 2.5", exposure);
 	cr_assert_leq(exposure, 2.5, "exposure %.1f", exposure);
 	free(out);
