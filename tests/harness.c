@@ -321,6 +321,33 @@ t_raw(struct tpatd *t, const char *req, int nfinal)
 }
 
 char *
+t_ask(const struct tpatd *t, const char *req)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timeval tv = { 5, 0 };
+	char buf[1024];
+	size_t len = 0;
+	ssize_t k;
+	int fd;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", t->sock);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return NULL;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
+		close(fd);
+		return NULL;
+	}
+	while (len < sizeof(buf) - 1 && memchr(buf, '\n', len) == NULL &&
+	    (k = recv(fd, buf + len, sizeof(buf) - 1 - len, 0)) > 0)
+		len += (size_t)k;
+	close(fd);
+	buf[len] = '\0';
+	return len > 0 && memchr(buf, '\n', len) ? strdup(buf) : NULL;
+}
+
+char *
 t_field(const char *reply, const char *verb, const char *key)
 {
 	char pat[64];

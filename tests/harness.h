@@ -63,6 +63,10 @@ int	t_sh(struct tpatd *t, uid_t uid, const char *in, char **out, char **err,
 /* Send raw request lines over one connection and read until the peer
  * closes or `nfinal` OK/ERR lines arrived.  Returns malloc'd text. */
 char   *t_raw(struct tpatd *t, const char *req, int nfinal);
+/* One request on a fresh connection to t's socket, first answer line
+ * (malloc'd), or NULL when patd is not there.  Never asserts: safe in
+ * forked helpers and while patd is being killed. */
+char   *t_ask(const struct tpatd *t, const char *req);
 /* Value of key= in the first line of `reply` that starts with `verb`
  * (malloc'd, decoded not needed for our values), or NULL. */
 char   *t_field(const char *reply, const char *verb, const char *key);

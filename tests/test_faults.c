@@ -28,34 +28,6 @@ teardown(void)
 
 TestSuite(faults, .fini = teardown, .timeout = 240);
 
-/* One request on a fresh connection; NULL when patd is not there. */
-static char *
-ask(const char *req)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timeval tv = { 5, 0 };
-	char buf[1024];
-	size_t len = 0;
-	ssize_t k;
-	int fd;
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", t.sock);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return NULL;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
-		close(fd);
-		return NULL;
-	}
-	while (len < sizeof(buf) - 1 && memchr(buf, '\n', len) == NULL &&
-	    (k = recv(fd, buf + len, sizeof(buf) - 1 - len, 0)) > 0)
-		len += (size_t)k;
-	close(fd);
-	buf[len] = '\0';
-	return len > 0 && memchr(buf, '\n', len) ? strdup(buf) : NULL;
-}
-
 struct ack {
 	char	*token;
 	int	 revoked;	/* 1: REVOKE acknowledged; -1: sent, patd died
@@ -102,7 +74,7 @@ Test(faults, kill_9_mid_stream_loses_nothing_acknowledged)
 				snprintf(req, sizeof(req), "REVOKE id=%.*s\n",
 				    (int)strcspn(acks[v].token, "|"),
 				    acks[v].token);
-				if ((r = ask(req)) == NULL) {
+				if ((r = t_ask(&t, req)) == NULL) {
 					if (acks[v].revoked == 0)
 						acks[v].revoked = -1;
 					break;
@@ -115,7 +87,7 @@ Test(faults, kill_9_mid_stream_loses_nothing_acknowledged)
 				continue;
 			}
 			if (n == MAXT ||
-			    (r = ask("CREATE role=ssh user=alice\n")) == NULL)
+			    (r = t_ask(&t, "CREATE role=ssh user=alice\n")) == NULL)
 				break;
 			if ((acks[n].token = t_field(r, "OK", "token")) != NULL)
 				n++;
@@ -128,7 +100,7 @@ Test(faults, kill_9_mid_stream_loses_nothing_acknowledged)
 	}
 	for (i = 0; i < n; i++) {
 		snprintf(req, sizeof(req), "VERIFY token=%s\n", acks[i].token);
-		r = ask(req);
+		r = t_ask(&t, req);
 		cr_assert_not_null(r);
 		if ((acks[i].revoked == 1 && strncmp(r, "ERR code=revoked", 16)) ||
 		    (acks[i].revoked == 0 && strncmp(r, "OK", 2)))

@@ -152,36 +152,6 @@ Test(systemd, idle_exit_and_back_on_the_next_connection)
 	t_free(tok);
 }
 
-/* One CREATE on a fresh connection; NULL when patd is gone (no asserts:
- * this runs in a forked child while patd is being stopped). */
-static char *
-try_create(const char *sock)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timeval tv = { 5, 0 };
-	static const char req[] = "CREATE role=ssh user=alice\n";
-	char buf[512];
-	size_t len = 0;
-	ssize_t k;
-	int fd;
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return NULL;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) < 0) {
-		close(fd);
-		return NULL;
-	}
-	while (len < sizeof(buf) - 1 && memchr(buf, '\n', len) == NULL &&
-	    (k = recv(fd, buf + len, sizeof(buf) - 1 - len, 0)) > 0)
-		len += (size_t)k;
-	close(fd);
-	buf[len] = '\0';
-	return len > 0 ? strdup(buf) : NULL;
-}
-
 Test(systemd, sigterm_under_load_loses_no_acknowledged_write)
 {
 	char path[200], *toks, *line, *save = NULL, req[200], *r;
@@ -198,7 +168,7 @@ Test(systemd, sigterm_under_load_loses_no_acknowledged_write)
 		int i;
 
 		for (i = 0; i < 100000; i++) {
-			char *a = try_create(t.sock);
+			char *a = t_ask(&t, "CREATE role=ssh user=alice\n");
 			char *k = a ? t_field(a, "OK", "token") : NULL;
 
 			if (k == NULL) {
