@@ -11,21 +11,13 @@
 
 #include <sodium.h>
 
+#include "clock.h"
 #include "client.h"
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 remaining(const struct pat_client *c)
 {
-	int64_t left = c->deadline_ms - now_ms();
+	int64_t left = c->deadline_ms - pat_monotonic_ms();
 
 	return left > 0 ? (int)(left > 60000 ? 60000 : left) : 0;
 }
@@ -71,7 +63,7 @@ pat_client_connect(struct pat_client *c, const char *path, int timeout_ms,
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
-	c->deadline_ms = now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
+	c->deadline_ms = pat_monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 1);
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sun.sun_path, path);

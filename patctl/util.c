@@ -51,39 +51,16 @@ read_answer(const char *prompt, bool echo, char *out, size_t n)
 int
 read_secret(const char *prompt, char out[SECRET_MAX])
 {
-	struct termios old, quiet;
-	bool tty = isatty(STDIN_FILENO);
-	size_t n = 0;
-	int ch;
+	size_t n;
 
-	if (tty) {
-		fprintf(stderr, "%s", prompt);
-		fflush(stderr);
-		if (tcgetattr(STDIN_FILENO, &old) == 0) {
-			quiet = old;
-			quiet.c_lflag &= ~(tcflag_t)ECHO;
-			tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-		} else
-			tty = false;
-	}
-	/* byte by byte: nothing beyond the line stays in a stdio buffer */
-	while ((ch = getchar()) != EOF && ch != '\n') {
-		if (n < SECRET_MAX - 1)
-			out[n] = (char)ch;
-		n++;
-	}
-	if (tty) {
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-		fputc('\n', stderr);
-	}
-	if (n >= SECRET_MAX) {
-		sodium_memzero(out, SECRET_MAX);
-		fprintf(stderr, "patctl: the token on stdin is too long\n");
+	if (read_answer(prompt, false, out, SECRET_MAX) < 0) {
+		fprintf(stderr, "patctl: expected a token on stdin (at most "
+		    "%d bytes)\n", SECRET_MAX - 1);
 		return EX_USAGE;
 	}
+	n = strlen(out);
 	while (n > 0 && isspace((unsigned char)out[n - 1]))
-		n--;
-	out[n] = '\0';
+		out[--n] = '\0';
 	if (n == 0) {
 		fprintf(stderr, "patctl: expected a token on stdin\n");
 		return EX_USAGE;

@@ -40,28 +40,33 @@ emit(int prio, const char *prefix, const char *line)
 		fprintf(stderr, "patd: %s%s\n", prefix, line);
 }
 
+static void
+vlog(int prio, const char *prefix, const char *fmt, va_list ap)
+{
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	emit(prio, prefix, line);
+}
+
 void
 log_info(const char *fmt, ...)
 {
-	char line[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vlog(LOG_INFO, "", fmt, ap);
 	va_end(ap);
-	emit(LOG_INFO, "", line);
 }
 
 void
 log_warn(const char *fmt, ...)
 {
-	char line[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vlog(LOG_WARNING, "warning: ", fmt, ap);
 	va_end(ap);
-	emit(LOG_WARNING, "warning: ", line);
 }
 
 /* One journal entry whose fields are PAT_EVENT and each key=value pair. */

@@ -15,6 +15,7 @@
 #include <security/pam_appl.h>
 #include <sodium.h>
 
+#include "clock.h"
 #include "log.h"
 #include "login.h"
 
@@ -28,15 +29,6 @@ struct relay {
 	size_t		len;
 	char		buf[PAT_LINE_MAX + 2];
 };
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 send_all(int fd, const char *p, size_t n)
@@ -89,7 +81,7 @@ read_answer(struct relay *r, char **out)
 		if (r->len > PAT_LINE_MAX)
 			return -1;
 		struct pollfd p = { .fd = r->fd, .events = POLLIN };
-		int64_t left = r->deadline - mono_ms();
+		int64_t left = r->deadline - pat_monotonic_ms();
 
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
 			return -1;
@@ -174,7 +166,7 @@ login_child(struct patd *d, int fd, const char *user, uid_t uid,
 	alarm((unsigned)d->login_timeout + 5);	/* a backstop to the deadline */
 	if ((fl = fcntl(fd, F_GETFL)) >= 0)
 		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	r.deadline = mono_ms() + (int64_t)d->login_timeout * 1000;
+	r.deadline = pat_monotonic_ms() + (int64_t)d->login_timeout * 1000;
 	if (npending > PAT_LINE_MAX)
 		npending = PAT_LINE_MAX;
 	memcpy(r.buf, pending, npending);

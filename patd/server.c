@@ -13,6 +13,7 @@
 #include <sodium.h>
 #include <systemd/sd-daemon.h>
 
+#include "clock.h"
 #include "log.h"
 #include "login.h"
 #include "server.h"
@@ -27,15 +28,6 @@ struct conn {
 	char		in[PAT_LINE_MAX + 2];
 	struct pat_buf	out;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 conn_close(struct patd *d, struct conn **cs, unsigned *n, unsigned i)
@@ -96,7 +88,7 @@ accept_one(struct patd *d, int lfd, struct conn **cs, unsigned *n,
 	c->peer.uid = cred.uid;
 	c->peer.gid = cred.gid;
 	c->peer.pid = cred.pid;
-	c->last = now_ms();
+	c->last = pat_monotonic_ms();
 	pat_buf_init(&c->out, lim->out_max);
 	cs[(*n)++] = c;
 	d->nconns = *n;
@@ -164,7 +156,7 @@ conn_read(struct patd *d, struct conn *c)
 		    0);
 		if (k > 0) {
 			c->inlen += (size_t)k;
-			c->last = now_ms();
+			c->last = pat_monotonic_ms();
 			continue;
 		}
 		if (k == 0)
@@ -187,7 +179,7 @@ conn_write(struct patd *d, struct conn *c)
 		k = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
 		if (k > 0) {
 			pat_buf_consume(&c->out, (size_t)k);
-			c->last = now_ms();
+			c->last = pat_monotonic_ms();
 			continue;
 		}
 		if (k < 0 && (errno == EAGAIN || errno == EINTR))
@@ -249,7 +241,7 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 		r = -ENOMEM;
 		goto out;
 	}
-	now = now_ms();
+	now = pat_monotonic_ms();
 	next_flush = now + lim->flush_ms;
 	next_dog = now;
 	last_busy = now;
@@ -270,7 +262,7 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 			r = -errno;
 			break;
 		}
-		now = now_ms();
+		now = pat_monotonic_ms();
 		if (k > 0 && (pfd[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 

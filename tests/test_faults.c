@@ -197,9 +197,11 @@ Test(faults, a_full_disk_refuses_creates_and_recovers)
 	cr_assert(strstr(out, "verify=OK"), "verification broke: %s", out);
 	cr_assert(strstr(out, "after=OK"), "no writes after room: %s", out);
 	cr_assert(strstr(out, "verify2=OK"), "%s", out);
-	t_figure("disk full: %.*s; creates refused with store-full, "
-	    "verification kept, writes back once there was room",
-	    (int)strcspn(strstr(out, "fitted="), "\n"), strstr(out, "fitted="));
+	t_figure("disk full: state on a 4 MiB tmpfs filled by a file (%.*s "
+	    "more creates fitted); creates refused with store-full, "
+	    "verification kept, writes back once the file was removed",
+	    (int)strcspn(strstr(out, "fitted=") + 7, "\n"),
+	    strstr(out, "fitted=") + 7);
 	free(out);
 	free(err);
 }

@@ -401,20 +401,30 @@ Test(pam, beside_pam_unix_the_password_still_works)
 	t_free(tok);
 }
 
+/* pam.d/sshd holding pam_pat alone. */
+static void
+write_plain_stack(void)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/pam.d", t.dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/pam.d/sshd", t.dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "auth required %s socket=%s\n", getenv("PAM_PAT"), t.sock);
+	fclose(f);
+}
+
 Test(pam, five_hundred_authentications_leak_no_fd)
 {
-	char *tok, *out = NULL, stack[256];
-	FILE *f;
+	char *tok, *out = NULL;
 
 	t_role(&t, "ssh", "pam.sshd");
 	t_grant(&t, "ssh", "--user alice");
 	tok = t_token(&t, "alice", "ssh");
-	snprintf(stack, sizeof(stack), "%s/pam.d", t.dir);
-	mkdir(stack, 0755);
-	snprintf(stack, sizeof(stack), "%s/pam.d/sshd", t.dir);
-	f = fopen(stack, "w");
-	fprintf(f, "auth required %s socket=%s\n", getenv("PAM_PAT"), t.sock);
-	fclose(f);
+	write_plain_stack();
 	cr_assert_eq(t_sh(&t, 0, tok, &out, NULL, "\"$PAMCALL\" --confdir "
 	    "%s/pam.d --service sshd --user alice --repeat 500", t.dir), 0);
 	{
@@ -440,8 +450,7 @@ Test(pam, five_hundred_authentications_leak_no_fd)
 
 Test(pam, valgrind_finds_no_leak_or_error_in_the_module)
 {
-	char *tok, *err = NULL, stack[256];
-	FILE *f;
+	char *tok, *err = NULL;
 	int rc;
 
 	if (t_sh(&t, 0, NULL, NULL, NULL, "command -v valgrind") != 0)
@@ -449,12 +458,7 @@ Test(pam, valgrind_finds_no_leak_or_error_in_the_module)
 	t_role(&t, "ssh", "pam.sshd");
 	t_grant(&t, "ssh", "--user alice");
 	tok = t_token(&t, "alice", "ssh");
-	snprintf(stack, sizeof(stack), "%s/pam.d", t.dir);
-	mkdir(stack, 0755);
-	snprintf(stack, sizeof(stack), "%s/pam.d/sshd", t.dir);
-	f = fopen(stack, "w");
-	fprintf(f, "auth required %s socket=%s\n", getenv("PAM_PAT"), t.sock);
-	fclose(f);
+	write_plain_stack();
 	rc = t_sh(&t, 0, tok, NULL, &err, "valgrind -q --leak-check=full "
 	    "--errors-for-leak-kinds=definite,indirect --error-exitcode=42 "
 	    "\"$PAMCALL\" --confdir %s/pam.d --service sshd --user alice "
