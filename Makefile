@@ -52,7 +52,7 @@ PAM_LDFLAGS = -shared -Wl,--version-script=pam_pat/pam_pat.map -Wl,-z,defs \
 PAM_LIBS = -lpam $(shell $(PKG_CONFIG) --libs libsodium 2>/dev/null)
 TOOLS	 = $(B)/tests/pamcall $(B)/tests/sockact $(B)/asan/pam_pat.so
 
-.PHONY: all deps deps-test deps-demo test demo install uninstall clean fuzz
+.PHONY: all deps deps-test deps-demo test demo install uninstall clean fuzz bench
 all: deps
 	@$(MAKE) --no-print-directory $(PROGS)
 
@@ -135,6 +135,27 @@ fuzz: deps-test
 	        $(B)/fuzz/corpus-$$t fuzz/corpus/$$t 2>&1 | \
 	        grep -E "stat::number_of_executed_units|ERROR|SUMMARY|Done" || exit 1; \
 	done
+
+# Benchmarks: each figure beside a baseline measured in the same run.
+BENCH_BINS = $(B)/bench/floor $(B)/bench/drive $(B)/bench/load \
+	     $(B)/bench/cold $(B)/bench/hash
+$(B)/bench/floor $(B)/bench/cold: $(B)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $<
+$(B)/bench/drive: bench/drive.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -pthread -o $@ $<
+$(B)/bench/hash: bench/hash.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< -lcrypt
+$(B)/bench/load: bench/load.c $(PATD_OBJ) $(B)/libpatcommon.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(PKG_CFLAGS) -Ipatd -o $@ $^ \
+	    $(PKG_LIBS)
+
+bench: deps-test
+	@$(MAKE) --no-print-directory $(PROGS) $(B)/tests/pamcall $(BENCH_BINS)
+	bench/run.sh $(CURDIR)/$(B)
 
 # The suite runs the real binaries it was built with (PAT_BUILD).
 test: deps-test

@@ -72,6 +72,7 @@ pat_msg_parse(struct pat_msg *m, const char *line, size_t len)
 		len--;
 	memcpy(m->text, line, len);
 	m->text[len] = '\0';
+	m->len = len + 1;
 	if (memchr(m->text, '\0', len) != NULL)
 		goto bad;
 
@@ -125,7 +126,14 @@ pat_msg_get(const struct pat_msg *m, const char *key)
 void
 pat_msg_wipe(struct pat_msg *m)
 {
-	sodium_memzero(m, sizeof(*m));
+	/* only the used part held anything; len is never past the buffer */
+	sodium_memzero(m->text, m->len <= sizeof(m->text) ? m->len :
+	    sizeof(m->text));
+	memset(m->f, 0, sizeof(m->f[0]) * (m->nfields <= PAT_FIELDS_MAX ?
+	    m->nfields : PAT_FIELDS_MAX));
+	m->verb = NULL;
+	m->nfields = 0;
+	m->len = 0;
 }
 
 int

@@ -28,18 +28,20 @@ struct pat_msg {
 	const char	*verb;
 	size_t		 nfields;
 	struct pat_field f[PAT_FIELDS_MAX];
+	size_t		 len;				/* bytes of text used */
 	char		 text[PAT_LINE_MAX + 1];	/* decoded storage */
 };
 
 /*
  * Parse one line (without its '\n').  Returns 0, or -EINVAL for anything
  * malformed (bad verb or key, duplicate key, bad escape, control byte,
- * too many fields), -E2BIG for a line over PAT_LINE_MAX.  m is wiped first.
+ * too many fields), -E2BIG for a line over PAT_LINE_MAX.  What m held
+ * before is wiped first.  Initialise m with pat_msg_init (or zeroes).
  */
 int		 pat_msg_parse(struct pat_msg *m, const char *line, size_t len);
 /* Value of a field, or NULL when absent. */
 const char	*pat_msg_get(const struct pat_msg *m, const char *key);
-/* Wipe: a message may carry a token. */
+/* Wipe: a message may carry a token.  Costs what the last line used. */
 void		 pat_msg_wipe(struct pat_msg *m);
 
 /* Start a line with VERB / OK / ERR / a data tag. */

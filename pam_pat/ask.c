@@ -61,7 +61,7 @@ pp_ask(const struct pp_opts *o, const char *user, const char *token,
     const char *service, const char *rhost, struct pp_answer *a)
 {
 	struct pat_client c;
-	struct pat_msg m;
+	struct pat_msg m = { 0 };
 	struct pat_buf req;
 	struct stat st;
 	const char *code;

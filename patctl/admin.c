@@ -35,7 +35,7 @@ run_items(struct ctl *c, struct pat_buf *req, const char *header)
 	struct pat_msg *ok;
 	int ex;
 
-	if ((ok = malloc(sizeof(*ok))) == NULL)
+	if ((ok = calloc(1, sizeof(*ok))) == NULL)
 		return EX_FAILED;
 	if (c->json)
 		fputs("{\"items\":[", stdout);
@@ -61,7 +61,7 @@ run_simple(struct ctl *c, struct pat_buf *req, const char *done)
 	struct pat_msg *ok;
 	int ex;
 
-	if ((ok = malloc(sizeof(*ok))) == NULL)
+	if ((ok = calloc(1, sizeof(*ok))) == NULL)
 		return EX_FAILED;
 	ex = ctl_call(c, req, NULL, NULL, ok);
 	pat_buf_free(req);

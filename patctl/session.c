@@ -107,7 +107,7 @@ cmd_login(struct ctl *c)
 		    c->socket, strerror(-r));
 		return EX_UNREACHABLE;
 	}
-	if ((m = malloc(sizeof(*m))) == NULL) {
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		pat_client_close(&cl);
 		return EX_FAILED;
 	}
@@ -191,7 +191,7 @@ cmd_logout(struct ctl *c)
 		fprintf(stderr, "patctl: not logged in\n");
 		return EX_OK;
 	}
-	if ((m = malloc(sizeof(*m))) == NULL)
+	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return EX_FAILED;
 	pat_buf_init(&b, PAT_LINE_MAX);
 	pat_line_begin(&b, "LOGOUT");

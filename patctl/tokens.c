@@ -114,7 +114,7 @@ cmd_create(struct ctl *c, int argc, char **argv)
 		pat_line_field(&req, "user", user);
 	if (exp)
 		pat_line_fieldi(&req, "expires", when);
-	if ((ok = malloc(sizeof(*ok))) == NULL)
+	if ((ok = calloc(1, sizeof(*ok))) == NULL)
 		return EX_FAILED;
 	ex = ctl_call(c, &req, NULL, NULL, ok);
 	if (ex == EX_OK)
@@ -175,7 +175,7 @@ cmd_list(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "patctl list: give --user or --all, not both\n");
 		return EX_USAGE;
 	}
-	if ((ok = malloc(sizeof(*ok))) == NULL)
+	if ((ok = calloc(1, sizeof(*ok))) == NULL)
 		return EX_FAILED;
 	if (c->json)
 		fputc('[', stdout);
@@ -236,7 +236,7 @@ cmd_show(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "usage: patctl show ID\n");
 		return EX_USAGE;
 	}
-	if ((ok = malloc(sizeof(*ok))) == NULL)
+	if ((ok = calloc(1, sizeof(*ok))) == NULL)
 		return EX_FAILED;
 	ctl_begin(c, &req, "SHOW");
 	pat_line_field(&req, "id", argv[1]);
@@ -321,7 +321,7 @@ cmd_revoke(struct ctl *c, int argc, char **argv)
 		    "--all [--user USER]\n");
 		return EX_USAGE;
 	}
-	if ((ok = malloc(sizeof(*ok))) == NULL) {
+	if ((ok = calloc(1, sizeof(*ok))) == NULL) {
 		free(ids);
 		return EX_FAILED;
 	}
@@ -351,7 +351,7 @@ cmd_rotate(struct ctl *c, int argc, char **argv)
 	}
 	if ((ex = read_secret("Token to rotate: ", token)) != EX_OK)
 		return ex;
-	if ((ok = malloc(sizeof(*ok))) == NULL)
+	if ((ok = calloc(1, sizeof(*ok))) == NULL)
 		return EX_FAILED;
 	ctl_begin(c, &req, "ROTATE");
 	pat_line_field(&req, "token", token);
@@ -384,7 +384,7 @@ cmd_verify(struct ctl *c, int argc, char **argv)
 	}
 	if ((ex = read_secret("Token: ", token)) != EX_OK)
 		return ex;
-	if ((ok = malloc(sizeof(*ok))) == NULL)
+	if ((ok = calloc(1, sizeof(*ok))) == NULL)
 		return EX_FAILED;
 	pat_buf_init(&req, PAT_LINE_MAX);
 	pat_line_begin(&req, "VERIFY");

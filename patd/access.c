@@ -41,19 +41,13 @@ access_user_name(uid_t uid, char *out, size_t n)
 	return 0;
 }
 
-/* Supplementary and primary groups of user; *gids is malloc'd. */
+/* Supplementary and primary (gid) groups of user; *gids is malloc'd. */
 static int
-user_groups(const char *user, uid_t *uid, gid_t **gids, int *ngids)
+user_groups(const char *user, gid_t gid, gid_t **gids, int *ngids)
 {
-	struct passwd pw, *res = NULL;
-	char buf[NSS_BUF];
 	gid_t *g = NULL, *ng;
 	int n = 32;
 
-	if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
-		return -ENOENT;
-	if (uid != NULL)
-		*uid = pw.pw_uid;
 	for (;;) {
 		int want = n;
 
@@ -62,7 +56,7 @@ user_groups(const char *user, uid_t *uid, gid_t **gids, int *ngids)
 			return -ENOMEM;
 		}
 		g = ng;
-		if (getgrouplist(user, pw.pw_gid, g, &want) >= 0) {
+		if (getgrouplist(user, gid, g, &want) >= 0) {
 			*gids = g;
 			*ngids = want;
 			return 0;
@@ -75,6 +69,19 @@ user_groups(const char *user, uid_t *uid, gid_t **gids, int *ngids)
 		}
 		n = want;
 	}
+}
+
+/* The primary gid of user, or -ENOENT. */
+static int
+user_gid(const char *user, gid_t *gid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[NSS_BUF];
+
+	if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return -ENOENT;
+	*gid = pw.pw_gid;
+	return 0;
 }
 
 struct roles_acc {
@@ -105,8 +112,9 @@ add_role(char kind, const char *who, const char *role, void *arg)
 	return 0;
 }
 
-int
-access_user_perms(struct patd *d, MDB_txn *txn, const char *user,
+/* The permissions of user whose primary group is gid. */
+static int
+perms_of(struct patd *d, MDB_txn *txn, const char *user, gid_t gid,
     struct pat_permset *out)
 {
 	struct roles_acc acc = { d, txn, out, 0 };
@@ -116,9 +124,11 @@ access_user_perms(struct patd *d, MDB_txn *txn, const char *user,
 	int ngids = 0, i, r;
 
 	pat_permset_free(out);
-	if ((r = user_groups(user, NULL, &gids, &ngids)) < 0)
-		return r;
 	r = store_grants(d->store, txn, 'u', user, add_role, &acc);
+	/* no grant names a group: membership cannot matter, skip NSS */
+	if (r == 0 && acc.err == 0 && store_has_group_grants(d->store, txn) &&
+	    (r = user_groups(user, gid, &gids, &ngids)) < 0)
+		return r;
 	for (i = 0; r == 0 && acc.err == 0 && i < ngids; i++) {
 		gres = NULL;
 		if (getgrgid_r(gids[i], &gr, buf, sizeof(buf), &gres) != 0 ||
@@ -134,6 +144,19 @@ access_user_perms(struct patd *d, MDB_txn *txn, const char *user,
 	return r > 0 ? -EIO : r;
 }
 
+int
+access_user_perms(struct patd *d, MDB_txn *txn, const char *user,
+    struct pat_permset *out)
+{
+	gid_t gid;
+	int r;
+
+	pat_permset_free(out);
+	if ((r = user_gid(user, &gid)) < 0)
+		return r;
+	return perms_of(d, txn, user, gid, out);
+}
+
 bool
 access_is_superuser(const struct patd *d, uid_t uid)
 {
@@ -145,7 +168,7 @@ access_is_verifier(const struct patd *d, uid_t uid, gid_t gid)
 {
 	struct group gr, *gres = NULL;
 	char buf[NSS_BUF], name[STORE_USER_MAX + 1];
-	gid_t *gids = NULL;
+	gid_t *gids = NULL, primary;
 	int ngids = 0, i;
 	bool ok = false;
 
@@ -158,7 +181,8 @@ access_is_verifier(const struct patd *d, uid_t uid, gid_t gid)
 	if (gid == gr.gr_gid)
 		return true;
 	if (access_user_name(uid, name, sizeof(name)) < 0 ||
-	    user_groups(name, NULL, &gids, &ngids) < 0)
+	    user_gid(name, &primary) < 0 ||
+	    user_groups(name, primary, &gids, &ngids) < 0)
 		return false;
 	for (i = 0; i < ngids && !ok; i++)
 		ok = gids[i] == gr.gr_gid;
@@ -166,9 +190,10 @@ access_is_verifier(const struct patd *d, uid_t uid, gid_t gid)
 	return ok;
 }
 
-int
-access_effective(struct patd *d, MDB_txn *txn, const struct tok_rec *rec,
-    struct pat_permset *role, struct pat_permset *owner,
+/* role ∩ owner ∩ cap; the owner's permissions from gid when known. */
+static int
+effective(struct patd *d, MDB_txn *txn, const struct tok_rec *rec,
+    const gid_t *gid, struct pat_permset *role, struct pat_permset *owner,
     struct pat_permset *cap, struct pat_permset *eff)
 {
 	struct pat_permset ro;
@@ -182,7 +207,8 @@ access_effective(struct patd *d, MDB_txn *txn, const struct tok_rec *rec,
 	r = store_role_get(d->store, txn, rec->role, role);
 	if (r < 0 && r != -ENOENT)	/* a deleted role grants nothing */
 		return r;
-	r = access_user_perms(d, txn, rec->user, owner);
+	r = gid ? perms_of(d, txn, rec->user, *gid, owner) :
+	    access_user_perms(d, txn, rec->user, owner);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	if (pat_permset_add_list(cap, rec->cap) < 0)
@@ -191,6 +217,14 @@ access_effective(struct patd *d, MDB_txn *txn, const struct tok_rec *rec,
 		r = pat_permset_intersect(&ro, cap, eff);
 	pat_permset_free(&ro);
 	return r;
+}
+
+int
+access_effective(struct patd *d, MDB_txn *txn, const struct tok_rec *rec,
+    struct pat_permset *role, struct pat_permset *owner,
+    struct pat_permset *cap, struct pat_permset *eff)
+{
+	return effective(d, txn, rec, NULL, role, owner, cap, eff);
 }
 
 int
@@ -233,7 +267,7 @@ access_check_token(struct patd *d, MDB_txn *txn, const char *text,
 	pat_permset_init(&role);
 	pat_permset_init(&owner);
 	pat_permset_init(&cap);
-	r = access_effective(d, txn, rec, &role, &owner, &cap, eff);
+	r = effective(d, txn, rec, &pw.pw_gid, &role, &owner, &cap, eff);
 	pat_permset_free(&role);
 	pat_permset_free(&owner);
 	pat_permset_free(&cap);

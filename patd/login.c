@@ -90,7 +90,7 @@ read_answer(struct relay *r, char **out)
 			return -1;
 		r->len += (size_t)k;
 	}
-	if ((m = malloc(sizeof(*m))) == NULL)
+	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return -1;
 	if (pat_msg_parse(m, r->buf, (size_t)(nl - r->buf)) == 0 &&
 	    strcmp(m->verb, "ANSWER") == 0 &&

@@ -16,7 +16,7 @@ find(struct ratelimit *rl, const char *key)
 {
 	size_t i;
 
-	for (i = 0; i < RL_SLOTS; i++)
+	for (i = 0; i < rl->used; i++)
 		if (rl->slot[i].fails > 0 && strcmp(rl->slot[i].key, key) == 0)
 			return &rl->slot[i];
 	return NULL;
@@ -44,6 +44,11 @@ rl_fail(struct ratelimit *rl, const char *key, int64_t now)
 
 	if (s != NULL && now - s->start >= rl->window)
 		s->fails = 0;
+	if (s == NULL && rl->used < RL_SLOTS) {
+		s = &rl->slot[rl->used++];	/* a fresh slot while there are */
+		memset(s, 0, sizeof(*s));
+		strncpy(s->key, key, RL_KEY_MAX - 1);
+	}
 	if (s == NULL) {
 		old = &rl->slot[0];
 		for (i = 0; i < RL_SLOTS; i++) {

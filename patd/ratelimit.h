@@ -25,6 +25,7 @@ struct rl_slot {
 struct ratelimit {
 	unsigned	limit;
 	int64_t		window;
+	size_t		used;		/* slots [0, used) have been in use */
 	struct rl_slot	slot[RL_SLOTS];
 };
 

@@ -99,7 +99,8 @@ accept_one(struct patd *d, int lfd, struct conn **cs, unsigned *n,
 static void
 handle_line(struct patd *d, struct conn *c)
 {
-	struct pat_msg *m;
+	static struct pat_msg msg;	/* one thread, one request at a time */
+	struct pat_msg *m = &msg;
 	char *nl;
 	size_t linelen;
 	int r;
@@ -117,8 +118,6 @@ handle_line(struct patd *d, struct conn *c)
 		return;
 	}
 	linelen = (size_t)(nl - c->in);
-	if ((m = malloc(sizeof(*m))) == NULL)
-		return;
 	r = pat_msg_parse(m, c->in, linelen);
 	memmove(c->in, nl + 1, c->inlen - linelen - 1);
 	c->inlen -= linelen + 1;
@@ -142,7 +141,6 @@ handle_line(struct patd *d, struct conn *c)
 		c->drop = true;
 	}
 	pat_msg_wipe(m);
-	free(m);
 }
 
 /* Read what is there; false when the connection should go. */

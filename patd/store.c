@@ -512,6 +512,21 @@ store_grant_del(struct store *s, MDB_txn *txn, char kind, const char *who,
 	return map_err(mdb_del(txn, s->grants, &k, NULL));
 }
 
+bool
+store_has_group_grants(struct store *s, MDB_txn *txn)
+{
+	MDB_val k = { 1, "g" }, v;
+	MDB_cursor *cur;
+	bool any;
+
+	if (mdb_cursor_open(txn, s->grants, &cur) != 0)
+		return true;	/* cannot tell: do the full work */
+	any = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 &&
+	    k.mv_size > 0 && ((const char *)k.mv_data)[0] == 'g';
+	mdb_cursor_close(cur);
+	return any;
+}
+
 int
 store_grants(struct store *s, MDB_txn *txn, char kind, const char *who,
     store_grant_fn fn, void *arg)

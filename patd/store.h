@@ -107,6 +107,8 @@ int	store_grant_del(struct store *s, MDB_txn *txn, char kind,
 	    const char *who, const char *role);
 typedef int (*store_grant_fn)(char kind, const char *who, const char *role,
 	    void *arg);
+/* True when any grant goes to a group (so group membership matters). */
+bool	store_has_group_grants(struct store *s, MDB_txn *txn);
 /* who NULL: every grant. */
 int	store_grants(struct store *s, MDB_txn *txn, char kind, const char *who,
 	    store_grant_fn fn, void *arg);

@@ -1,0 +1,163 @@
+#!/bin/sh
+# make bench: every figure next to the baseline it is compared with,
+# measured in the same run (the machine is shared and noisy: medians of
+# BENCH_REPS runs of BENCH_SECONDS each, and ratios).
+#   bench/run.sh BUILD_DIR
+set -eu
+B=$1
+top=$(cd "$(dirname "$0")/.." && pwd)
+SECS=${BENCH_SECONDS:-3}
+REPS=${BENCH_REPS:-3}
+BIG=${BENCH_BIG:-1000000}
+work=$(mktemp -d /tmp/pat-bench.XXXXXX)
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+row() { printf '%-46s %14s %14s %7s  %s\n' "$@"; }
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+wait_sock() { for _ in $(seq 200); do [ -S "$1" ] && return 0; sleep 0.05; done; return 1; }
+
+printf 'rate_limit_failures = 1000000\nmap_size_mb = 4096\n' >"$work/bench.conf"
+start_patd() {	# start_patd NAME STATE
+	"$B/patd" --config "$work/bench.conf" --socket "$work/$1.sock" \
+	    --state "$2" 2>>"$work/$1.log" &
+	pids="$pids $!"
+	eval "pid_$1=$!"
+	wait_sock "$work/$1.sock"
+}
+
+echo "pat benchmarks — $(nproc) CPUs, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ); medians of $REPS × ${SECS}s"
+row "measurement" "pat" "baseline" "ratio" "target"
+row "-----------" "---" "--------" "-----" "------"
+
+# --- 1. VERIFY against the socket floor -----------------------------------
+"$B/bench/load" "$work/s1k" 1000
+"$B/bench/floor" "$work/floor.sock" & pids="$pids $!"
+wait_sock "$work/floor.sock"
+start_patd p1k "$work/s1k"
+mem_idle=$(rss "$pid_p1k")
+for spec in "reuse 1" "reuse 8" "reuse 32" "new 1"; do
+	set -- $spec
+	: >"$work/f.rps"; : >"$work/p.rps"
+	for _ in $(seq "$REPS"); do
+		"$B/bench/drive" "$work/floor.sock" "$1" "$2" "$SECS" \
+		    "$work/s1k/sample" | field rps >>"$work/f.rps"
+		"$B/bench/drive" "$work/p1k.sock" "$1" "$2" "$SECS" \
+		    "$work/s1k/sample" | field rps >>"$work/p.rps"
+	done
+	f=$(median <"$work/f.rps"); p=$(median <"$work/p.rps")
+	[ "$1" = new ] && what="VERIFY, new connection each (req/s)" ||
+	    what="VERIFY, $2 client(s), reused conn (req/s)"
+	[ "$2" = 32 ] && target="-" || target=">= 0.80"
+	row "$what" "$p" "$f (floor)" "$(ratio "$p" "$f")" "$target"
+done
+
+# memory under load: sample while 8 clients verify
+"$B/bench/drive" "$work/p1k.sock" reuse 8 "$SECS" "$work/s1k/sample" >/dev/null &
+dp=$!
+sleep 1
+mem_load=$(rss "$pid_p1k")
+wait "$dp"
+
+# --- unknown id vs wrong secret (equal cost) -------------------------------
+python3 - "$work/s1k/sample" "$work" <<'PY'
+import sys, zlib, random
+a = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+def tok(i, rnd):
+    body = "".join(rnd.choice(a) for _ in range(34)); v = zlib.crc32(body.encode()); c = ""
+    for _ in range(6): c = a[v % 62] + c; v //= 62
+    return "%d|pat-%s%s" % (i, body, c)
+r = random.Random(5)
+ids = [int(l.split("token=")[1].split("|")[0]) for l in open(sys.argv[1])]
+with open(sys.argv[2] + "/wrong", "w") as w, open(sys.argv[2] + "/unknown", "w") as u:
+    for i in ids:
+        w.write("VERIFY token=%s\n" % tok(i, r))
+        u.write("VERIFY token=%s\n" % tok(i + 10**9, r))
+PY
+: >"$work/w.us"; : >"$work/u.us"
+for _ in $(seq "$REPS"); do
+	"$B/bench/drive" "$work/p1k.sock" reuse 1 "$SECS" "$work/wrong" | field p50_us >>"$work/w.us"
+	"$B/bench/drive" "$work/p1k.sock" reuse 1 "$SECS" "$work/unknown" | field p50_us >>"$work/u.us"
+done
+w=$(median <"$work/w.us"); u=$(median <"$work/u.us")
+row "refusal, unknown id (p50 µs)" "$u" "$w (wrong secret)" "$(ratio "$u" "$w")" "~ 1.00"
+
+# --- 2. PAM: pam_permit / pam_pat / pam_unix (yescrypt) -------------------
+mkdir -p "$work/pam.d"
+echo "auth required pam_permit.so" >"$work/pam.d/permit"
+echo "auth required $B/pam_pat.so socket=$work/p1k.sock" >"$work/pam.d/bench"
+ROLE_TOK=$(sed -n '1s/.*token=\([^ ]*\) .*/\1/p' "$work/s1k/sample")
+"$B/patctl" --socket "$work/p1k.sock" role set bench svc.bench:read pam.bench >/dev/null 2>&1
+pt="$top/bench/pamtime.sh"
+: >"$work/permit.ms"; : >"$work/pat.ms"
+for _ in $(seq "$REPS"); do
+	"$pt" "$B" "$work/pam.d" permit root 2000 x >>"$work/permit.ms"
+	"$pt" "$B" "$work/pam.d" bench root 2000 "$ROLE_TOK" >>"$work/pat.ms"
+done
+permit=$(median <"$work/permit.ms"); pat=$(median <"$work/pat.ms")
+row "PAM auth via pam_pat (ms each)" "$pat" "$permit (permit)" "$(ratio "$pat" "$permit")" "<= 1.10"
+if [ "$(id -u)" = 0 ] && unshare --mount true 2>/dev/null; then
+	cp /etc/passwd "$work/passwd"; cp /etc/shadow "$work/shadow"
+	echo "benchuser:x:29999:29999::/tmp:/bin/sh" >>"$work/passwd"
+	echo "benchuser:$("$B/bench/hash" bench-password):19000:0:99999:7:::" >>"$work/shadow"
+	echo "auth required pam_unix.so" >"$work/pam.d/unix"
+	unix=$(unshare --mount --propagation private sh -c "mount --bind \
+	    $work/passwd /etc/passwd && mount --bind $work/shadow /etc/shadow && \
+	    $pt $B $work/pam.d unix benchuser 30 bench-password")
+	row "PAM auth via pam_unix yescrypt (ms each)" "$unix" "$pat (pam_pat)" "$(ratio "$unix" "$pat")" ">= 20 (unix/pat)"
+else
+	row "PAM auth via pam_unix yescrypt" "SKIPPED" "(needs root)" "-" ">= 20"
+fi
+
+# --- 5. durable creates -----------------------------------------------------
+echo "CREATE role=bench" >"$work/create"
+for c in 1 8; do
+	cr=$("$B/bench/drive" "$work/p1k.sock" reuse "$c" "$SECS" "$work/create" | field rps)
+	row "durable creates, $c client(s) (per s)" "$cr" "-" "-" "record"
+done
+fsyncs=$(python3 -c "
+import os, time
+fd = os.open('$work/fsync.tst', os.O_WRONLY | os.O_CREAT)
+n, t = 0, time.time()
+while time.time() - t < 2:
+    os.write(fd, b'x' * 4096); os.fsync(fd); n += 1
+print(round(n / (time.time() - t)))")
+row "  fsync floor on this disk (per s)" "$fsyncs" "-" "-" "(one fsync per create)"
+
+# --- 4. cold start ------------------------------------------------------------
+cold=$("$B/bench/cold" "$B/patd" "$work/s1k" "$work/cold.sock" 15 2>/dev/null | field cold_us)
+row "cold start to first answer (µs)" "$cold" "-" "-" "<= 10000"
+
+# --- 3. scale: 1k, 100k, 1M tokens ------------------------------------------
+p50() {	# p50 SOCK SAMPLE
+	: >"$work/l.us"
+	for _ in $(seq "$REPS"); do
+		"$B/bench/drive" "$1" reuse 1 "$SECS" "$2" | field p50_us >>"$work/l.us"
+	done
+	median <"$work/l.us"
+}
+base=$(p50 "$work/p1k.sock" "$work/s1k/sample")
+row "VERIFY p50 latency, 1k tokens (µs)" "$base" "-" "-" ""
+for n in 100000 "$BIG"; do
+	"$B/bench/load" "$work/s$n" "$n"
+	start_patd "p$n" "$work/s$n"
+	lat=$(p50 "$work/p$n.sock" "$work/s$n/sample")
+	bytes=$(stat -c %s "$work/s$n/pat.mdb")
+	row "VERIFY p50 latency, $n tokens (µs)" "$lat" "$base (1k)" "$(ratio "$lat" "$base")" "<= 1.20"
+	row "  store bytes per token at $n" "$((bytes / n))" "-" "-" "<= 300"
+	eval "last_pid=\$pid_p$n"
+done
+mem_big=$(rss "$last_pid")
+
+# --- 6. memory ----------------------------------------------------------------
+row "patd RSS idle (KiB)" "$mem_idle" "-" "-" "record"
+row "patd RSS, 8 clients verifying (KiB)" "$mem_load" "-" "-" "record"
+row "patd RSS with $BIG tokens (KiB)" "$mem_big" "-" "-" "record"
