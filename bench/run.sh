@@ -103,7 +103,15 @@ for _ in $(seq "$REPS"); do
 	"$pt" "$B" "$work/pam.d" bench root 2000 "$ROLE_TOK" >>"$work/pat.ms"
 done
 permit=$(median <"$work/permit.ms"); pat=$(median <"$work/pat.ms")
-row "PAM auth via pam_pat (ms each)" "$pat" "$permit (permit)" "$(ratio "$pat" "$permit")" "<= 1.10"
+row "PAM auth in one process, pam_pat (ms)" "$pat" "$permit (permit)" "$(ratio "$pat" "$permit")" "<= 1.10"
+pp="$top/bench/pamproc.sh"
+: >"$work/permitp.ms"; : >"$work/patp.ms"
+for _ in $(seq "$REPS"); do
+	"$pp" "$B" "$work/pam.d" permit root 200 x >>"$work/permitp.ms"
+	"$pp" "$B" "$work/pam.d" bench root 200 "$ROLE_TOK" >>"$work/patp.ms"
+done
+permitp=$(median <"$work/permitp.ms"); patp=$(median <"$work/patp.ms")
+row "PAM auth, a process each, pam_pat (ms)" "$patp" "$permitp (permit)" "$(ratio "$patp" "$permitp")" "<= 1.10"
 if [ "$(id -u)" = 0 ] && unshare --mount true 2>/dev/null; then
 	cp /etc/passwd "$work/passwd"; cp /etc/shadow "$work/shadow"
 	echo "benchuser:x:29999:29999::/tmp:/bin/sh" >>"$work/passwd"

@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "buf.h"
 
 void
@@ -19,7 +17,7 @@ void
 pat_buf_free(struct pat_buf *b)
 {
 	if (b->data != NULL) {
-		sodium_memzero(b->data, b->cap);
+		explicit_bzero(b->data, b->cap);
 		free(b->data);
 	}
 	b->data = NULL;
@@ -30,7 +28,7 @@ void
 pat_buf_reset(struct pat_buf *b)
 {
 	if (b->data != NULL)
-		sodium_memzero(b->data, b->cap);
+		explicit_bzero(b->data, b->cap);
 	b->len = 0;
 }
 
@@ -42,7 +40,7 @@ pat_buf_consume(struct pat_buf *b, size_t n)
 		return;
 	}
 	memmove(b->data, b->data + n, b->len - n);
-	sodium_memzero(b->data + b->len - n, n);
+	explicit_bzero(b->data + b->len - n, n);
 	b->len -= n;
 }
 
@@ -65,7 +63,7 @@ reserve(struct pat_buf *b, size_t extra)
 		return -ENOMEM;
 	if (b->data != NULL) {
 		memcpy(p, b->data, b->len);
-		sodium_memzero(b->data, b->cap);
+		explicit_bzero(b->data, b->cap);
 		free(b->data);
 	}
 	b->data = p;
@@ -106,7 +104,7 @@ pat_buf_addf(struct pat_buf *b, const char *fmt, ...)
 		return -EINVAL;
 	if ((size_t)n < sizeof(small)) {
 		r = pat_buf_add(b, small, (size_t)n);
-		sodium_memzero(small, sizeof(small));
+		explicit_bzero(small, sizeof(small));
 		return r;
 	}
 	if ((r = reserve(b, (size_t)n)) < 0)

@@ -9,8 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sodium.h>
-
 #include "clock.h"
 #include "client.h"
 
@@ -148,7 +146,7 @@ pat_client_read(struct pat_client *c, struct pat_msg *m)
 			r = pat_msg_parse(m, c->rbuf, linelen);
 			memmove(c->rbuf, nl + 1, c->rlen - linelen - 1);
 			c->rlen -= linelen + 1;
-			sodium_memzero(c->rbuf + c->rlen, linelen + 1);
+			explicit_bzero(c->rbuf + c->rlen, linelen + 1);
 			return r < 0 ? -EPROTO : 0;
 		}
 		if (c->rlen >= PAT_LINE_MAX + 1)
@@ -175,6 +173,6 @@ pat_client_close(struct pat_client *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
-	sodium_memzero(c->rbuf, sizeof(c->rbuf));
+	explicit_bzero(c->rbuf, sizeof(c->rbuf));
 	c->rlen = 0;
 }

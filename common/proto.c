@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "proto.h"
 
 static bool
@@ -127,7 +125,7 @@ void
 pat_msg_wipe(struct pat_msg *m)
 {
 	/* only the used part held anything; len is never past the buffer */
-	sodium_memzero(m->text, m->len <= sizeof(m->text) ? m->len :
+	explicit_bzero(m->text, m->len <= sizeof(m->text) ? m->len :
 	    sizeof(m->text));
 	memset(m->f, 0, sizeof(m->f[0]) * (m->nfields <= PAT_FIELDS_MAX ?
 	    m->nfields : PAT_FIELDS_MAX));

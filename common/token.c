@@ -1,13 +1,15 @@
-/* token.c - token format, checksum and hashing; see token.h. */
+/*
+ * token.c - token format and offline checks; see token.h.  No libsodium
+ * here: pam_pat.so links this and nothing that makes or hashes tokens
+ * (token_secret.c).
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "token.h"
 
-static const char b62[] =
+const char pat_b62[] =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 uint32_t
@@ -31,7 +33,7 @@ pat_base62_fixed(uint64_t v, char *out, size_t width)
 	size_t i;
 
 	for (i = width; i > 0; i--) {
-		out[i - 1] = b62[v % 62];
+		out[i - 1] = pat_b62[v % 62];
 		v /= 62;
 	}
 	return v == 0 ? 0 : -ERANGE;
@@ -42,25 +44,6 @@ is_b62(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
 	    (c >= 'a' && c <= 'z');
-}
-
-int
-pat_token_generate(uint64_t id, char out[PAT_TOKEN_BUFSZ])
-{
-	char body[PAT_TOKEN_BODY_LEN];
-	size_t i;
-	int n;
-
-	if (id == 0 || id > PAT_TOKEN_ID_MAX)
-		return -EINVAL;
-	for (i = 0; i < PAT_TOKEN_RANDOM_LEN; i++)
-		body[i] = b62[randombytes_uniform(62)];
-	pat_base62_fixed(pat_crc32(body, PAT_TOKEN_RANDOM_LEN),
-	    body + PAT_TOKEN_RANDOM_LEN, PAT_TOKEN_CHECK_LEN);
-	n = snprintf(out, PAT_TOKEN_BUFSZ, "%llu|" PAT_TOKEN_PREFIX "%.*s",
-	    (unsigned long long)id, PAT_TOKEN_BODY_LEN, body);
-	sodium_memzero(body, sizeof(body));
-	return n > 0 && n < PAT_TOKEN_BUFSZ ? 0 : -EINVAL;
 }
 
 /* Length of the id digits, or 0 when the prefix is not "<digits>|pat-". */
@@ -117,12 +100,4 @@ pat_token_parse(const char *s, size_t n, uint64_t *id)
 		return -EINVAL;
 	*id = v;
 	return 0;
-}
-
-void
-pat_token_hash(const uint8_t key[PAT_HASH_KEY_LEN], const char *s, size_t n,
-    uint8_t out[PAT_HASH_LEN])
-{
-	crypto_generichash(out, PAT_HASH_LEN, (const unsigned char *)s, n,
-	    key, PAT_HASH_KEY_LEN);
 }

@@ -24,6 +24,9 @@
 #define PAT_HASH_LEN		32
 #define PAT_HASH_KEY_LEN	32
 
+/* The base62 digits, in order: 0-9, A-Z, a-z. */
+extern const char pat_b62[];
+
 /* CRC32 (IEEE 802.3, as zlib) of n bytes. */
 uint32_t	pat_crc32(const void *p, size_t n);
 
@@ -32,7 +35,8 @@ uint32_t	pat_crc32(const void *p, size_t n);
 int		pat_base62_fixed(uint64_t v, char *out, size_t width);
 
 /* Make a fresh token for `id` into out (NUL-terminated).  The caller wipes
- * it.  Returns 0, or -EINVAL for an id out of range. */
+ * it.  Returns 0, or -EINVAL for an id out of range.  (token_secret.c,
+ * like pat_token_hash: they need libsodium, the checks below do not.) */
 int		pat_token_generate(uint64_t id, char out[PAT_TOKEN_BUFSZ]);
 
 /* True when s has the token's shape: digits, '|pat-', 40 base62.  Says
