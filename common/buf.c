@@ -104,7 +104,7 @@ pat_buf_addf(struct pat_buf *b, const char *fmt, ...)
 		return -EINVAL;
 	if ((size_t)n < sizeof(small)) {
 		r = pat_buf_add(b, small, (size_t)n);
-		explicit_bzero(small, sizeof(small));
+		explicit_bzero(small, (size_t)n);	/* what was written */
 		return r;
 	}
 	if ((r = reserve(b, (size_t)n)) < 0)

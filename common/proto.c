@@ -149,8 +149,9 @@ pat_line_field(struct pat_buf *b, const char *key, const char *val)
 	size_t start = b->len, run;
 	int r;
 
-	if ((r = pat_buf_addf(b, " %s=", key)) < 0)
-		return r;
+	if ((r = pat_buf_add(b, " ", 1)) < 0 ||
+	    (r = pat_buf_adds(b, key)) < 0 || (r = pat_buf_add(b, "=", 1)) < 0)
+		goto fail;
 	while (*s != '\0') {
 		for (run = 0; s[run] > ' ' && s[run] < 0x7f && s[run] != '%';
 		    run++)
@@ -173,16 +174,40 @@ fail:
 	return r;
 }
 
+/* " key=<digits>" without printf: answers are mostly numbers. */
+static int
+field_digits(struct pat_buf *b, const char *key, bool neg,
+    unsigned long long v)
+{
+	char out[PAT_KEY_MAX + 24], *p = out + sizeof(out);
+	size_t klen = strlen(key);
+
+	if (klen > PAT_KEY_MAX)
+		return -EINVAL;
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	if (neg)
+		*--p = '-';
+	*--p = '=';
+	p -= klen;
+	memcpy(p, key, klen);
+	*--p = ' ';
+	return pat_buf_add(b, p, (size_t)(out + sizeof(out) - p));
+}
+
 int
 pat_line_fieldu(struct pat_buf *b, const char *key, unsigned long long v)
 {
-	return pat_buf_addf(b, " %s=%llu", key, v);
+	return field_digits(b, key, false, v);
 }
 
 int
 pat_line_fieldi(struct pat_buf *b, const char *key, long long v)
 {
-	return pat_buf_addf(b, " %s=%lld", key, v);
+	return field_digits(b, key, v < 0, v < 0 ? 0ull - (unsigned long long)v :
+	    (unsigned long long)v);
 }
 
 int

@@ -348,22 +348,23 @@ static const struct verb {
 	int		(*fn)(struct req *, MDB_txn *);
 	bool		 write;
 	bool		 flush;	/* shows last-use: write pending first */
+	bool		 named;	/* needs the peer's user name (q->user) */
 } verbs[] = {
-	{ "HELLO",		verb_hello,		false, false },
-	{ "STATUS",		verb_status,		false, false },
-	{ "VERIFY",		verb_verify,		false, false },
-	{ "CREATE",		verb_create,		true,  false },
-	{ "ROTATE",		verb_rotate,		true,  false },
-	{ "LIST",		verb_list,		false, true },
-	{ "SHOW",		verb_show,		false, true },
-	{ "REVOKE",		verb_revoke,		true,  false },
-	{ "ROLE-SET",		verb_role_set,		true,  false },
-	{ "ROLE-DELETE",	verb_role_delete,	true,  false },
-	{ "ROLE-LIST",		verb_role_list,		false, false },
-	{ "ROLE-SHOW",		verb_role_show,		false, false },
-	{ "GRANT",		verb_grant,		true,  false },
-	{ "UNGRANT",		verb_ungrant,		true,  false },
-	{ "LOGOUT",		verb_logout,		true,  false },
+	{ "HELLO",		verb_hello,		false, false, false },
+	{ "STATUS",		verb_status,		false, false, false },
+	{ "VERIFY",		verb_verify,		false, false, false },
+	{ "CREATE",		verb_create,		true,  false, true },
+	{ "ROTATE",		verb_rotate,		true,  false, false },
+	{ "LIST",		verb_list,		false, true,  true },
+	{ "SHOW",		verb_show,		false, true,  false },
+	{ "REVOKE",		verb_revoke,		true,  false, true },
+	{ "ROLE-SET",		verb_role_set,		true,  false, false },
+	{ "ROLE-DELETE",	verb_role_delete,	true,  false, false },
+	{ "ROLE-LIST",		verb_role_list,		false, false, false },
+	{ "ROLE-SHOW",		verb_role_show,		false, false, false },
+	{ "GRANT",		verb_grant,		true,  false, false },
+	{ "UNGRANT",		verb_ungrant,		true,  false, false },
+	{ "LOGOUT",		verb_logout,		true,  false, false },
 };
 
 /* A session= must be patd's, unexpired, not logged out, and the peer's. */
@@ -433,6 +434,7 @@ load_credential(struct req *q, MDB_txn *txn)
 	if (v == TOK_OK && q->cred.uid != q->p->uid)
 		v = TOK_INVALID;	/* a token acts only for its owner */
 	if (v != TOK_OK) {
+		sodium_memzero(&q->cred, sizeof(q->cred));
 		if (!q->super)
 			rl_fail(&q->d->rl, key, q->now);
 		log_event("credential", "result=refused reason=%s peer_uid=%u",
@@ -456,20 +458,24 @@ verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
 	size_t start = out->len, i;
 	int r;
 
-	memset(&q, 0, sizeof(q));
+	/* q holds a 4.5 KiB token record: clear only what is read before
+	 * being written */
 	q.d = d;
 	q.p = p;
 	q.m = m;
 	q.out = out;
 	q.now = (int64_t)time(NULL);
 	q.super = access_is_superuser(d, p->uid);
+	q.admin = q.has_cred = q.has_session = false;
+	q.user[0] = '\0';
 	pat_permset_init(&q.cred_perms);
-	if (access_user_name(p->uid, q.user, sizeof(q.user)) < 0)
-		q.user[0] = '\0';
 
 	for (i = 0; i < sizeof(verbs) / sizeof(*verbs); i++)
 		if (strcmp(verbs[i].name, m->verb) == 0)
 			vb = &verbs[i];
+	if (vb != NULL && vb->named &&
+	    access_user_name(p->uid, q.user, sizeof(q.user)) < 0)
+		q.user[0] = '\0';
 	if (vb == NULL) {
 		reply_err(&q, "unknown-verb", "unknown verb %.32s (see "
 		    "docs/protocol.md)", m->verb);
@@ -499,7 +505,9 @@ fail:
 	    "patd could not complete %s: %s", m->verb, store_strerror(r));
 out:
 	pat_permset_free(&q.cred_perms);
-	sodium_memzero(&q.cred, sizeof(q.cred));
-	sodium_memzero(&q.session, sizeof(q.session));
+	if (q.has_cred)		/* only a filled credential held a hash */
+		sodium_memzero(&q.cred, sizeof(q.cred));
+	if (q.has_session)
+		sodium_memzero(&q.session, sizeof(q.session));
 	return out->len > start ? 0 : -E2BIG;
 }
