@@ -3,7 +3,9 @@
  * transaction per 100 000 tokens instead of one durable commit each.
  * Makes role "bench" (svc.bench:read) granted to root, and writes the
  * first 2000 token texts to DIR/sample (one per line) for the drivers.
- *   load STATE_DIR N
+ * With BATCH, commits (durably) every BATCH tokens and prints the rate:
+ * what group commit would buy patd's one-commit-per-create.
+ *   load STATE_DIR N [BATCH]
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,12 +29,17 @@ main(int argc, char **argv)
 	uint8_t key[PAT_HASH_KEY_LEN];
 	char text[PAT_TOKEN_BUFSZ], path[600];
 	const char *why = "";
-	long n, i;
+	long n, i, batch = 100000;
+	struct timespec t0, t1;
 	FILE *sample;
 	int r;
 
-	if (argc != 3 || (n = atol(argv[2])) < 1 || sodium_init() < 0)
+	if (argc < 3 || argc > 4 || (n = atol(argv[2])) < 1 ||
+	    sodium_init() < 0)
 		return 2;
+	if (argc == 4 && (batch = atol(argv[3])) < 1)
+		return 2;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	mkdir(argv[1], 0700);
 	if (keyfile_load(argv[1], "token.key", key, &why) < 0 ||
 	    store_open(&s, argv[1], (size_t)4096 << 20) < 0) {
@@ -64,7 +71,7 @@ main(int argc, char **argv)
 		if (i % (n > 2000 ? n / 2000 : 1) == 0)
 			fprintf(sample, "VERIFY token=%s perm=svc.bench:read\n",
 			    text);
-		if ((i + 1) % 100000 == 0) {
+		if ((i + 1) % batch == 0) {
 			if ((r = store_commit(txn)) < 0 ||
 			    (r = store_begin(s, true, &txn)) < 0)
 				break;
@@ -78,5 +85,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "load: %s\n", store_strerror(r));
 		return 1;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (argc == 4)
+		printf("creates_per_s=%.0f\n", (double)n / ((double)(t1.tv_sec -
+		    t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9));
 	return 0;
 }

@@ -131,6 +131,10 @@ for c in 1 8; do
 	cr=$("$B/bench/drive" "$work/p1k.sock" reuse "$c" "$SECS" "$work/create" | field rps)
 	row "durable creates, $c client(s) (per s)" "$cr" "-" "-" "record"
 done
+for k in 1 8 64; do
+	g=$("$B/bench/load" "$work/g$k" 3000 "$k" | field creates_per_s)
+	row "  store alone, $k create(s) per commit (/s)" "$g" "-" "-" "group commit"
+done
 fsyncs=$(python3 -c "
 import os, time
 fd = os.open('$work/fsync.tst', os.O_WRONLY | os.O_CREAT)
