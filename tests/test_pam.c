@@ -59,7 +59,7 @@ static char *
 pam_try(const struct variant *v, const char *service, const char *user,
     const char *args, const char *input, char **out)
 {
-	char path[256], reached[256], *o = NULL, *res, *e;
+	char path[256], reached[256], *o = NULL, *res;
 	FILE *f;
 	int rc;
 
@@ -88,7 +88,6 @@ pam_try(const struct variant *v, const char *service, const char *user,
 		*out = o;
 	else
 		t_free(o);
-	(void)e;
 	return res;
 }
 
