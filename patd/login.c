@@ -204,12 +204,19 @@ login_child(struct patd *d, int fd, const char *user, uid_t uid,
 static void
 close_others(int keep)
 {
-	int fd;
+	socklen_t len;
+	int fd, type;
 
-	/* the child must not hold other clients' connections open */
-	for (fd = 3; fd < 4096; fd++)
-		if (fd != keep)
-			close(fd);
+	/* the child must not hold other clients' connections (or the
+	 * listening socket) open; it keeps libsystemd's journal socket, a
+	 * datagram socket, so its login events still reach the journal */
+	for (fd = 3; fd < 4096; fd++) {
+		len = sizeof(type);
+		if (fd == keep || (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type,
+		    &len) == 0 && type == SOCK_DGRAM))
+			continue;
+		close(fd);
+	}
 }
 
 int
