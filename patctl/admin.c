@@ -47,6 +47,8 @@ run_items(struct ctl *c, struct pat_buf *req, const char *header)
 		fputs("],\"result\":", stdout);
 		json_msg(stdout, ok);
 		fputs("}\n", stdout);
+	} else if (c->json) {
+		fputs("]}\n", stdout);	/* refused: still one document */
 	} else if (ex == EX_OK && pat_msg_get(ok, "perms") != NULL)
 		printf("role %s: %s\n", pat_msg_get(ok, "name"),
 		    pat_msg_get(ok, "perms"));

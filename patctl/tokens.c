@@ -196,7 +196,7 @@ cmd_list(struct ctl *c, int argc, char **argv)
 		next = ex == EX_OK ? pat_msg_get(ok, "next") : NULL;
 		snprintf(after, sizeof(after), "%s", next ? next : "");
 	} while (next != NULL);
-	if (c->json && ex == EX_OK)
+	if (c->json)	/* a complete document even when refused */
 		fputs("]\n", stdout);
 	free(ok);
 	return ex;
@@ -248,6 +248,8 @@ cmd_show(struct ctl *c, int argc, char **argv)
 		fputs("],\"token\":", stdout);
 		json_msg(stdout, ok);
 		fputs("}\n", stdout);
+	} else if (c->json) {
+		fputs("]}\n", stdout);	/* refused: still one document */
 	} else if (ex == EX_OK) {
 		printf("\n");
 		for (i = 0; i < ok->nfields; i++) {

@@ -322,6 +322,19 @@ Test(patd, a_plain_user_cannot_act_as_admin_or_for_others)
 	cr_assert_eq(t_ctl(&t, ALICE, NULL, NULL, NULL, "revoke --all --user bob"),
 	    1);
 	cr_assert_eq(t_ctl(&t, ALICE, NULL, NULL, NULL, "show 1"), 1);
+	{
+		/* refused, but --json still prints one whole document */
+		char *out = NULL;
+
+		cr_assert_eq(t_ctl(&t, ALICE, NULL, &out, NULL, "--json list "
+		    "--all"), 1);
+		cr_assert_str_eq(out, "[]\n");
+		free(out);
+		cr_assert_eq(t_ctl(&t, ALICE, NULL, &out, NULL, "--json show 1"),
+		    1);
+		cr_assert_str_eq(out, "{\"permissions\":[]}\n");
+		free(out);
+	}
 	cr_assert_eq(t_ctl(&t, ALICE, alicetok, NULL, NULL,
 	    "create --role ssh --user bob --parent-from-stdin"), 1);
 	cr_assert_eq(t_ctl(&t, ALICE, NULL, NULL, &err, "create --role ssh"
