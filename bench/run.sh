@@ -96,22 +96,21 @@ echo "auth required pam_permit.so" >"$work/pam.d/permit"
 echo "auth required $B/pam_pat.so socket=$work/p1k.sock" >"$work/pam.d/bench"
 ROLE_TOK=$(sed -n '1s/.*token=\([^ ]*\) .*/\1/p' "$work/s1k/sample")
 "$B/patctl" --socket "$work/p1k.sock" role set bench svc.bench:read pam.bench >/dev/null 2>&1
+# pam_pat against pam_permit, with one of the timing scripts and N auths;
+# sets $permit and $pat to the medians (ms per authentication)
+pam_pair() {	# pam_pair SCRIPT N
+	: >"$work/permit.ms"; : >"$work/pat.ms"
+	for _ in $(seq "$REPS"); do
+		"$1" "$B" "$work/pam.d" permit root "$2" x >>"$work/permit.ms"
+		"$1" "$B" "$work/pam.d" bench root "$2" "$ROLE_TOK" >>"$work/pat.ms"
+	done
+	permit=$(median <"$work/permit.ms"); pat=$(median <"$work/pat.ms")
+}
 pt="$top/bench/pamtime.sh"
-: >"$work/permit.ms"; : >"$work/pat.ms"
-for _ in $(seq "$REPS"); do
-	"$pt" "$B" "$work/pam.d" permit root 2000 x >>"$work/permit.ms"
-	"$pt" "$B" "$work/pam.d" bench root 2000 "$ROLE_TOK" >>"$work/pat.ms"
-done
-permit=$(median <"$work/permit.ms"); pat=$(median <"$work/pat.ms")
+pam_pair "$top/bench/pamproc.sh" 200
+row "PAM auth, a process each, pam_pat (ms)" "$pat" "$permit (permit)" "$(ratio "$pat" "$permit")" "<= 1.10"
+pam_pair "$pt" 2000	# last: $pat is pam_unix's baseline below
 row "PAM auth in one process, pam_pat (ms)" "$pat" "$permit (permit)" "$(ratio "$pat" "$permit")" "<= 1.10"
-pp="$top/bench/pamproc.sh"
-: >"$work/permitp.ms"; : >"$work/patp.ms"
-for _ in $(seq "$REPS"); do
-	"$pp" "$B" "$work/pam.d" permit root 200 x >>"$work/permitp.ms"
-	"$pp" "$B" "$work/pam.d" bench root 200 "$ROLE_TOK" >>"$work/patp.ms"
-done
-permitp=$(median <"$work/permitp.ms"); patp=$(median <"$work/patp.ms")
-row "PAM auth, a process each, pam_pat (ms)" "$patp" "$permitp (permit)" "$(ratio "$patp" "$permitp")" "<= 1.10"
 if [ "$(id -u)" = 0 ] && unshare --mount true 2>/dev/null; then
 	cp /etc/passwd "$work/passwd"; cp /etc/shadow "$work/shadow"
 	echo "benchuser:x:29999:29999::/tmp:/bin/sh" >>"$work/passwd"

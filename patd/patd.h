@@ -59,7 +59,6 @@ struct patd {
 struct peer {
 	uid_t		uid;
 	gid_t		gid;
-	pid_t		pid;
 };
 
 /* Answer one request.  Always leaves a complete answer (data lines and a

@@ -87,7 +87,6 @@ accept_one(struct patd *d, int lfd, struct conn **cs, unsigned *n,
 	c->fd = fd;
 	c->peer.uid = cred.uid;
 	c->peer.gid = cred.gid;
-	c->peer.pid = cred.pid;
 	c->last = pat_monotonic_ms();
 	pat_buf_init(&c->out, lim->out_max);
 	cs[(*n)++] = c;
