@@ -225,6 +225,7 @@ login_begin(struct patd *d, int fd, const struct peer *p, const char *pending,
 {
 	struct passwd *pw;
 	char key[RL_KEY_MAX], user[STORE_USER_MAX + 1];
+	unsigned i, mine;
 	pid_t pid;
 
 	snprintf(key, sizeof(key), "login:%u", (unsigned)p->uid);
@@ -233,7 +234,11 @@ login_begin(struct patd *d, int fd, const struct peer *p, const char *pending,
 		    (unsigned)p->uid);
 		goto limited;
 	}
-	if (d->nlogins >= LOGIN_MAX) {
+	for (i = 0, mine = 0; i < d->nlogins; i++)
+		mine += d->logins[i].uid == p->uid;
+	if (d->nlogins >= LOGIN_MAX || mine >= LOGIN_MAX_PER_UID) {
+		log_event("login", "result=refused reason=busy uid=%u",
+		    (unsigned)p->uid);
 		pat_buf_adds(out, "ERR code=busy message=too%20many%20logins"
 		    "%20under%20way;%20try%20again%20shortly\n");
 		return 0;

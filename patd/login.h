@@ -7,8 +7,10 @@
  * in a child process that takes the connection over: it writes each PAM
  * message as a PROMPT / INFO / ERROR line and reads an ANSWER line for each
  * prompt, then writes OK session=<jwt> or ERR code=login-failed.  Bounds:
- * LOGIN_MAX logins at once, login_timeout seconds each, 16 prompts, 512
- * bytes an answer; failed logins are rate-limited per uid.
+ * LOGIN_MAX logins at once and LOGIN_MAX_PER_UID for one uid (so no one
+ * can hold every slot, or guess in parallel past the rate limit, which
+ * counts a failure when its login ends), login_timeout seconds each, 16
+ * prompts, 512 bytes an answer; failed logins are rate-limited per uid.
  */
 #ifndef PATD_LOGIN_H
 #define PATD_LOGIN_H

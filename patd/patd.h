@@ -23,6 +23,7 @@
 #define PATD_VERSION		"0.1.0"
 #define LASTUSE_BATCH		1024	/* pending last-use updates kept */
 #define LOGIN_MAX		16	/* logins under way at once */
+#define LOGIN_MAX_PER_UID	2	/* … for one uid: no one holds them all */
 
 struct lastuse_pending {
 	uint64_t	id;

@@ -7,7 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -179,6 +183,66 @@ Test(login, wrong_password_wrong_code_and_a_replayed_code_fail)
 	    "%s", err);
 	free(err);
 	free(code);
+}
+
+/* A login that waits at its first prompt, as alice; the first line patd
+ * sends back goes to *first. */
+static pid_t
+hold_login(int *rfd)
+{
+	int p[2];
+	pid_t pid;
+
+	cr_assert_eq(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		char buf[512] = "";
+		ssize_t k;
+		int fd;
+
+		close(p[0]);
+		if (setgid(ALICE) < 0 || setuid(ALICE) < 0)
+			_exit(1);
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", t.sock);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+		    send(fd, "LOGIN\n", 6, MSG_NOSIGNAL) != 6)
+			_exit(1);
+		k = recv(fd, buf, sizeof(buf) - 1, 0);
+		if (write(p[1], buf, k > 0 ? (size_t)k : 0) < 0)
+			_exit(1);
+		close(p[1]);
+		pause();	/* hold the login open until killed */
+		_exit(0);
+	}
+	close(p[1]);
+	*rfd = p[0];
+	return pid;
+}
+
+Test(login, one_user_cannot_hold_every_login_slot)
+{
+	char buf[3][512];
+	pid_t kids[3];
+	int fds[3], i;
+	ssize_t k;
+
+	start(3600);
+	for (i = 0; i < 3; i++) {
+		kids[i] = hold_login(&fds[i]);
+		k = read(fds[i], buf[i], sizeof(buf[i]) - 1);
+		buf[i][k > 0 ? k : 0] = '\0';
+		close(fds[i]);
+	}
+	/* let go first: a failed assertion must not leave logins held */
+	for (i = 0; i < 3; i++) {
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+	}
+	cr_assert_eq(strncmp(buf[0], "PROMPT", 6), 0, "first: %s", buf[0]);
+	cr_assert_eq(strncmp(buf[1], "PROMPT", 6), 0, "second: %s", buf[1]);
+	cr_assert_eq(strncmp(buf[2], "ERR code=busy", 13), 0,
+	    "a third login at once for alice: %s", buf[2]);
 }
 
 Test(login, failed_logins_are_rate_limited)
