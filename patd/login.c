@@ -147,6 +147,26 @@ fail:
 	return PAM_CONV_ERR;
 }
 
+/* Why a login failed, as one word for the structured log (pam_strerror's
+ * sentences would be cut at the first space). */
+static const char *
+pam_reason(int rc)
+{
+	switch (rc) {
+	case PAM_SUCCESS:		return "session-not-made";
+	case PAM_AUTH_ERR:		return "auth-error";
+	case PAM_MAXTRIES:		return "max-tries";
+	case PAM_CONV_ERR:		return "conversation-failed";
+	case PAM_USER_UNKNOWN:		return "user-unknown";
+	case PAM_CRED_INSUFFICIENT:	return "credentials-insufficient";
+	case PAM_AUTHINFO_UNAVAIL:	return "authinfo-unavailable";
+	case PAM_ACCT_EXPIRED:		return "account-expired";
+	case PAM_NEW_AUTHTOK_REQD:	return "password-expired";
+	case PAM_PERM_DENIED:		return "permission-denied";
+	default:			return "pam-error";
+	}
+}
+
 /* The child: run PAM, answer, exit 0 on success and 1 on failure. */
 static void __attribute__((noreturn))
 login_child(struct patd *d, int fd, const char *user, uid_t uid,
@@ -191,7 +211,7 @@ login_child(struct patd *d, int fd, const char *user, uid_t uid,
 		    "login failed (wrong answer, or the account is not allowed)");
 		log_event("login", "result=refused user=%s uid=%u service=%s "
 		    "reason=%s", user, (unsigned)uid, d->login_service,
-		    ph ? pam_strerror(ph, rc) : "pam_start-failed");
+		    ph ? pam_reason(rc) : "pam-start-failed");
 		rc = 1;
 	}
 	if (ph != NULL)

@@ -40,14 +40,19 @@ verb_role_set(struct req *q, MDB_txn *txn)
 		    ROLE_PERMS_MAX);
 	}
 	r = store_role_put(q->d->store, txn, name, &set);
+	/* log the parsed set, not the peer's text: a value must not carry
+	 * spaces into the structured log */
+	list = pat_permset_join(&set);
 	pat_permset_free(&set);
 	if (r == -E2BIG)
-		return reply_err(q, "too-large", "the role's permissions are "
-		    "too long to store");
-	if (r < 0)
+		r = reply_err(q, "too-large", "the role's permissions are too "
+		    "long to store");
+	else if (r == 0)
+		log_event("role-set", "role=%s perms=%s peer_uid=%u", name,
+		    list ? list : "?", (unsigned)q->p->uid);
+	free((char *)list);
+	if (r != 0)
 		return r;
-	log_event("role-set", "role=%s perms=%s peer_uid=%u", name, list,
-	    (unsigned)q->p->uid);
 	pat_line_begin(q->out, "OK");
 	pat_line_field(q->out, "name", name);
 	return pat_line_end(q->out);

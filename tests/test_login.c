@@ -169,6 +169,14 @@ Test(login, wrong_password_wrong_code_and_a_replayed_code_fail)
 	cr_assert_eq(login("not her password", code, &err), 1, "%s", err);
 	cr_assert(strstr(err, "login-failed"), "%s", err);
 	free(err);
+	usleep(200000);	/* the login child logs as it ends */
+	{
+		char *log = t_slurp(t.log);
+
+		cr_assert(strstr(log, "event=login result=refused user=alice") &&
+		    strstr(log, "reason=auth-error\n"), "one-word reason: %s", log);
+		free(log);
+	}
 	cr_assert_eq(login(ALICE_PASSWORD, "000000", &err), 1, "wrong code");
 	free(err);
 	cr_assert_eq(login(ALICE_PASSWORD, code, &err), 0, "right: %s", err);

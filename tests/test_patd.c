@@ -490,6 +490,14 @@ Test(patd, protocol_abuse_drops_only_the_abuser)
 	cr_assert_eq(strncmp(r, "ERR code=bad-request", 20), 0, "%.40s", r);
 	cr_assert_null(strstr(r, "OK"), "answered after a protocol error");
 	free(r);
+	/* the log gets the parsed set, never a peer's text with spaces
+	 * (the journal splits fields on them) */
+	r = t_raw(&t, "ROLE-SET name=x perms=pam.b%20pam.a\n", 1);
+	cr_assert_eq(strncmp(r, "OK", 2), 0, "%s", r);
+	free(r);
+	r = t_slurp(t.log);
+	cr_assert(strstr(r, "role=x perms=pam.a,pam.b peer_uid="), "%s", r);
+	free(r);
 	r = t_raw(&t, "FROBNICATE\n", 1);
 	cr_assert_eq(strncmp(r, "ERR code=unknown-verb", 21), 0, "%.40s", r);
 	free(r);
