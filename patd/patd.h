@@ -15,20 +15,15 @@
 
 #include "buf.h"
 #include "jwt.h"
+#include "lastuse.h"
 #include "proto.h"
 #include "ratelimit.h"
 #include "store.h"
 #include "token.h"
 
 #define PATD_VERSION		"0.1.0"
-#define LASTUSE_BATCH		1024	/* pending last-use updates kept */
 #define LOGIN_MAX		16	/* logins under way at once */
 #define LOGIN_MAX_PER_UID	2	/* … for one uid: no one holds them all */
-
-struct lastuse_pending {
-	uint64_t	id;
-	struct last_use	use;
-};
 
 struct login_child {
 	pid_t		pid;
@@ -53,8 +48,7 @@ struct patd {
 	struct ratelimit rl_login;
 	unsigned	 nlogins;
 	struct login_child logins[LOGIN_MAX];
-	size_t		 npending;
-	struct lastuse_pending pending[LASTUSE_BATCH];
+	struct lastuse_batch lastuse;	/* written by lastuse_flush */
 };
 
 struct peer {

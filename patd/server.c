@@ -149,11 +149,16 @@ conn_read(struct patd *d, struct conn *c)
 	ssize_t k;
 
 	while (!c->eof && c->inlen < sizeof(c->in) - 1) {
-		k = recv(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen,
-		    0);
+		size_t room = sizeof(c->in) - 1 - c->inlen;
+
+		k = recv(c->fd, c->in + c->inlen, room, 0);
 		if (k > 0) {
 			c->inlen += (size_t)k;
 			c->last = pat_monotonic_ms();
+			/* short read: drained; poll() says when more comes,
+			 * so no recv() that only answers EAGAIN */
+			if ((size_t)k < room)
+				break;
 			continue;
 		}
 		if (k == 0)

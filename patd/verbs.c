@@ -108,26 +108,28 @@ put_token_fields(struct req *q, MDB_txn *txn, const struct tok_rec *r)
 	return rc;
 }
 
+/* src (NULL: "") into dst of n bytes, cut to fit. */
+static void
+copy_cut(char *dst, size_t n, const char *src)
+{
+	size_t m = src != NULL ? strnlen(src, n - 1) : 0;
+
+	memcpy(dst, src != NULL ? src : "", m);
+	dst[m] = '\0';
+}
+
 static void
 note_use(struct patd *d, uint64_t id, int64_t now, const char *service,
     const char *rhost)
 {
-	struct lastuse_pending *p = NULL;
-	size_t i;
+	struct lastuse_pending *p;
 
-	for (i = 0; i < d->npending && p == NULL; i++)
-		if (d->pending[i].id == id)
-			p = &d->pending[i];
-	if (p == NULL) {
-		if (d->npending == LASTUSE_BATCH && lastuse_flush(d) < 0)
-			return;	/* last-use is advisory: never fail a verify */
-		p = &d->pending[d->npending++];
-	}
-	p->id = id;
+	if ((p = lastuse_slot(&d->lastuse, id)) == NULL &&
+	    (lastuse_flush(d) < 0 || (p = lastuse_slot(&d->lastuse, id)) == NULL))
+		return;	/* last-use is advisory: never fail a verify */
 	p->use.when = now;
-	snprintf(p->use.service, sizeof(p->use.service), "%s",
-	    service ? service : "");
-	snprintf(p->use.rhost, sizeof(p->use.rhost), "%s", rhost ? rhost : "");
+	copy_cut(p->use.service, sizeof(p->use.service), service);
+	copy_cut(p->use.rhost, sizeof(p->use.rhost), rhost);
 }
 
 int
@@ -137,26 +139,49 @@ lastuse_flush(struct patd *d)
 	size_t i;
 	int r;
 
-	if (d->npending == 0)
+	if (d->lastuse.n == 0)
 		return 0;
 	if ((r = store_begin(d->store, true, &txn)) < 0)
 		return r;
-	for (i = 0; i < d->npending && r == 0; i++)
-		r = store_lastuse_put(d->store, txn, d->pending[i].id,
-		    &d->pending[i].use);
+	for (i = 0; i < d->lastuse.n && r == 0; i++)
+		r = store_lastuse_put(d->store, txn, d->lastuse.item[i].id,
+		    &d->lastuse.item[i].use);
 	if (r < 0) {
 		store_abort(txn);
 		return r;
 	}
 	if ((r = store_commit(txn)) == 0)
-		d->npending = 0;
+		lastuse_clear(&d->lastuse);
 	return r;
 }
 
+/* "kind:value", cut like snprintf would; no printf on the verify path. */
 static void
 rl_key(char *out, size_t n, const char *kind, const char *v)
 {
-	snprintf(out, n, "%s:%s", kind, v);
+	size_t k = strlen(kind), m = strlen(v);
+
+	if (k + 1 + m >= n)
+		m = n - k - 2;	/* kinds are short constants */
+	memcpy(out, kind, k);
+	out[k] = ':';
+	memcpy(out + k + 1, v, m);
+	out[k + 1 + m] = '\0';
+}
+
+static void
+uid_text(char out[16], uid_t uid)
+{
+	char tmp[16];
+	size_t n = 0, i;
+	unsigned long v = uid;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = '\0';
 }
 
 static int
@@ -187,7 +212,7 @@ verb_verify(struct req *q, MDB_txn *txn)
 		    "is too long or holds a space");
 
 	verifier = access_is_verifier(q->d, q->p->uid, q->p->gid);
-	snprintf(uidtxt, sizeof(uidtxt), "%u", (unsigned)q->p->uid);
+	uid_text(uidtxt, q->p->uid);
 	rl_key(pkey, sizeof(pkey), "uid", uidtxt);
 	/* privileged peers serve many users: limit them per target only */
 	if (!verifier && rl_blocked(&q->d->rl, pkey, q->now))

@@ -109,6 +109,35 @@ Test(patd, raw_protocol_exchange)
 	t_free(tok);
 }
 
+Test(patd, show_reports_the_last_use_of_a_token)
+{
+	char *r, *tok, req[512];
+
+	t_role(&t, "web", "svc.web:*");
+	t_grant(&t, "web", "--user bob");
+	tok = t_token(&t, "bob", "web");
+	r = t_raw(&t, "SHOW id=1\n", 1);
+	cr_assert(strstr(r, " last_used=0") != NULL, "never used: %s", r);
+	free(r);
+	snprintf(req, sizeof(req), "VERIFY token=%s service=billing "
+	    "rhost=10.1.2.3\n", tok);
+	r = t_raw(&t, req, 1);
+	cr_assert_eq(strncmp(r, "OK id=1", 7), 0, "%.40s", r);
+	free(r);
+	/* noted in memory, written before anything shows it */
+	r = t_raw(&t, "SHOW id=1\n", 1);
+	cr_assert(strstr(r, " last_used=0") == NULL, "%s", r);
+	cr_assert(strstr(r, " last_service=billing last_rhost=10.1.2.3"),
+	    "%s", r);
+	free(r);
+	t_kill9(&t);	/* SHOW wrote it: it is durable */
+	t_restart(&t);
+	r = t_raw(&t, "SHOW id=1\n", 1);
+	cr_assert(strstr(r, " last_service=billing"), "%s", r);
+	free(r);
+	t_free(tok);
+}
+
 Test(patd, malformed_and_bad_checksum_tokens_are_refused)
 {
 	char *r;

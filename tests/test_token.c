@@ -23,6 +23,35 @@ Test(token, crc32_matches_the_ieee_check_value)
 	cr_assert_eq(pat_crc32("", 0), 0u);
 }
 
+/* The table-driven CRC against the textbook bit-at-a-time one. */
+static uint32_t
+crc32_bitwise(const unsigned char *s, size_t n)
+{
+	uint32_t crc = 0xffffffffu;
+	int k;
+
+	while (n--) {
+		crc ^= *s++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
+	}
+	return ~crc;
+}
+
+Test(token, crc32_matches_a_bitwise_crc_on_random_input)
+{
+	unsigned char buf[64];
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		size_t n = randombytes_uniform(sizeof(buf) + 1);
+
+		randombytes_buf(buf, n);
+		cr_assert_eq(pat_crc32(buf, n), crc32_bitwise(buf, n),
+		    "length %zu", n);
+	}
+}
+
 Test(token, base62_is_fixed_width_and_bounded)
 {
 	char out[7] = { 0 };

@@ -1,0 +1,36 @@
+/*
+ * lastuse.h - last-use records waiting to be written.
+ *
+ * Every successful verification notes when and from where a token was
+ * used; patd writes these in one transaction every few seconds rather than
+ * one per verification.  A token used again before the write keeps one
+ * record, its latest, found in O(1) so the note costs the same with 1 or
+ * 1024 tokens waiting.
+ */
+#ifndef PATD_LASTUSE_H
+#define PATD_LASTUSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define LASTUSE_BATCH		1024	/* records kept before a forced write */
+
+struct lastuse_pending {
+	uint64_t	id;
+	struct last_use	use;
+};
+
+struct lastuse_batch {
+	size_t			n;
+	struct lastuse_pending	item[LASTUSE_BATCH];
+	uint16_t		slot[2 * LASTUSE_BATCH];	/* index + 1 */
+};
+
+/* The record for id, added when new; NULL when the batch is full. */
+struct lastuse_pending *lastuse_slot(struct lastuse_batch *b, uint64_t id);
+/* Forget every record (after they were written). */
+void	lastuse_clear(struct lastuse_batch *b);
+
+#endif
