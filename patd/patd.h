@@ -49,6 +49,11 @@ struct patd {
 	unsigned	 nlogins;
 	struct login_child logins[LOGIN_MAX];
 	struct lastuse_batch lastuse;	/* written by lastuse_flush */
+	/* group commit: the writes of one event-loop round share one
+	 * durable commit; their answers wait for it (verbs_round_end) */
+	MDB_txn		*round;
+	uint64_t	 writes;	/* write requests answered since start */
+	uint64_t	 commits;	/* durable commits they took */
 };
 
 struct peer {
@@ -57,10 +62,18 @@ struct peer {
 };
 
 /* Answer one request.  Always leaves a complete answer (data lines and a
- * final OK/ERR line) in out, unless out's limit is hit (-E2BIG). */
+ * final OK/ERR line) in out, unless out's limit is hit (-E2BIG).  Returns
+ * 0 when the answer may go now, VERB_WAIT_COMMIT when it must wait for
+ * verbs_round_end(): the request wrote, or read what this round wrote. */
+#define VERB_WAIT_COMMIT	1
 int	verbs_dispatch(struct patd *d, const struct peer *p,
 	    const struct pat_msg *req, struct pat_buf *out);
-/* Write pending last-use records in one transaction. */
+/* Commit this round's writes durably, at once; 0 or a negative errno, and
+ * then every answer that waited must be replaced by verbs_round_failed. */
+int	verbs_round_end(struct patd *d);
+/* The answer for a request whose round could not be committed. */
+void	verbs_round_failed(struct pat_buf *out, int err);
+/* Write pending last-use records: into this round when one is open. */
 int	lastuse_flush(struct patd *d);
 
 #endif

@@ -24,6 +24,7 @@ struct conn {
 	int64_t		last;		/* last progress, ms */
 	bool		eof;		/* peer shut down its side */
 	bool		drop;		/* close once out is sent */
+	bool		waiting;	/* out waits for the round's commit */
 	size_t		inlen;
 	char		in[PAT_LINE_MAX + 2];
 	struct pat_buf	out;
@@ -131,14 +132,15 @@ handle_line(struct patd *d, struct conn *c)
 		pat_buf_adds(&c->out, "ERR code=bad-request message=malformed"
 		    "%20request%20line%20(see%20docs/protocol.md)\n");
 		c->drop = true;
-	} else if (verbs_dispatch(d, &c->peer, m, &c->out) < 0) {
+	} else if ((r = verbs_dispatch(d, &c->peer, m, &c->out)) < 0) {
 		log_warn("dropping uid %u: answer too large",
 		    (unsigned)c->peer.uid);
 		pat_buf_reset(&c->out);
 		pat_buf_adds(&c->out, "ERR code=too-large message=answer%20"
 		    "too%20large\n");
 		c->drop = true;
-	}
+	} else
+		c->waiting = r == VERB_WAIT_COMMIT;
 	pat_msg_wipe(m);
 }
 
@@ -177,6 +179,8 @@ conn_write(struct patd *d, struct conn *c)
 {
 	ssize_t k;
 
+	if (c->waiting)
+		return true;	/* not acknowledged before it is durable */
 	while (c->out.len > 0) {
 		k = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
 		if (k > 0) {
@@ -192,6 +196,48 @@ conn_write(struct patd *d, struct conn *c)
 		return false;
 	handle_line(d, c);	/* pipelined requests wait for their turn */
 	return true;
+}
+
+/* After reading or writing: send what may go; false when c should go. */
+static bool
+conn_settle(struct patd *d, struct conn *c, bool ok)
+{
+	if (ok && c->out.len > 0 && !c->waiting)
+		ok = conn_write(d, c);
+	if (ok && c->drop && c->out.len == 0)
+		ok = false;	/* handed over, or done */
+	if (ok && c->eof && c->out.len == 0 &&
+	    memchr(c->in, '\n', c->inlen) == NULL)
+		ok = false;
+	return ok;
+}
+
+/*
+ * Make this round's writes durable with one commit, then release the
+ * answers that waited for it (or refuse them all when it failed).  An
+ * answer sent may let a pipelined write start the next round, which the
+ * next turn of the loop ends.
+ */
+static void
+end_round(struct patd *d, struct conn **cs, unsigned *n)
+{
+	unsigned i;
+	int r;
+
+	if (d->round == NULL)
+		return;
+	r = verbs_round_end(d);
+	for (i = *n; i-- > 0;) {
+		struct conn *c = cs[i];
+
+		if (!c->waiting)
+			continue;
+		c->waiting = false;
+		if (r < 0)
+			verbs_round_failed(&c->out, r);
+		if (!conn_settle(d, c, true))
+			conn_close(d, cs, n, i);
+	}
 }
 
 static int
@@ -255,11 +301,13 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 		base = 2;
 		for (i = 0; i < n; i++) {
 			pfd[base + i].fd = cs[i]->fd;
-			pfd[base + i].events = cs[i]->out.len > 0 ? POLLOUT :
+			pfd[base + i].events = cs[i]->waiting ? 0 :
+			    cs[i]->out.len > 0 ? POLLOUT :
 			    cs[i]->eof || stopping ? 0 : POLLIN;
 			pfd[base + i].revents = 0;
 		}
-		k = poll(pfd, base + n, 250);
+		/* a round begun by a pipelined write: end it without sleeping */
+		k = poll(pfd, base + n, d->round != NULL ? 0 : 250);
 		if (k < 0 && errno != EINTR) {
 			r = -errno;
 			break;
@@ -292,16 +340,10 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 				ok = conn_write(d, c);
 			else if (re & (POLLIN | POLLHUP))
 				ok = conn_read(d, c);
-			if (ok && c->out.len > 0)
-				ok = conn_write(d, c);
-			if (ok && c->drop && c->out.len == 0)
-				ok = false;	/* handed over, or done */
-			if (ok && c->eof && c->out.len == 0 &&
-			    memchr(c->in, '\n', c->inlen) == NULL)
-				ok = false;
-			if (!ok)
+			if (!conn_settle(d, c, ok))
 				conn_close(d, cs, &n, i);
 		}
+		end_round(d, cs, &n);
 		for (i = n; i-- > 0;)
 			if (now - cs[i]->last > lim->idle_ms ||
 			    (stopping && cs[i]->out.len == 0))
@@ -334,6 +376,7 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 		}
 	}
 out:
+	end_round(d, cs, &n);
 	while (n > 0)
 		conn_close(d, cs, &n, n - 1);
 	free(cs);

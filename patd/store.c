@@ -168,6 +168,12 @@ store_begin(struct store *s, bool write, MDB_txn **txn)
 }
 
 int
+store_begin_child(struct store *s, MDB_txn *parent, MDB_txn **txn)
+{
+	return map_err(mdb_txn_begin(s->env, parent, 0, txn));
+}
+
+int
 store_commit(MDB_txn *txn)
 {
 	return map_err(mdb_txn_commit(txn));

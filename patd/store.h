@@ -70,6 +70,9 @@ void	store_close(struct store *s);
 const char *store_strerror(int err);
 
 int	store_begin(struct store *s, bool write, MDB_txn **txn);
+/* A write txn nested in parent: its commit only merges into parent, its
+ * abort undoes just its own writes (one request of a group commit). */
+int	store_begin_child(struct store *s, MDB_txn *parent, MDB_txn **txn);
 /* Commit durably (before any reply).  The txn is gone either way. */
 int	store_commit(MDB_txn *txn);
 void	store_abort(MDB_txn *txn);

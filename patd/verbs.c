@@ -141,7 +141,12 @@ lastuse_flush(struct patd *d)
 
 	if (d->lastuse.n == 0)
 		return 0;
-	if ((r = store_begin(d->store, true, &txn)) < 0)
+	/* inside an open round, as a child: a failure here (map full) must
+	 * not doom the round's tokens, and the round's commit makes it
+	 * durable (or loses it with the round: last use is advisory) */
+	r = d->round != NULL ? store_begin_child(d->store, d->round, &txn) :
+	    store_begin(d->store, true, &txn);
+	if (r < 0)
 		return r;
 	for (i = 0; i < d->lastuse.n && r == 0; i++)
 		r = store_lastuse_put(d->store, txn, d->lastuse.item[i].id,
@@ -318,6 +323,8 @@ verb_status(struct req *q, MDB_txn *txn)
 	pat_line_fieldu(q->out, "connections", q->d->nconns);
 	pat_line_fieldu(q->out, "accepted", q->d->accepted);
 	pat_line_fieldi(q->out, "uptime", q->now - q->d->started);
+	pat_line_fieldu(q->out, "writes", q->d->writes);
+	pat_line_fieldu(q->out, "commits", q->d->commits);
 	pat_line_fieldu(q->out, "store_bytes", st.used_bytes);
 	pat_line_fieldu(q->out, "store_max_bytes", st.map_bytes);
 	pat_line_fieldu(q->out, "peer_uid", q->p->uid);
@@ -473,14 +480,60 @@ load_credential(struct req *q, MDB_txn *txn)
 	return 0;
 }
 
+/*
+ * Group commit.  A request that writes (or shows last use, which it writes
+ * first) runs in a child of the round's transaction; the event loop calls
+ * verbs_round_end once per round, and only then are such answers sent, so
+ * nothing is acknowledged before it is durable, while one fsync serves
+ * every write that arrived together.  Other requests keep their own read
+ * transaction and answer at once: they see only what is committed.
+ */
+static int
+run_in_round(struct req *q, const struct verb *vb, bool *waits)
+{
+	struct patd *d = q->d;
+	MDB_txn *txn;
+	int r;
+
+	if (d->round == NULL && (r = store_begin(d->store, true, &d->round)) < 0)
+		return r;
+	*waits = true;
+	if (vb->flush && (r = lastuse_flush(d)) < 0)
+		log_warn("cannot record last use: %s", store_strerror(r));
+	if ((r = store_begin_child(d->store, d->round, &txn)) < 0)
+		return r;
+	if ((r = load_credential(q, txn)) != 0 || (r = vb->fn(q, txn)) != 0) {
+		store_abort(txn);	/* refused: undo only this request */
+		return r < 0 ? r : 0;
+	}
+	if (vb->write)
+		d->writes++;
+	return store_commit(txn);	/* into the round, not to disk yet */
+}
+
+static int
+run_alone(struct req *q, const struct verb *vb)
+{
+	MDB_txn *txn;
+	int r;
+
+	if ((r = store_begin(q->d->store, false, &txn)) < 0)
+		return r;
+	r = load_credential(q, txn);
+	if (r == 0)
+		r = vb->fn(q, txn);
+	store_abort(txn);
+	return r < 0 ? r : 0;
+}
+
 int
 verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
     struct pat_buf *out)
 {
 	const struct verb *vb = NULL;
 	struct req q;
-	MDB_txn *txn = NULL;
 	size_t start = out->len, i;
+	bool waits = false;
 	int r;
 
 	/* q holds a 4.5 KiB token record: clear only what is read before
@@ -506,21 +559,10 @@ verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
 		    "docs/protocol.md)", m->verb);
 		goto out;
 	}
-	if (vb->flush && (r = lastuse_flush(d)) < 0)
-		log_warn("cannot record last use: %s", store_strerror(r));
-	if ((r = store_begin(d->store, vb->write, &txn)) < 0)
-		goto fail;
-	if ((r = load_credential(&q, txn)) != 0 || (r = vb->fn(&q, txn)) != 0) {
-		store_abort(txn);
-		if (r < 0)
-			goto fail;
+	r = vb->write || vb->flush ? run_in_round(&q, vb, &waits) :
+	    run_alone(&q, vb);
+	if (r == 0)
 		goto out;
-	}
-	r = vb->write ? store_commit(txn) : (store_abort(txn), 0);
-	if (r < 0)
-		goto fail;
-	goto out;
-fail:
 	/* drop whatever the handler wrote: it may hold an uncommitted token */
 	out->len = start;
 	if (out->data != NULL)
@@ -534,5 +576,33 @@ out:
 		sodium_memzero(&q.cred, sizeof(q.cred));
 	if (q.has_session)
 		sodium_memzero(&q.session, sizeof(q.session));
-	return out->len > start ? 0 : -E2BIG;
+	if (out->len == start)
+		return -E2BIG;
+	return waits ? VERB_WAIT_COMMIT : 0;
+}
+
+int
+verbs_round_end(struct patd *d)
+{
+	int r;
+
+	if (d->round == NULL)
+		return 0;
+	r = store_commit(d->round);
+	d->round = NULL;
+	d->commits++;
+	if (r < 0)
+		log_warn("cannot commit this round's writes: %s; every request "
+		    "in it is refused", store_strerror(r));
+	return r;
+}
+
+void
+verbs_round_failed(struct pat_buf *out, int err)
+{
+	pat_buf_reset(out);	/* wipes: it may hold a token never stored */
+	pat_line_begin(out, "ERR");
+	pat_line_field(out, "code", err == -ENOSPC ? "store-full" : "internal");
+	pat_line_field(out, "message", "patd could not store this change");
+	pat_line_end(out);
 }

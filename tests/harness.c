@@ -320,6 +320,38 @@ t_raw(struct tpatd *t, const char *req, int nfinal)
 	return buf;
 }
 
+int
+t_dial(const struct tpatd *t)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timeval tv = { 5, 0 };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", t->sock);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+char *
+t_line(int fd)
+{
+	size_t len = 0, cap = 65536;
+	char *buf = calloc(1, cap + 1);
+
+	cr_assert_not_null(buf);
+	/* a byte at a time: what follows the line stays in the socket */
+	while (len < cap && recv(fd, buf + len, 1, 0) == 1)
+		if (buf[len++] == '\n')
+			break;
+	buf[len] = '\0';
+	return buf;
+}
+
 char *
 t_ask(const struct tpatd *t, const char *req)
 {

@@ -63,6 +63,10 @@ int	t_sh(struct tpatd *t, uid_t uid, const char *in, char **out, char **err,
 /* Send raw request lines over one connection and read until the peer
  * closes or `nfinal` OK/ERR lines arrived.  Returns malloc'd text. */
 char   *t_raw(struct tpatd *t, const char *req, int nfinal);
+/* A connection to t's socket (5 s receive timeout), or -1. */
+int	t_dial(const struct tpatd *t);
+/* The next line from fd, up to 64 KiB (malloc'd, "" at EOF/timeout). */
+char   *t_line(int fd);
 /* One request on a fresh connection to t's socket, first answer line
  * (malloc'd), or NULL when patd is not there.  Never asserts: safe in
  * forked helpers and while patd is being killed. */

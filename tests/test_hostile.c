@@ -30,20 +30,6 @@ teardown(void)
 TestSuite(hostile, .fini = teardown, .timeout = 180);
 
 static int
-dial(void)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", t.sock);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
 alice_verifies(const char *tok)
 {
 	return t_ctl(&t, ALICE, tok, NULL, NULL, "verify --perm pam.sshd");
@@ -69,7 +55,7 @@ Test(hostile, a_good_client_is_answered_through_every_attack)
 
 	/* slowloris: thousands of connections, each sending half a line */
 	for (i = 0; i < SLOW; i++) {
-		if ((slow[i] = dial()) < 0)
+		if ((slow[i] = t_dial(&t)) < 0)
 			continue;
 		if (send(slow[i], "VERIFY token=1|pat-", 19, MSG_NOSIGNAL) < 0)
 			continue;
@@ -101,7 +87,7 @@ Test(hostile, a_good_client_is_answered_through_every_attack)
 	/* oversized lines, binary lines, requests cut in half */
 	memset(big, 'A', sizeof(big));
 	for (i = 0; i < 20; i++) {
-		if ((fd = dial()) < 0)
+		if ((fd = t_dial(&t)) < 0)
 			continue;
 		(void)send(fd, big, sizeof(big), MSG_NOSIGNAL);
 		dropped += recv(fd, buf, sizeof(buf), 0) > 0;
@@ -114,20 +100,20 @@ Test(hostile, a_good_client_is_answered_through_every_attack)
 		for (j = 0; j < sizeof(junk); j++)
 			junk[j] = (char)(rand() & 0xff);
 		junk[sizeof(junk) - 1] = '\n';
-		if ((fd = dial()) < 0)
+		if ((fd = t_dial(&t)) < 0)
 			continue;
 		(void)send(fd, junk, sizeof(junk), MSG_NOSIGNAL);
 		close(fd);
 	}
 	for (i = 0; i < 200; i++) {
-		if ((fd = dial()) < 0)
+		if ((fd = t_dial(&t)) < 0)
 			continue;
 		(void)send(fd, "CREATE role=ssh user=al", 23, MSG_NOSIGNAL);
 		close(fd);
 	}
 	/* connect/close storm */
 	for (i = 0; i < 5000; i++)
-		if ((fd = dial()) >= 0)
+		if ((fd = t_dial(&t)) >= 0)
 			close(fd);
 	cr_assert_eq(alice_verifies(tok), 0, "alice lost after the storms");
 	rss2 = t_rss_kib(t.pid);
@@ -162,7 +148,7 @@ Test(hostile, idle_connections_are_closed)
 
 	t_start(&t, "--idle-timeout 1");
 	for (i = 0; i < 20; i++)
-		cr_assert_geq(fds[i] = dial(), 0);
+		cr_assert_geq(fds[i] = t_dial(&t), 0);
 	sleep(2);
 	r = t_raw(&t, "STATUS\n", 1);
 	c = t_field(r, "OK", "connections");
