@@ -51,7 +51,7 @@ say_and_close(int fd, const char *line)
 	close(fd);
 }
 
-static void
+static struct conn *
 accept_one(struct patd *d, int lfd, struct conn **cs, unsigned *n,
     const struct server_limits *lim)
 {
@@ -65,11 +65,11 @@ accept_one(struct patd *d, int lfd, struct conn **cs, unsigned *n,
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			log_warn("accept: %s", strerror(errno));
-		return;
+		return NULL;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		close(fd);
-		return;
+		return NULL;
 	}
 	for (i = 0; i < *n; i++)
 		same += cs[i]->peer.uid == cred.uid;
@@ -79,11 +79,11 @@ accept_one(struct patd *d, int lfd, struct conn **cs, unsigned *n,
 		    "too many connections from that uid");
 		say_and_close(fd, "ERR code=busy message=too%20many%20"
 		    "connections;%20try%20again%20later\n");
-		return;
+		return NULL;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
-		return;
+		return NULL;
 	}
 	c->fd = fd;
 	c->peer.uid = cred.uid;
@@ -93,6 +93,7 @@ accept_one(struct patd *d, int lfd, struct conn **cs, unsigned *n,
 	cs[(*n)++] = c;
 	d->nconns = *n;
 	d->accepted++;
+	return c;
 }
 
 /* Answer the first complete line in c->in, if any and if out is drained. */
@@ -274,7 +275,7 @@ notify_status(const struct patd *d, unsigned n)
 int
 server_run(struct patd *d, int lfd, const struct server_limits *lim)
 {
-	struct conn **cs;
+	struct conn **cs, *fresh;
 	struct pollfd *pfd;
 	int64_t now, next_flush, next_dog, last_busy, stop_by = 0;
 	unsigned n = 0, i, base, last_n = ~0u;
@@ -343,6 +344,12 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 			if (!conn_settle(d, c, ok))
 				conn_close(d, cs, &n, i);
 		}
+		/* a client connects and sends at once (pam_pat.so does): read
+		 * right away instead of in the next turn of the loop */
+		if (!stopping && k > 0 && (pfd[1].revents & POLLIN) &&
+		    (fresh = accept_one(d, lfd, cs, &n, lim)) != NULL &&
+		    !conn_settle(d, fresh, conn_read(d, fresh)))
+			conn_close(d, cs, &n, n - 1);
 		end_round(d, cs, &n);
 		for (i = n; i-- > 0;)
 			if (now - cs[i]->last > lim->idle_ms ||
@@ -350,8 +357,6 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 				conn_close(d, cs, &n, i);
 		if (stopping && (n == 0 || now >= stop_by))
 			break;
-		if (!stopping && k > 0 && (pfd[1].revents & POLLIN))
-			accept_one(d, lfd, cs, &n, lim);
 		if (n > 0)
 			last_busy = now;
 		if (!stopping && lim->idle_exit_ms > 0 && n == 0 && d->nlogins == 0 &&
