@@ -135,15 +135,19 @@ set_env(struct tpatd *t)
 void
 t_restart(struct tpatd *t)
 {
-	char args[1400];
+	char args[1400], small[400] = "";
 	int i;
 
+	if (t->ns && t->state_kib > 0)
+		snprintf(small, sizeof(small), "mkdir -p %s && mount -t tmpfs -o "
+		    "size=%uk tmpfs %s && ", t->state, t->state_kib, t->state);
 	if (t->ns)
 		snprintf(args, sizeof(args), "exec unshare --mount --propagation "
-		    "private sh -c 'mount --bind %s /etc/passwd && mount --bind "
+		    "private sh -c '%smount --bind %s /etc/passwd && mount --bind "
 		    "%s /etc/group && mount --bind %s/shadow /etc/shadow && exec "
-		    "\"$PATD\" --socket %s --state %s %s' >>%s 2>&1", t->passwd,
-		    t->group, t->dir, t->sock, t->state, t->extra, t->log);
+		    "\"$PATD\" --socket %s --state %s %s' >>%s 2>&1", small,
+		    t->passwd, t->group, t->dir, t->sock, t->state, t->extra,
+		    t->log);
 	else
 		snprintf(args, sizeof(args), "exec \"$PATD\" --socket %s "
 		    "--state %s %s >>%s 2>&1", t->sock, t->state, t->extra,

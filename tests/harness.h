@@ -31,6 +31,8 @@ struct tpatd {
 	char	extra[256];	/* extra patd arguments */
 	bool	ns;	/* patd in a private mount namespace with the test
 			 * users bind-mounted over /etc (for PAM logins) */
+	unsigned state_kib;	/* with ns: the state on a tmpfs this small
+				 * (reach it as /proc/PID/root/STATE) */
 };
 
 /* Make the directory, the NSS files, and start patd (extra args may be

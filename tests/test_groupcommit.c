@@ -49,6 +49,29 @@ status(const char *key)
 	return n;
 }
 
+/* SIGSTOP is delivered asynchronously: wait until patd is really stopped,
+ * so no request sent afterwards can be seen before all of them are. */
+static void
+pause_patd(void)
+{
+	char path[64], st[512], *p;
+	FILE *f;
+	int i;
+
+	cr_assert_eq(kill(t.pid, SIGSTOP), 0);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)t.pid);
+	for (i = 0; i < 500; i++) {
+		cr_assert_not_null(f = fopen(path, "r"));
+		p = fgets(st, sizeof(st), f);
+		fclose(f);
+		if (p != NULL && (p = strrchr(st, ')')) != NULL &&
+		    strncmp(p, ") T", 3) == 0)
+			return;
+		usleep(2000);
+	}
+	cr_assert_fail("patd did not stop");
+}
+
 /* Connect n clients (accepted: each had an answer), pause patd, send
  * req[i] on client i, resume it, and collect the first answer of each. */
 static void
@@ -65,7 +88,7 @@ one_round(int n, const char *const *req, char **ans)
 		cr_assert_eq(strncmp(hello, "OK", 2), 0, "%s", hello);
 		free(hello);
 	}
-	cr_assert_eq(kill(t.pid, SIGSTOP), 0);
+	pause_patd();
 	for (i = 0; i < n; i++)
 		cr_assert_eq(send(fd[i], req[i], strlen(req[i]), MSG_NOSIGNAL),
 		    (ssize_t)strlen(req[i]));
@@ -160,4 +183,78 @@ Test(groupcommit, a_connection_sees_its_own_write_in_its_next_request)
 	cr_assert_null(strstr(r, "ERR"), "%s", r);
 	free(r);
 	t_free(tok);
+}
+
+/* Fill the file system that holds the state (patd's view of it). */
+static void
+fill_state_fs(char *filler, size_t n)
+{
+	static char block[4096];
+	FILE *f;
+
+	snprintf(filler, n, "/proc/%d/root%s/filler", (int)t.pid, t.state);
+	cr_assert_not_null(f = fopen(filler, "w"), "%s", filler);
+	setvbuf(f, NULL, _IONBF, 0);
+	while (fwrite(block, 1, sizeof(block), f) == sizeof(block))
+		;
+	fclose(f);
+}
+
+Test(groupcommit, a_failed_commit_refuses_every_request_in_its_round)
+{
+	const char *req[4];
+	char *ans[4], *r, *first, filler[300], count[32], vreq[200];
+	int i, kept = 0;
+
+	t_stop(&t);
+	t_start_ns(&t, NULL);
+	t_kill9(&t);
+	t.state_kib = 1024;	/* a fresh store on a 1 MiB tmpfs */
+	t_restart(&t);
+	t_role(&t, "ssh", "pam.sshd");
+	t_grant(&t, "ssh", "--user alice");
+	r = t_raw(&t, "CREATE role=ssh user=alice\n", 1);
+	first = t_field(r, "OK", "token");
+	cr_assert_not_null(first, "%s", r);
+	kept++;
+	t_free(r);
+	fill_state_fs(filler, sizeof(filler));
+	/* LMDB reuses pages it already has: creates fit until it needs more */
+	for (;;) {
+		r = t_raw(&t, "CREATE role=ssh user=alice\n", 1);
+		if (strncmp(r, "OK", 2) != 0)
+			break;
+		kept++;
+		t_free(r);
+		cr_assert_lt(kept, 5000, "the full file system never refused");
+	}
+	cr_assert_eq(strncmp(r, "ERR code=store-full", 19), 0, "%s", r);
+	free(r);
+	for (i = 0; i < 4; i++)
+		req[i] = "CREATE role=ssh user=alice\n";
+	one_round(4, req, ans);
+	for (i = 0; i < 4; i++) {
+		cr_assert_eq(strncmp(ans[i], "ERR code=store-full", 19), 0,
+		    "request %d of the failed round: %s", i, ans[i]);
+		t_free(ans[i]);
+	}
+	snprintf(vreq, sizeof(vreq), "VERIFY token=%s\n", first);
+	r = t_raw(&t, vreq, 1);
+	cr_assert_eq(strncmp(r, "OK", 2), 0, "verification broke: %s", r);
+	free(r);
+	t_free(first);
+	/* room again: none of the refused creates exists, the rest do */
+	cr_assert_eq(unlink(filler), 0);
+	r = t_raw(&t, "LIST user=alice\n", 1);
+	snprintf(count, sizeof(count), "OK count=%d", kept);
+	cr_assert(strstr(r, count), "want %s: %s", count, r);
+	free(r);
+	r = t_raw(&t, "CREATE role=ssh user=alice\n", 1);
+	cr_assert_eq(strncmp(r, "OK", 2), 0, "%s", r);
+	t_free(r);
+	r = t_slurp(t.log);
+	cr_assert(strstr(r, "cannot commit this round"), "not logged");
+	free(r);
+	t_figure("group commit on a full disk: %d creates fitted, then a round "
+	    "of 4 refused together with store-full; none of them stored", kept - 1);
 }
