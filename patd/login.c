@@ -276,6 +276,8 @@ login_begin(struct patd *d, int fd, const struct peer *p, const char *pending,
 		return 0;
 	}
 	if (pid == 0) {
+		/* the child never touches the store (not even a round's
+		 * write transaction it may inherit) and leaves by _exit() */
 		close_others(fd);
 		login_child(d, fd, user, p->uid, pending, npending);
 	}

@@ -590,8 +590,9 @@ verbs_round_end(struct patd *d)
 		return 0;
 	r = store_commit(d->round);
 	d->round = NULL;
-	d->commits++;
-	if (r < 0)
+	if (r == 0)
+		d->commits++;
+	else
 		log_warn("cannot commit this round's writes: %s; every request "
 		    "in it is refused", store_strerror(r));
 	return r;
