@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <sodium.h>
 
 #include "harness.h"
 
@@ -257,4 +260,107 @@ Test(groupcommit, a_failed_commit_refuses_every_request_in_its_round)
 	free(r);
 	t_figure("group commit on a full disk: %d creates fitted, then a round "
 	    "of 4 refused together with store-full; none of them stored", kept - 1);
+}
+
+/* A client in its own process: CREATE on one connection until patd goes,
+ * appending every acknowledged token to `path` before asking again. */
+static void
+writer(const char *path, int64_t stop_ms)
+{
+	FILE *f = fopen(path, "a");
+	int fd = t_dial(&t);
+	struct timespec ts;
+
+	if (f == NULL || fd < 0)
+		_exit(1);
+	for (;;) {
+		char *line, *tok;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (stop_ms > 0 && ts.tv_sec * 1000 + ts.tv_nsec / 1000000 >= stop_ms)
+			break;
+		if (send(fd, "CREATE role=ssh user=alice\n", 27, MSG_NOSIGNAL) != 27)
+			break;
+		line = t_line(fd);
+		tok = t_field(line, "OK", "token");
+		t_free(line);
+		if (tok == NULL)
+			break;	/* patd is gone (or refused): stop */
+		fprintf(f, "%s\n", tok);
+		fflush(f);
+		t_free(tok);
+	}
+	fclose(f);
+	_exit(0);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+Test(groupcommit, kill_9_during_grouped_writes_loses_nothing_acknowledged)
+{
+	enum { WRITERS = 4, ROUNDS = 5 };
+	char path[WRITERS][200], line[200], req[240], *r;
+	unsigned long long w0, c0, w, c;
+	pid_t pid[WRITERS], killer;
+	int i, round, n = 0, lost = 0;
+
+	for (i = 0; i < WRITERS; i++)
+		snprintf(path[i], sizeof(path[i]), "%s/acked.%d", t.dir, i);
+	/* first, without crashes: several writers do share commits */
+	w0 = status("writes");
+	c0 = status("commits");
+	for (i = 0; i < WRITERS; i++)
+		if ((pid[i] = fork()) == 0)
+			writer(path[i], now_ms() + 500);
+	for (i = 0; i < WRITERS; i++)
+		waitpid(pid[i], NULL, 0);
+	w = status("writes") - w0;
+	c = status("commits") - c0;
+	cr_assert_gt(w, c, "%llu writes from %d clients took %llu commits: "
+	    "no commit was shared", w, WRITERS, c);
+	srand(1127);
+	for (round = 0; round < ROUNDS; round++) {
+		for (i = 0; i < WRITERS; i++)
+			if ((pid[i] = fork()) == 0)
+				writer(path[i], 0);
+		if ((killer = fork()) == 0) {
+			usleep(50000 + (useconds_t)(rand() % 150000));
+			kill(t.pid, SIGKILL);
+			_exit(0);
+		}
+		waitpid(killer, NULL, 0);
+		for (i = 0; i < WRITERS; i++)
+			waitpid(pid[i], NULL, 0);
+		waitpid(t.pid, NULL, 0);
+		t.pid = 0;
+		t_restart(&t);	/* the store must open clean */
+	}
+	for (i = 0; i < WRITERS; i++) {
+		FILE *f = fopen(path[i], "r");
+
+		cr_assert_not_null(f);
+		while (fgets(line, sizeof(line), f) != NULL) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(req, sizeof(req), "VERIFY token=%s\n", line);
+			r = t_ask(&t, req);
+			cr_assert_not_null(r);
+			lost += strncmp(r, "OK", 2) != 0;
+			n++;
+			free(r);
+		}
+		sodium_memzero(line, sizeof(line));
+		fclose(f);
+	}
+	cr_assert_eq(lost, 0, "%d of %d acknowledged creates were lost", lost, n);
+	cr_assert_gt(n, ROUNDS * WRITERS, "too few creates to mean anything");
+	t_figure("group commit under kill -9: %d clients, %.1f creates per "
+	    "commit; %d crashes, %d acknowledged creates all kept", WRITERS,
+	    (double)w / (double)c, ROUNDS, n);
 }
