@@ -82,6 +82,28 @@ Test(token, generated_tokens_have_the_spec_shape_and_parse)
 	sodium_memzero(t, sizeof(t));
 }
 
+/* Every character of the random part equally likely: a modulo without
+ * rejection would make the first 8 about 25% more frequent. */
+Test(token, random_characters_are_uniform)
+{
+	enum { N = 20000 };
+	static unsigned long count[62];
+	char t[PAT_TOKEN_BUFSZ], *body;
+	unsigned long expect = N * PAT_TOKEN_RANDOM_LEN / 62;
+	int i, k;
+
+	for (i = 0; i < N; i++) {
+		cr_assert_eq(pat_token_generate(1, t), 0);
+		body = strstr(t, PAT_TOKEN_PREFIX) + strlen(PAT_TOKEN_PREFIX);
+		for (k = 0; k < PAT_TOKEN_RANDOM_LEN; k++)
+			count[strchr(pat_b62, body[k]) - pat_b62]++;
+	}
+	for (k = 0; k < 62; k++)	/* 5% is about 5 standard deviations */
+		cr_assert(count[k] > expect * 95 / 100 &&
+		    count[k] < expect * 105 / 100, "'%c' drawn %lu times, "
+		    "expected about %lu", pat_b62[k], count[k], expect);
+}
+
 Test(token, two_tokens_differ)
 {
 	char a[PAT_TOKEN_BUFSZ], b[PAT_TOKEN_BUFSZ];
