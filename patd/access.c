@@ -157,6 +157,13 @@ access_user_perms(struct patd *d, MDB_txn *txn, const char *user,
 	return perms_of(d, txn, user, gid, out);
 }
 
+int
+access_user_perms_gid(struct patd *d, MDB_txn *txn, const char *user,
+    gid_t gid, struct pat_permset *out)
+{
+	return perms_of(d, txn, user, gid, out);
+}
+
 bool
 access_is_superuser(const struct patd *d, uid_t uid)
 {

@@ -30,6 +30,10 @@ const char *tok_verdict_code(enum tok_verdict v);
  * each of its groups.  -ENOENT when NSS does not know the user. */
 int	access_user_perms(struct patd *d, MDB_txn *txn, const char *user,
 	    struct pat_permset *out);
+/* The same for a user the caller just looked up (primary group gid): one
+ * NSS lookup less. */
+int	access_user_perms_gid(struct patd *d, MDB_txn *txn, const char *user,
+	    gid_t gid, struct pat_permset *out);
 
 /*
  * Check a presented token and, when it is good, compute its effective

@@ -429,7 +429,7 @@ check_session(struct req *q, MDB_txn *txn, const char *jwt)
 		return reply_err(q, "bad-session", "that session belongs to "
 		    "another user");
 	}
-	if ((r = access_user_perms(q->d, txn, q->session.sub,
+	if ((r = access_user_perms_gid(q->d, txn, q->session.sub, pw->pw_gid,
 	    &q->cred_perms)) < 0)
 		return r;
 	q->has_session = true;

@@ -77,6 +77,8 @@ verb_create(struct req *q, MDB_txn *txn)
 	struct tok_rec rec;
 	struct passwd *pw;
 	long long expires = 0;
+	uid_t uid;
+	gid_t gid;
 	int r;
 
 	if (role == NULL || !valid_role_name(role))
@@ -103,6 +105,8 @@ verb_create(struct req *q, MDB_txn *txn)
 		    "yours (patctl create --parent-from-stdin)");
 	if ((pw = getpwnam(user)) == NULL)
 		return reply_err(q, "not-found", "no such user: %s", user);
+	uid = pw->pw_uid;	/* pw is static: keep what we need */
+	gid = pw->pw_gid;
 
 	memset(&rec, 0, sizeof(rec));
 	pat_permset_init(&rperms);
@@ -115,7 +119,8 @@ verb_create(struct req *q, MDB_txn *txn)
 		    "role list)", role);
 		goto out;
 	}
-	if (r < 0 || (r = access_user_perms(q->d, txn, user, &owner)) < 0)
+	if (r < 0 || (r = access_user_perms_gid(q->d, txn, user, gid,
+	    &owner)) < 0)
 		goto out;
 	if (q->has_cred) {
 		/* created with a token: a child of it, capped by it */
@@ -162,7 +167,7 @@ verb_create(struct req *q, MDB_txn *txn)
 	}
 	if ((r = store_next_id(q->d->store, txn, &rec.id)) < 0)
 		goto out;
-	rec.uid = pw->pw_uid;
+	rec.uid = uid;
 	rec.created = q->now;
 	rec.expires = expires;
 	snprintf(rec.user, sizeof(rec.user), "%s", user);
