@@ -52,8 +52,9 @@ struct patd {
 	/* group commit: the writes of one event-loop round share one
 	 * durable commit; their answers wait for it (verbs_round_end) */
 	MDB_txn		*round;
+	bool		 round_wrote;	/* …and changed something (fsync) */
 	uint64_t	 writes;	/* write requests answered since start */
-	uint64_t	 commits;	/* durable commits they took */
+	uint64_t	 commits;	/* durable commits (fsyncs) they took */
 };
 
 struct peer {

@@ -155,8 +155,10 @@ lastuse_flush(struct patd *d)
 		store_abort(txn);
 		return r;
 	}
-	if ((r = store_commit(txn)) == 0)
+	if ((r = store_commit(txn)) == 0) {
 		lastuse_clear(&d->lastuse);
+		d->round_wrote |= d->round != NULL;
+	}
 	return r;
 }
 
@@ -506,9 +508,11 @@ run_in_round(struct req *q, const struct verb *vb, bool *waits)
 		store_abort(txn);	/* refused: undo only this request */
 		return r < 0 ? r : 0;
 	}
-	if (vb->write)
+	if ((r = store_commit(txn)) == 0 && vb->write) {	/* into the round */
 		d->writes++;
-	return store_commit(txn);	/* into the round, not to disk yet */
+		d->round_wrote = true;
+	}
+	return r;
 }
 
 static int
@@ -588,11 +592,14 @@ verbs_round_end(struct patd *d)
 
 	if (d->round == NULL)
 		return 0;
+	/* LMDB writes and syncs nothing for a round that changed nothing
+	 * (only refusals, or LIST/SHOW with no last use waiting) */
 	r = store_commit(d->round);
 	d->round = NULL;
-	if (r == 0)
+	if (r == 0 && d->round_wrote)
 		d->commits++;
-	else
+	d->round_wrote = false;
+	if (r < 0)
 		log_warn("cannot commit this round's writes: %s; every request "
 		    "in it is refused", store_strerror(r));
 	return r;

@@ -148,15 +148,30 @@ Test(groupcommit, a_refused_request_does_not_spoil_its_round)
 		"CREATE role=ssh user=nobody-here\n",
 	};
 	char *ans[4], *r;
+	unsigned long long w0 = status("writes"), c0 = status("commits");
 	int i;
 
 	one_round(4, req, ans);
+	cr_assert_eq(status("writes") - w0, 2, "only accepted creates count");
+	cr_assert_eq(status("commits") - c0, 1);
 	cr_assert_eq(strncmp(ans[0], "OK", 2), 0, "%s", ans[0]);
 	cr_assert_eq(strncmp(ans[1], "ERR", 3), 0, "%s", ans[1]);
 	cr_assert_eq(strncmp(ans[2], "OK", 2), 0, "%s", ans[2]);
 	cr_assert_eq(strncmp(ans[3], "ERR", 3), 0, "%s", ans[3]);
 	for (i = 0; i < 4; i++)
 		t_free(ans[i]);
+	/* a round of refusals only changes nothing and syncs nothing */
+	w0 = status("writes");
+	c0 = status("commits");
+	{
+		const char *refused[2] = { req[1], req[3] };
+
+		one_round(2, refused, ans);
+	}
+	cr_assert_eq(status("writes") - w0, 0);
+	cr_assert_eq(status("commits") - c0, 0);
+	free(ans[0]);
+	free(ans[1]);
 	t_kill9(&t);
 	t_restart(&t);
 	r = t_raw(&t, "LIST user=alice\n", 1);
