@@ -61,8 +61,8 @@ t_free(char *s)
 	}
 }
 
-static void
-write_file(const char *path, const char *content)
+void
+t_write(const char *path, const char *content, mode_t mode)
 {
 	char tmp[256];
 	FILE *f;
@@ -72,14 +72,26 @@ write_file(const char *path, const char *content)
 	cr_assert_not_null(f, "cannot write %s", tmp);
 	fputs(content, f);
 	fclose(f);
-	chmod(tmp, 0644);
+	chmod(tmp, mode);
 	cr_assert_eq(rename(tmp, path), 0);
+}
+
+void
+t_reconfigure(struct tpatd *t, const char *conf)
+{
+	char path[200];
+
+	snprintf(path, sizeof(path), "%s/patd.conf", t->dir);
+	t_write(path, conf, 0644);
+	t_kill9(t);
+	snprintf(t->extra, sizeof(t->extra), "--config %s", path);
+	t_restart(t);
 }
 
 void
 t_write_groups(struct tpatd *t, const char *content)
 {
-	write_file(t->group, content);
+	t_write(t->group, content, 0644);
 }
 
 static bool
@@ -187,17 +199,16 @@ t_start(struct tpatd *t, const char *extra)
 	snprintf(t->group, sizeof(t->group), "%s/group", t->dir);
 	snprintf(t->extra, sizeof(t->extra), "%s", extra ? extra : "");
 	set_env(t);	/* the test itself reads PAM_PAT and friends */
-	write_file(t->passwd,
+	t_write(t->passwd,
 	    "root:x:0:0:root:/root:/bin/sh\n"
 	    "alice:x:1001:1001:Alice:/tmp:/bin/sh\n"
 	    "bob:x:1002:1002:Bob:/tmp:/bin/sh\n"
-	    "carol:x:1003:1003:Carol:/tmp:/bin/sh\n");
+	    "carol:x:1003:1003:Carol:/tmp:/bin/sh\n", 0644);
 	snprintf(shadow, sizeof(shadow), "%s/shadow", t->dir);
 	snprintf(line, sizeof(line), "alice:%s:19000:0:99999:7:::\n"
 	    "bob:!:19000:0:99999:7:::\n",
 	    crypt(ALICE_PASSWORD, "$6$pattestsalt$"));
-	write_file(shadow, line);
-	chmod(shadow, 0600);
+	t_write(shadow, line, 0600);
 	t_write_groups(t,
 	    "root:x:0:\n"
 	    "alice:x:1001:\n"
@@ -261,7 +272,7 @@ t_sh(struct tpatd *t, uid_t uid, const char *in, char **out, char **err,
 	snprintf(fin, sizeof(fin), "%s/in.%u", t->dir, seq);
 	snprintf(fout, sizeof(fout), "%s/out.%u", t->dir, seq);
 	snprintf(ferr, sizeof(ferr), "%s/err.%u", t->dir, seq);
-	write_file(fin, in ? in : "");
+	t_write(fin, in ? in : "", 0644);
 	if (uid == 0)
 		snprintf(full, sizeof(full), "%s", cmd);
 	else

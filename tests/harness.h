@@ -46,6 +46,10 @@ void	t_restart(struct tpatd *t);
 void	t_kill9(struct tpatd *t);
 /* SIGTERM, wait, and remove the directory. */
 void	t_stop(struct tpatd *t);
+/* Write a file atomically (a temporary, then rename) with mode. */
+void	t_write(const char *path, const char *content, mode_t mode);
+/* Restart patd (kill -9) with `conf` as its patd.conf in t's directory. */
+void	t_reconfigure(struct tpatd *t, const char *conf);
 /* Replace the group file (atomically), as an admin editing /etc/group. */
 void	t_write_groups(struct tpatd *t, const char *content);
 

@@ -80,18 +80,12 @@ Test(concurrency, no_token_is_accepted_after_its_revocation_was_acknowledged)
 {
 	struct shared *sh;
 	pid_t kids[VERIFIERS + 1];
-	char conf[200], req[64], *r, *tok;
-	FILE *f;
+	char req[64], *r, *tok;
 	int i;
 
 	t_start(&t, NULL);
-	snprintf(conf, sizeof(conf), "%s/c.conf", t.dir);
-	f = fopen(conf, "w");
-	fprintf(f, "rate_limit_failures = 1000000\n");	/* refusals are wanted */
-	fclose(f);
-	t_kill9(&t);
-	snprintf(t.extra, sizeof(t.extra), "--config %s", conf);
-	t_restart(&t);
+	/* refusals are wanted */
+	t_reconfigure(&t, "rate_limit_failures = 1000000\n");
 	t_role(&t, "ssh", "pam.sshd");
 	t_grant(&t, "ssh", "--user alice");
 	t_grant(&t, "ssh", "--user bob");

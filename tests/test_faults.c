@@ -42,20 +42,9 @@ Test(faults, kill_9_mid_stream_loses_nothing_acknowledged)
 	char req[200], *r;
 
 	t_start(&t, NULL);
-	{
-		/* the final sweep presents revoked tokens on purpose: lift the
-		 * per-user failure limit for this patd */
-		char conf[200];
-		FILE *f;
-
-		snprintf(conf, sizeof(conf), "%s/nolimit.conf", t.dir);
-		f = fopen(conf, "w");
-		fprintf(f, "rate_limit_failures = 1000000\n");
-		fclose(f);
-		t_kill9(&t);
-		snprintf(t.extra, sizeof(t.extra), "--config %s", conf);
-		t_restart(&t);
-	}
+	/* the final sweep presents revoked tokens on purpose: lift the
+	 * per-user failure limit for this patd */
+	t_reconfigure(&t, "rate_limit_failures = 1000000\n");
 	t_role(&t, "ssh", "pam.sshd");
 	t_grant(&t, "ssh", "--user alice");
 	srand(1127);

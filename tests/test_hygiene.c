@@ -72,16 +72,6 @@ pam_with_syslog(const char *input)
 }
 
 static void
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static void
 assert_absent(const char *secret, const char *what)
 {
 	cr_assert(strlen(secret) >= 8, "%s too short to search", what);
@@ -92,7 +82,7 @@ assert_absent(const char *secret, const char *what)
 Test(hygiene, no_secret_appears_except_where_it_is_handed_out)
 {
 	char path[300], text[600], *root_tok = NULL, *sess_tok = NULL;
-	char *jwt, typo[128], *log;
+	char *jwt, typo[128], *log, conf[300];
 	int rc;
 
 	if (system("command -v socat >/dev/null") != 0)
@@ -102,22 +92,18 @@ Test(hygiene, no_secret_appears_except_where_it_is_handed_out)
 	snprintf(path, sizeof(path), "%s/pam.d", t.dir);
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/pam.d/patd-login", t.dir);
-	write_file(path, "auth required pam_unix.so\naccount required "
-	    "pam_unix.so\n");
+	t_write(path, "auth required pam_unix.so\naccount required "
+	    "pam_unix.so\n", 0644);
 	snprintf(path, sizeof(path), "%s/pam.d/sshd", t.dir);
 	snprintf(text, sizeof(text), "auth [success=done ignore=ignore "
 	    "default=die] %s socket=%s debug\nauth required pam_deny.so\n",
 	    getenv("PAM_PAT"), t.sock);
-	write_file(path, text);
-	snprintf(path, sizeof(path), "%s/patd.conf", t.dir);
-	snprintf(text, sizeof(text), "login_pam_dir = %s/pam.d\n", t.dir);
-	write_file(path, text);
+	t_write(path, text, 0644);
+	snprintf(conf, sizeof(conf), "login_pam_dir = %s/pam.d\n", t.dir);
 	snprintf(path, sizeof(path), "%s/xdg", t.dir);
 	mkdir(path, 0700);
 	cr_assert_eq(chown(path, ALICE, ALICE), 0);
-	t_kill9(&t);
-	snprintf(t.extra, sizeof(t.extra), "--config %s/patd.conf", t.dir);
-	t_restart(&t);
+	t_reconfigure(&t, conf);
 	t_role(&t, "ssh", "pam.sshd");
 	t_grant(&t, "ssh", "--user alice");
 

@@ -27,22 +27,11 @@
 
 static struct tpatd t;
 
-static void
-write_text(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-
-	cr_assert_not_null(f, "%s", path);
-	fputs(text, f);
-	fclose(f);
-	chmod(path, mode);
-}
-
 /* patd with a patd-login stack of password + TOTP, sessions of `life` s. */
 static void
 start(int life)
 {
-	char path[256], conf[600], extra[300];
+	char path[256], conf[600];
 
 	t_need_root();
 	if (access("/lib/x86_64-linux-gnu/security/pam_oath.so", F_OK) != 0 &&
@@ -56,24 +45,18 @@ start(int life)
 	    "auth requisite pam_unix.so\n"
 	    "auth required pam_oath.so usersfile=%s/oath/users window=3\n"
 	    "account required pam_unix.so\n", t.dir);
-	write_text(path, conf, 0644);
+	t_write(path, conf, 0644);
 	snprintf(path, sizeof(path), "%s/oath", t.dir);
 	mkdir(path, 0700);
 	snprintf(path, sizeof(path), "%s/oath/users", t.dir);
-	write_text(path, "HOTP/T30/6 alice - " OATH_HEX "\n", 0600);
-	snprintf(path, sizeof(path), "%s/patd.conf", t.dir);
+	t_write(path, "HOTP/T30/6 alice - " OATH_HEX "\n", 0600);
 	snprintf(conf, sizeof(conf), "login_pam_dir = %s/pam.d\n"
 	    "session_lifetime = %d\n", t.dir, life);
-	write_text(path, conf, 0644);
 	/* alice's runtime dir, for patctl's session file */
 	snprintf(path, sizeof(path), "%s/xdg", t.dir);
 	mkdir(path, 0700);
 	cr_assert_eq(chown(path, ALICE, ALICE), 0);
-	t_kill9(&t);
-	snprintf(extra, sizeof(extra), "--config %s/patd.conf", t.dir);
-	memcpy(t.extra, extra, sizeof(t.extra) - 1);
-	t.extra[sizeof(t.extra) - 1] = '\0';
-	t_restart(&t);
+	t_reconfigure(&t, conf);
 	t_role(&t, "ssh", "pam.sshd");
 	t_role(&t, "ops", "pam.sshd pam.sudo");
 	t_grant(&t, "ssh", "--user alice");
@@ -291,7 +274,7 @@ create_with(const char *jwt, char **err)
 	char path[256];
 
 	snprintf(path, sizeof(path), "%s/xdg/patctl-session", t.dir);
-	write_text(path, jwt, 0600);
+	t_write(path, jwt, 0600);
 	cr_assert_eq(chown(path, ALICE, ALICE), 0);
 	return alice(NULL, NULL, err, "create --role ssh");
 }

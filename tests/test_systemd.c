@@ -303,26 +303,19 @@ release(int *fds, int n)
 
 Test(systemd, flags_override_the_config_file)
 {
-	char conf[200], *r;
+	char *r;
 	int fds[2];
-	FILE *f;
 
-	snprintf(conf, sizeof(conf), "%s/o.conf", t.dir);
-	f = fopen(conf, "w");
-	cr_assert_not_null(f);
-	fprintf(f, "# one connection per uid\nmax_conns_per_uid = 1\n");
-	fclose(f);
-	t_kill9(&t);
-	snprintf(t.extra, sizeof(t.extra), "--config %s", conf);
-	t_restart(&t);
+	t_reconfigure(&t, "# one connection per uid\nmax_conns_per_uid = 1\n");
 	hold(fds, 1);
 	r = t_raw(&t, "STATUS\n", 1);
 	cr_assert_eq(strncmp(r, "ERR code=busy", 13), 0, "file ignored: %s", r);
 	free(r);
 	release(fds, 1);
 	t_kill9(&t);
-	snprintf(t.extra, sizeof(t.extra), "--config %s --max-conns-per-uid 3",
-	    conf);
+	/* t_reconfigure left "--config <dir>/patd.conf" in extra */
+	strncat(t.extra, " --max-conns-per-uid 3",
+	    sizeof(t.extra) - strlen(t.extra) - 1);
 	t_restart(&t);
 	hold(fds, 2);
 	r = t_raw(&t, "STATUS\n", 1);
