@@ -17,7 +17,8 @@ exit_for(const char *code)
 		"revoked", "expired", "wrong-user", "permission-missing",
 		"owner-gone", "denied", "not-found", "auth-required",
 		"empty-permissions", "bad-credential", "rate-limited",
-		"session-expired", "bad-session", "login-failed", NULL };
+		"session-expired", "bad-session", "login-failed",
+		"quota-exceeded", "too-deep", NULL };
 	static const char *usage[] = { "bad-request", "unknown-verb",
 		"too-long", "unsupported-version", NULL };
 	size_t i;

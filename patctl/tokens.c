@@ -289,10 +289,15 @@ revoke_one(struct ctl *c, const char *id, const char *user,
 	if (c->json) {
 		json_msg(stdout, ok);
 		fputc('\n', stdout);
-	} else
+	} else {
 		fprintf(stderr, "revoked %s token(s)%s%s\n",
 		    pat_msg_get(ok, "revoked"), id ? " starting at id " : "",
 		    id ? id : "");
+		if (pat_msg_get(ok, "pending") != NULL)
+			fprintf(stderr, "more descendants are being marked "
+			    "revoked in the background; every one of them is "
+			    "refused already\n");
+	}
 	return EX_OK;
 }
 

@@ -23,6 +23,7 @@ tok_verdict_code(enum tok_verdict v)
 	case TOK_REVOKED:	return "revoked";
 	case TOK_EXPIRED:	return "expired";
 	case TOK_OWNER_GONE:	return "owner-gone";
+	case TOK_TOO_DEEP:	return "too-deep";
 	}
 	return "invalid-token";
 }
@@ -235,6 +236,39 @@ access_effective(struct patd *d, MDB_txn *txn, const struct tok_rec *rec,
 }
 
 int
+access_lineage(struct patd *d, MDB_txn *txn, const struct tok_rec *rec,
+    int64_t now, unsigned *depth)
+{
+	struct tok_rec up;
+	uint64_t limit, p;
+	unsigned n = 0;
+	int r;
+
+	if (depth == NULL)
+		depth = &n;
+	*depth = 0;
+	if ((r = store_revall_get(d->store, txn, rec->uid, &limit)) < 0)
+		return r;
+	if (rec->id < limit)
+		return TOK_REVOKED;
+	for (p = rec->parent; p != 0; p = up.parent) {
+		if (++*depth > d->max_depth)
+			return TOK_TOO_DEEP;
+		r = store_token_get(d->store, txn, p, &up);
+		if (r == -ENOENT)
+			return TOK_REVOKED;	/* purged: it ended long ago */
+		if (r < 0)
+			return r;
+		/* a parent belongs to the same user: the same REVOKE all=1 */
+		if (up.revoked != 0 || up.uid != rec->uid || up.id < limit)
+			return TOK_REVOKED;
+		if (up.expires != 0 && now >= up.expires)
+			return TOK_EXPIRED;
+	}
+	return TOK_OK;
+}
+
+int
 access_check_token(struct patd *d, MDB_txn *txn, const char *text,
     int64_t now, struct tok_rec *rec, struct pat_permset *eff)
 {
@@ -268,6 +302,8 @@ access_check_token(struct patd *d, MDB_txn *txn, const char *text,
 		return TOK_REVOKED;
 	if (rec->expires != 0 && now >= rec->expires)
 		return TOK_EXPIRED;
+	if ((r = access_lineage(d, txn, rec, now, &rec->depth)) != TOK_OK)
+		return r;
 	if (getpwnam_r(rec->user, &pw, buf, sizeof(buf), &res) != 0 ||
 	    res == NULL || pw.pw_uid != rec->uid)
 		return TOK_OWNER_GONE;

@@ -22,6 +22,7 @@ enum tok_verdict {
 	TOK_REVOKED,
 	TOK_EXPIRED,
 	TOK_OWNER_GONE,		/* the owner no longer exists with that uid */
+	TOK_TOO_DEEP,		/* more parents above it than max_token_depth */
 };
 
 const char *tok_verdict_code(enum tok_verdict v);
@@ -43,6 +44,17 @@ int	access_user_perms_gid(struct patd *d, MDB_txn *txn, const char *user,
  */
 int	access_check_token(struct patd *d, MDB_txn *txn, const char *text,
 	    int64_t now, struct tok_rec *rec, struct pat_permset *eff);
+
+/*
+ * Whether a token is revoked through its lineage, whatever its own record
+ * says: an ancestor revoked, expired or gone (purged), or a REVOKE all=1 of
+ * its owner since it was made.  Walks at most max_depth parents, so a
+ * revocation counts at once however many descendants it has.  Sets
+ * *depth (may be NULL).  TOK_OK, TOK_REVOKED, TOK_EXPIRED, TOK_TOO_DEEP or
+ * -errno.
+ */
+int	access_lineage(struct patd *d, MDB_txn *txn, const struct tok_rec *rec,
+	    int64_t now, unsigned *depth);
 
 /* Effective permissions of a stored token, whatever its state. */
 int	access_effective(struct patd *d, MDB_txn *txn, const struct tok_rec *r,

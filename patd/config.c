@@ -36,6 +36,13 @@ static const struct key {
 	U("login_timeout", login_timeout, 5, 3600),
 	U("login_failures", login_failures, 1, 1000),
 	U("login_window", login_window, 1, 86400),
+	U("max_token_depth", max_token_depth, 1, 1000),
+	U("max_tokens_per_user", max_tokens_per_user, 1, 100000000),
+	U("max_children_per_token", max_children_per_token, 1, 100000000),
+	U("create_limit", create_limit, 1, 100000000),
+	U("create_window", create_window, 1, 86400),
+	U("retention_days", retention_days, 0, 36500),
+	U("store_reserve_mb", store_reserve_mb, 0, 1u << 19),
 #undef S
 #undef U
 };
@@ -60,6 +67,13 @@ config_defaults(struct patd_config *c)
 	c->login_timeout = 120;
 	c->login_failures = 5;
 	c->login_window = 300;
+	c->max_token_depth = 16;
+	c->max_tokens_per_user = 500;
+	c->max_children_per_token = 200;
+	c->create_limit = 120;
+	c->create_window = 3600;
+	c->retention_days = 90;
+	c->store_reserve_mb = 16;
 }
 
 static const struct key *

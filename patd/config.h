@@ -33,6 +33,14 @@ struct patd_config {
 	unsigned	login_timeout;		/* seconds */
 	unsigned	login_failures;		/* per window, per uid */
 	unsigned	login_window;		/* seconds */
+	/* bounds on what one user (or one stolen token) can make patd keep */
+	unsigned	max_token_depth;	/* parents above a token */
+	unsigned	max_tokens_per_user;	/* live tokens */
+	unsigned	max_children_per_token;	/* live children */
+	unsigned	create_limit;		/* creates per uid per window */
+	unsigned	create_window;		/* seconds */
+	unsigned	retention_days;		/* revoked/expired kept; 0 ever */
+	unsigned	store_reserve_mb;	/* kept for revocations, admin */
 };
 
 void	config_defaults(struct patd_config *c);

@@ -240,6 +240,15 @@ main(int argc, char **argv)
 	d.session_lifetime = cfg.session_lifetime;
 	d.login_timeout = (int)cfg.login_timeout;
 	rl_init(&d.rl_login, cfg.login_failures, cfg.login_window);
+	rl_init(&d.rl_create, cfg.create_limit, cfg.create_window);
+	d.max_depth = cfg.max_token_depth;
+	d.max_user_tokens = cfg.max_tokens_per_user;
+	d.max_children = cfg.max_children_per_token;
+	d.retention = (int64_t)cfg.retention_days * 86400;
+	/* a small map keeps an eighth of itself, not the whole of it */
+	d.reserve_bytes = (size_t)cfg.store_reserve_mb << 20;
+	if (d.reserve_bytes > ((size_t)cfg.map_size_mb << 20) / 8)
+		d.reserve_bytes = ((size_t)cfg.map_size_mb << 20) / 8;
 	r = store_open(&d.store, cfg.state_dir, (size_t)cfg.map_size_mb << 20);
 	if (r < 0) {
 		fprintf(stderr, "patd: cannot open the store in %s: %s\n",
@@ -265,6 +274,7 @@ main(int argc, char **argv)
 	} else if ((lfd = bind_socket(cfg.socket)) < 0)
 		return 1;
 
+	d.sweep_pending = true;	/* a sweep a restart interrupted goes on */
 	log_info("ready: state %s, socket %s, protocol %d", cfg.state_dir,
 	    activated ? "from systemd" : cfg.socket, PAT_PROTO_VERSION);
 	sd_notify(0, "READY=1");

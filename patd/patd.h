@@ -55,6 +55,17 @@ struct patd {
 	bool		 round_wrote;	/* …and changed something (fsync) */
 	uint64_t	 writes;	/* write requests answered since start */
 	uint64_t	 commits;	/* durable commits (fsyncs) they took */
+	/* bounds (patd.conf) */
+	unsigned	 max_depth;
+	unsigned	 max_user_tokens;
+	unsigned	 max_children;
+	size_t		 reserve_bytes;	/* map kept for revocation and admin */
+	int64_t		 retention;	/* seconds; 0: keep for ever */
+	struct ratelimit rl_create;
+	/* background work (sweep.c) */
+	bool		 sweep_pending;	/* revocations left to mark */
+	bool		 sweeping;	/* the last batch left more */
+	uint64_t	 purge_next;	/* where the retention walk resumes */
 };
 
 struct peer {
@@ -76,5 +87,12 @@ int	verbs_round_end(struct patd *d);
 void	verbs_round_failed(struct pat_buf *out, int err);
 /* Write pending last-use records: into this round when one is open. */
 int	lastuse_flush(struct patd *d);
+
+/* Background work between rounds, each in its own durable commit: mark
+ * one batch of revoked descendants (sweep_step), or look at one batch of
+ * records for retention (purge_step).  0 or a negative errno; *more is
+ * set when a sweep batch left work. */
+int	sweep_step(struct patd *d, bool *more);
+int	purge_step(struct patd *d);
 
 #endif

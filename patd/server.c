@@ -241,6 +241,22 @@ end_round(struct patd *d, struct conn **cs, unsigned *n)
 	}
 }
 
+/* One batch of revocations left to mark, between rounds: requests wait at
+ * most one batch (SWEEP_BATCH records, one commit) for it. */
+static void
+background(struct patd *d, bool stopping)
+{
+	bool more = false;
+	int r;
+
+	if (!d->sweep_pending || d->round != NULL || stopping)
+		return;
+	if ((r = sweep_step(d, &more)) < 0)
+		log_warn("cannot mark revoked descendants yet: %s (they are "
+		    "refused all the same; retrying)", store_strerror(r));
+	d->sweep_pending = more;
+}
+
 static int
 signals_fd(void)
 {
@@ -307,8 +323,10 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 			    cs[i]->eof || stopping ? 0 : POLLIN;
 			pfd[base + i].revents = 0;
 		}
-		/* a round begun by a pipelined write: end it without sleeping */
-		k = poll(pfd, base + n, d->round != NULL ? 0 : 250);
+		/* a round begun by a pipelined write, or revocations left to
+		 * mark: get on with it without sleeping */
+		k = poll(pfd, base + n, d->round != NULL || d->sweep_pending ?
+		    0 : 250);
 		if (k < 0 && errno != EINTR) {
 			r = -errno;
 			break;
@@ -351,6 +369,7 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 		    !conn_settle(d, fresh, conn_read(d, fresh)))
 			conn_close(d, cs, &n, n - 1);
 		end_round(d, cs, &n);
+		background(d, stopping);
 		for (i = n; i-- > 0;)
 			if (now - cs[i]->last > lim->idle_ms ||
 			    (stopping && cs[i]->out.len == 0))
@@ -359,7 +378,8 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 			break;
 		if (n > 0)
 			last_busy = now;
-		if (!stopping && lim->idle_exit_ms > 0 && n == 0 && d->nlogins == 0 &&
+		if (!stopping && lim->idle_exit_ms > 0 && n == 0 &&
+		    d->nlogins == 0 && !d->sweep_pending &&
 		    now - last_busy >= lim->idle_exit_ms && !backlog_waiting(lfd)) {
 			log_info("idle for %lld s: exiting until the next "
 			    "connection", (long long)(lim->idle_exit_ms / 1000));
@@ -369,6 +389,10 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 			if ((k = lastuse_flush(d)) < 0)
 				log_warn("cannot record last use: %s",
 				    store_strerror(k));
+			if ((k = purge_step(d)) < 0)
+				log_warn("cannot purge old records: %s",
+				    store_strerror(k));
+			d->sweep_pending = true;	/* retry one that failed */
 			next_flush = now + lim->flush_ms;
 		}
 		if (lim->watchdog_us > 0 && now >= next_dog) {

@@ -13,7 +13,7 @@
 struct store {
 	MDB_env	*env;
 	MDB_dbi	 meta, tokens, by_uid, children, roles, grants, lastuse;
-	MDB_dbi	 sessions;
+	MDB_dbi	 sessions, live, livekids, revall, sweep;
 };
 
 /* On-disk token header; the text fields follow, each NUL-terminated. */
@@ -81,13 +81,50 @@ get_be64(const uint8_t *p)
 	return be64toh(v);
 }
 
+static int live_put(struct store *s, MDB_txn *txn, uint32_t uid,
+    uint64_t parent, uint64_t id, int64_t expires);
+
+/* Build live and livekids from the token records: once, for a store made
+ * before they existed. */
+static int
+build_live(struct store *s, MDB_txn *txn)
+{
+	MDB_val k = { 10, "live_index" }, v;
+	struct tok_disk h;
+	MDB_cursor *cur;
+	int rc;
+
+	if ((rc = mdb_get(txn, s->meta, &k, &v)) != MDB_NOTFOUND)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, s->tokens, &cur)) != 0)
+		return rc;
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		if (k.mv_size != 8 || v.mv_size < sizeof(h))
+			continue;
+		memcpy(&h, v.mv_data, sizeof(h));
+		if (h.revoked == 0 && (rc = -live_put(s, txn, h.uid, h.parent,
+		    get_be64(k.mv_data), h.expires)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	k.mv_size = 10;
+	k.mv_data = "live_index";
+	v.mv_size = 1;
+	v.mv_data = "1";
+	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
 static int
 open_dbs(struct store *s)
 {
 	static const char *names[] = { "meta", "tokens", "by_uid", "children",
-		"roles", "grants", "lastused", "sessions" };
+		"roles", "grants", "lastused", "sessions", "live", "livekids",
+		"revall", "sweep" };
 	MDB_dbi *dbis[] = { &s->meta, &s->tokens, &s->by_uid, &s->children,
-		&s->roles, &s->grants, &s->lastuse, &s->sessions };
+		&s->roles, &s->grants, &s->lastuse, &s->sessions, &s->live,
+		&s->livekids, &s->revall, &s->sweep };
 	MDB_txn *txn;
 	MDB_val k = { 6, "schema" }, v;
 	char schema[16];
@@ -112,6 +149,8 @@ open_dbs(struct store *s)
 		mdb_txn_abort(txn);
 		return -EPROTO;	/* a schema we do not know: never guess */
 	}
+	if ((rc = build_live(s, txn)) != 0)
+		goto fail;
 	return map_err(mdb_txn_commit(txn));
 fail:
 	mdb_txn_abort(txn);
@@ -268,6 +307,69 @@ put_pair(MDB_txn *txn, MDB_dbi dbi, uint8_t *kb, size_t klen)
 	return map_err(mdb_put(txn, dbi, &k, &v, 0));
 }
 
+/* Delete key from dbi; absent is fine. */
+static int
+del_key(MDB_txn *txn, MDB_dbi dbi, uint8_t *kb, size_t klen)
+{
+	MDB_val k = { klen, kb };
+	int rc = mdb_del(txn, dbi, &k, NULL);
+
+	return rc == MDB_NOTFOUND ? 0 : map_err(rc);
+}
+
+static void
+live_key(uint8_t kb[12], uint32_t uid, uint64_t id)
+{
+	uint32_t be = htobe32(uid);
+
+	memcpy(kb, &be, 4);
+	put_be64(kb + 4, id);
+}
+
+/* id of uid (child of parent, 0: none) is live until expires. */
+static int
+live_put(struct store *s, MDB_txn *txn, uint32_t uid, uint64_t parent,
+    uint64_t id, int64_t expires)
+{
+	uint8_t kb[16], eb[8];
+	MDB_val k = { 12, kb }, v = { 8, eb };
+	int rc;
+
+	put_be64(eb, (uint64_t)expires);
+	live_key(kb, uid, id);
+	if ((rc = mdb_put(txn, s->live, &k, &v, 0)) != 0 || parent == 0)
+		return map_err(rc);
+	put_be64(kb, parent);
+	put_be64(kb + 8, id);
+	k.mv_size = 16;
+	return map_err(mdb_put(txn, s->livekids, &k, &v, 0));
+}
+
+/* id is no longer a live child of parent. */
+static int
+kid_del(struct store *s, MDB_txn *txn, uint64_t parent, uint64_t id)
+{
+	uint8_t kb[16];
+
+	put_be64(kb, parent);
+	put_be64(kb + 8, id);
+	return del_key(txn, s->livekids, kb, 16);
+}
+
+/* id of uid (child of parent, 0: none) is no longer live. */
+static int
+live_del(struct store *s, MDB_txn *txn, uint32_t uid, uint64_t parent,
+    uint64_t id)
+{
+	uint8_t kb[12];
+	int rc;
+
+	live_key(kb, uid, id);
+	if ((rc = del_key(txn, s->live, kb, 12)) < 0 || parent == 0)
+		return rc;
+	return kid_del(s, txn, parent, id);
+}
+
 int
 store_token_put(struct store *s, MDB_txn *txn, const struct tok_rec *r,
     uint64_t old_parent)
@@ -321,7 +423,12 @@ store_token_put(struct store *s, MDB_txn *txn, const struct tok_rec *r,
 		if ((rc = put_pair(txn, s->children, kb, 16)) < 0)
 			return rc;
 	}
-	return 0;
+	if (old_parent != 0 && old_parent != r->parent &&
+	    (rc = kid_del(s, txn, old_parent, r->id)) < 0)
+		return rc;
+	if (r->revoked != 0)
+		return live_del(s, txn, r->uid, r->parent, r->id);
+	return live_put(s, txn, r->uid, r->parent, r->id, r->expires);
 }
 
 /* Walk keys of dbi that start with prefix[plen], passing the u64 that follows
@@ -375,12 +482,22 @@ store_tokens_all(struct store *s, MDB_txn *txn, uint64_t after,
 
 int
 store_children(struct store *s, MDB_txn *txn, uint64_t parent,
+    uint64_t after, store_id_fn fn, void *arg)
+{
+	uint8_t p[8];
+
+	put_be64(p, parent);
+	return walk_ids(txn, s->children, p, 8, after, fn, arg);
+}
+
+int
+store_live_kids(struct store *s, MDB_txn *txn, uint64_t parent,
     store_id_fn fn, void *arg)
 {
 	uint8_t p[8];
 
 	put_be64(p, parent);
-	return walk_ids(txn, s->children, p, 8, 0, fn, arg);
+	return walk_ids(txn, s->livekids, p, 8, 0, fn, arg);
 }
 
 int
@@ -688,4 +805,247 @@ store_stats(struct store *s, MDB_txn *txn, struct store_stats *st)
 	st->map_bytes = info.me_mapsize;
 	st->used_bytes = (info.me_last_pgno + 1) * (size_t)ms.ms_psize;
 	return 0;
+}
+
+int
+store_used_bytes(struct store *s, size_t below, size_t *used, size_t *map)
+{
+	MDB_envinfo info;
+	MDB_cursor *cur;
+	MDB_stat ms;
+	MDB_txn *rtxn;
+	MDB_val k, v;
+	size_t hw, freep = 0;
+	int rc;
+
+	mdb_env_info(s->env, &info);
+	mdb_env_stat(s->env, &ms);
+	*map = info.me_mapsize;
+	hw = (info.me_last_pgno + 1) * (size_t)ms.ms_psize;
+	*used = hw;
+	if (hw <= below)
+		return 0;
+	/* LMDB opens no cursor on its freelist in a write transaction: read
+	 * the last committed one (what mdb_stat -f does) */
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &rtxn)) != 0)
+		return map_err(rc);
+	if ((rc = mdb_cursor_open(rtxn, 0, &cur)) == 0) {
+		while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
+			if (v.mv_size >= sizeof(size_t))
+				freep += *(const size_t *)v.mv_data;
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(rtxn);
+	if (rc != MDB_NOTFOUND)
+		return map_err(rc);
+	freep *= (size_t)ms.ms_psize;
+	*used = freep < hw ? hw - freep : 0;
+	return 0;
+}
+
+/* Count entries under prefix whose i64be value (expiry) is 0 or after now,
+ * up to stop; delete expired ones when the transaction allows. */
+static int
+count_live(MDB_txn *txn, MDB_dbi dbi, const uint8_t *prefix, size_t plen,
+    int64_t now, size_t stop, size_t *n)
+{
+	uint8_t kb[16];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	MDB_cursor_op op = MDB_SET_RANGE;
+	int rc;
+
+	*n = 0;
+	memcpy(kb, prefix, plen);
+	memset(kb + plen, 0, 8);
+	k.mv_size = plen + 8;
+	k.mv_data = kb;
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+		return map_err(rc);
+	while (*n < stop && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+		int64_t exp;
+
+		op = MDB_NEXT;
+		if (k.mv_size != plen + 8 || memcmp(k.mv_data, prefix, plen))
+			break;
+		exp = v.mv_size == 8 ? (int64_t)get_be64(v.mv_data) : 0;
+		if (exp == 0 || exp > now) {
+			(*n)++;
+			continue;
+		}
+		/* expired: it no longer counts; forget it where we may (a
+		 * read-only transaction answers EACCES) */
+		rc = mdb_cursor_del(cur, 0);	/* MDB_NEXT then stays put */
+		if (rc != 0 && rc != EACCES)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : map_err(rc);
+}
+
+int
+store_live_count(struct store *s, MDB_txn *txn, uint32_t uid, int64_t now,
+    size_t stop, size_t *n)
+{
+	uint32_t be = htobe32(uid);
+
+	return count_live(txn, s->live, (uint8_t *)&be, 4, now, stop, n);
+}
+
+int
+store_kids_count(struct store *s, MDB_txn *txn, uint64_t parent,
+    int64_t now, size_t stop, size_t *n)
+{
+	uint8_t p[8];
+
+	put_be64(p, parent);
+	return count_live(txn, s->livekids, p, 8, now, stop, n);
+}
+
+bool
+store_has_children(struct store *s, MDB_txn *txn, uint64_t parent)
+{
+	uint8_t kb[16];
+	MDB_val k = { 16, kb }, v;
+	MDB_cursor *cur;
+	bool any;
+
+	put_be64(kb, parent);
+	put_be64(kb + 8, 0);
+	if (mdb_cursor_open(txn, s->children, &cur) != 0)
+		return true;	/* cannot tell: let the sweep look */
+	any = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 &&
+	    k.mv_size == 16 && get_be64(k.mv_data) == parent;
+	mdb_cursor_close(cur);
+	return any;
+}
+
+int
+store_revall_get(struct store *s, MDB_txn *txn, uint32_t uid,
+    uint64_t *limit)
+{
+	uint32_t be = htobe32(uid);
+	MDB_val k = { 4, &be }, v;
+	int rc = mdb_get(txn, s->revall, &k, &v);
+
+	*limit = 0;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return map_err(rc);
+	if (v.mv_size != 8)
+		return -EINVAL;
+	*limit = get_be64(v.mv_data);
+	return 0;
+}
+
+int
+store_revall_put(struct store *s, MDB_txn *txn, uint32_t uid, uint64_t limit)
+{
+	uint32_t be = htobe32(uid);
+	uint8_t raw[8];
+	MDB_val k = { 4, &be }, v = { 8, raw };
+
+	put_be64(raw, limit);
+	return map_err(mdb_put(txn, s->revall, &k, &v, 0));
+}
+
+static size_t
+sweep_key(uint8_t kb[9], const struct sweep_item *it)
+{
+	uint32_t be;
+
+	kb[0] = (uint8_t)it->kind;
+	if (it->kind == 'U') {
+		be = htobe32((uint32_t)it->id);
+		memcpy(kb + 1, &be, 4);
+		return 5;
+	}
+	put_be64(kb + 1, it->id);
+	return 9;
+}
+
+int
+store_sweep_first(struct store *s, MDB_txn *txn, struct sweep_item *it)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	const uint8_t *kp;
+	uint32_t be;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, s->sweep, &cur)) != 0)
+		return map_err(rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	mdb_cursor_close(cur);
+	if (rc != 0)
+		return map_err(rc);
+	kp = k.mv_data;
+	memset(it, 0, sizeof(*it));
+	it->kind = (char)kp[0];
+	if (it->kind == 'T' && k.mv_size == 9 && v.mv_size == 8) {
+		it->id = get_be64(kp + 1);
+		it->after = get_be64(v.mv_data);
+		return 0;
+	}
+	if (it->kind == 'U' && k.mv_size == 5 && v.mv_size == 16) {
+		memcpy(&be, kp + 1, 4);
+		it->id = be32toh(be);
+		it->limit = get_be64(v.mv_data);
+		it->after = get_be64((const uint8_t *)v.mv_data + 8);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int
+store_sweep_put(struct store *s, MDB_txn *txn, const struct sweep_item *it)
+{
+	uint8_t kb[9], vb[16];
+	MDB_val k = { 0, kb }, v = { 8, vb };
+
+	k.mv_size = sweep_key(kb, it);
+	if (it->kind == 'U') {
+		put_be64(vb, it->limit);
+		put_be64(vb + 8, it->after);
+		v.mv_size = 16;
+	} else
+		put_be64(vb, it->after);
+	return map_err(mdb_put(txn, s->sweep, &k, &v, 0));
+}
+
+int
+store_sweep_del(struct store *s, MDB_txn *txn, const struct sweep_item *it)
+{
+	uint8_t kb[9];
+
+	return del_key(txn, s->sweep, kb, sweep_key(kb, it));
+}
+
+int
+store_live_of_uid(struct store *s, MDB_txn *txn, uint32_t uid,
+    uint64_t after, store_id_fn fn, void *arg)
+{
+	uint32_t be = htobe32(uid);
+
+	return walk_ids(txn, s->live, (uint8_t *)&be, 4, after, fn, arg);
+}
+
+int
+store_token_del(struct store *s, MDB_txn *txn, const struct tok_rec *r)
+{
+	uint8_t kb[16];
+	int rc;
+
+	put_be64(kb, r->id);
+	if ((rc = del_key(txn, s->tokens, kb, 8)) < 0 ||
+	    (rc = del_key(txn, s->lastuse, kb, 8)) < 0 ||
+	    (rc = live_del(s, txn, r->uid, r->parent, r->id)) < 0)
+		return rc;
+	live_key(kb, r->uid, r->id);
+	if ((rc = del_key(txn, s->by_uid, kb, 12)) < 0 || r->parent == 0)
+		return rc;
+	put_be64(kb, r->parent);
+	put_be64(kb + 8, r->id);
+	return del_key(txn, s->children, kb, 16);
 }

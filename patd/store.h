@@ -11,6 +11,19 @@
  *   grants    "u" or "g", name, NUL, role -> ""
  *   lastused  u64be id -> "time service rhost" (written in batches)
  *   sessions  jti -> i64be expiry   (logged-out login sessions)
+ *   live      u32be uid . u64be id -> i64be expires   (tokens not revoked:
+ *             what counts against a user's quota; expired ones are pruned
+ *             by store_live_count)
+ *   livekids  u64be parent . u64be child -> i64be expires  (the same, per
+ *             parent: what counts against a token's children quota)
+ *   revall    u32be uid -> u64be id   (REVOKE all=1: every token of uid
+ *             with a smaller id is revoked, whatever its record says)
+ *   sweep     'T' u64be id -> u64be after   (descendants of id still to be
+ *             marked revoked, resuming after child `after`)
+ *             'U' u32be uid -> u64be limit . u64be after  (tokens of uid
+ *             below limit still to be marked revoked)
+ * live and livekids are kept in step by store_token_put; a store made before
+ * they existed gets them built once, when opened.
  * All functions take an open transaction: the caller decides what commits
  * together.  They return 0, -ENOENT (not there), -ENOSPC (map or disk full),
  * -EINVAL (corrupt record or bad argument) or -EIO.
@@ -49,6 +62,8 @@ struct tok_rec {
 	char		role[STORE_ROLE_MAX + 1];
 	char		by[STORE_BY_MAX + 1];	/* "root", "pat:17", … */
 	char		cap[STORE_CAP_MAX + 1];	/* creator's permissions */
+	unsigned	depth;		/* parents above it: set by
+					 * access_check_token, never stored */
 };
 
 struct last_use {
@@ -60,6 +75,14 @@ struct last_use {
 struct store_stats {
 	size_t		tokens, roles, grants;
 	size_t		map_bytes, used_bytes;
+};
+
+/* One entry of the revocation sweep queue (see store_sweep_*). */
+struct sweep_item {
+	char		kind;		/* 'T' (a subtree) or 'U' (a user) */
+	uint64_t	id;		/* 'T': the revoked token; 'U': the uid */
+	uint64_t	limit;		/* 'U': tokens below this id */
+	uint64_t	after;		/* resume after this child / token id */
 };
 
 struct store;
@@ -93,6 +116,9 @@ int	store_tokens_of_uid(struct store *s, MDB_txn *txn, uint32_t uid,
 int	store_tokens_all(struct store *s, MDB_txn *txn, uint64_t after,
 	    store_id_fn fn, void *arg);
 int	store_children(struct store *s, MDB_txn *txn, uint64_t parent,
+	    uint64_t after, store_id_fn fn, void *arg);
+/* Children of parent that are not revoked (the livekids index). */
+int	store_live_kids(struct store *s, MDB_txn *txn, uint64_t parent,
 	    store_id_fn fn, void *arg);
 
 int	store_role_get(struct store *s, MDB_txn *txn, const char *name,
@@ -130,5 +156,47 @@ int	store_session_revoked(struct store *s, MDB_txn *txn, const char *jti);
 int	store_session_prune(struct store *s, MDB_txn *txn, int64_t now);
 
 int	store_stats(struct store *s, MDB_txn *txn, struct store_stats *st);
+
+/*
+ * Bytes of the map in use as of the last commit: pages up to the high-water
+ * mark less the free pages LMDB will reuse.  When the mark itself is at
+ * most `below`, that is the answer (no walk of the freelist).
+ */
+int	store_used_bytes(struct store *s, size_t below, size_t *used,
+	    size_t *map);
+
+/*
+ * Quotas.  Count the live (not revoked, not expired) tokens of uid, or the
+ * live children of parent, stopping once `stop` are counted; expired
+ * entries met on the way are pruned when txn is a write transaction.
+ */
+int	store_live_count(struct store *s, MDB_txn *txn, uint32_t uid,
+	    int64_t now, size_t stop, size_t *n);
+int	store_kids_count(struct store *s, MDB_txn *txn, uint64_t parent,
+	    int64_t now, size_t stop, size_t *n);
+/* True when parent has at least one child (revoked or not). */
+bool	store_has_children(struct store *s, MDB_txn *txn, uint64_t parent);
+
+/* REVOKE all=1: tokens of uid with an id below limit are revoked.  get
+ * returns 0 and *limit 0 when uid never had one. */
+int	store_revall_get(struct store *s, MDB_txn *txn, uint32_t uid,
+	    uint64_t *limit);
+int	store_revall_put(struct store *s, MDB_txn *txn, uint32_t uid,
+	    uint64_t limit);
+
+/* The sweep queue: durable work left by a revocation.  first gives the
+ * lowest entry (-ENOENT when empty); put adds or updates; del removes. */
+int	store_sweep_first(struct store *s, MDB_txn *txn, struct sweep_item *it);
+int	store_sweep_put(struct store *s, MDB_txn *txn,
+	    const struct sweep_item *it);
+int	store_sweep_del(struct store *s, MDB_txn *txn,
+	    const struct sweep_item *it);
+/* Visit up to max tokens of uid that are not revoked (the live index),
+ * from after+1 on. */
+int	store_live_of_uid(struct store *s, MDB_txn *txn, uint32_t uid,
+	    uint64_t after, store_id_fn fn, void *arg);
+
+/* Forget a token: its record, index entries and last use (retention). */
+int	store_token_del(struct store *s, MDB_txn *txn, const struct tok_rec *r);
 
 #endif

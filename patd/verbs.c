@@ -41,13 +41,18 @@ need_admin(struct req *q, const char *what)
 }
 
 const char *
-token_state(const struct tok_rec *r, int64_t now)
+token_state(struct req *q, MDB_txn *txn, const struct tok_rec *r)
 {
+	int v;
+
 	if (r->revoked != 0)
 		return "revoked";
-	if (r->expires != 0 && now >= r->expires)
+	if (r->expires != 0 && q->now >= r->expires)
 		return "expired";
-	return "active";
+	/* revoked with an ancestor or by REVOKE all=1, maybe not yet marked */
+	v = access_lineage(q->d, txn, r, q->now, NULL);
+	return v == TOK_OK ? "active" : v == TOK_EXPIRED ? "expired" :
+	    "revoked";
 }
 
 static bool
@@ -92,7 +97,7 @@ put_token_fields(struct req *q, MDB_txn *txn, const struct tok_rec *r)
 	pat_line_fieldu(o, "uid", r->uid);
 	pat_line_field(o, "name", r->name);
 	pat_line_field(o, "role", r->role);
-	pat_line_field(o, "state", token_state(r, q->now));
+	pat_line_field(o, "state", token_state(q, txn, r));
 	pat_line_fieldi(o, "created", r->created);
 	pat_line_field(o, "by", r->by);
 	pat_line_fieldu(o, "parent", r->parent);

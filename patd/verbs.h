@@ -41,7 +41,8 @@ int	reply_err(struct req *q, const char *code, const char *fmt, ...)
 int	need_admin(struct req *q, const char *what);
 /* Append the metadata fields of a token (no secret, no hash). */
 int	put_token_fields(struct req *q, MDB_txn *txn, const struct tok_rec *r);
-const char *token_state(const struct tok_rec *r, int64_t now);
+/* "active", "revoked" or "expired", counting the token's lineage. */
+const char *token_state(struct req *q, MDB_txn *txn, const struct tok_rec *r);
 /* Valid role / user name of at most max bytes. */
 bool	valid_role_name(const char *s);
 bool	valid_user_name(const char *s);

@@ -8,9 +8,10 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "sweep.h"
 #include "verbs.h"
 
-#define REVOKE_MAX	1000000	/* tokens one REVOKE may touch */
+#define MOVE_MAX	1000000	/* live children one ROTATE may move */
 
 /* Make the token text for rec (id already set), store its hash and the record,
  * and answer with the secret.  text is wiped before returning. */
@@ -65,6 +66,78 @@ stripped_list(const struct pat_permset *role, const struct pat_permset *eff,
 	return 0;
 }
 
+/*
+ * What one user, or one stolen token, may make patd keep: creations per
+ * uid per window (root and patd are trusted with bulk work), room left
+ * for revocations and admin changes, chain depth, live tokens per user and
+ * live children per token.  0 when the creation may go on, 1 refused.
+ */
+static int
+within_bounds(struct req *q, MDB_txn *txn, uid_t uid, const char *user,
+    bool replacing)
+{
+	struct patd *d = q->d;
+	size_t used, map, n;
+	char key[RL_KEY_MAX];
+	int r;
+
+	snprintf(key, sizeof(key), "uid:%u", (unsigned)q->p->uid);
+	if (!q->super && rl_blocked(&d->rl_create, key, q->now))
+		return reply_err(q, "rate-limited", "too many tokens created "
+		    "by uid %u lately (create_limit %u per %lld s); try again "
+		    "later", (unsigned)q->p->uid, d->rl_create.limit,
+		    (long long)d->rl_create.window);
+	if ((r = store_used_bytes(d->store, SIZE_MAX / 2, &used, &map)) < 0)
+		return r;
+	if (map > d->reserve_bytes && used > map - d->reserve_bytes &&
+	    (r = store_used_bytes(d->store, map - d->reserve_bytes, &used,
+	    &map)) == 0 && used > map - d->reserve_bytes) {
+		log_warn("the store is full but for its reserve (%zu of %zu "
+		    "bytes used): new tokens refused, revocations and admin "
+		    "changes still go", used, map);
+		return reply_err(q, "store-full", "the store is nearly full; "
+		    "its last %zu KiB are kept for revocations and admin "
+		    "changes (raise map_size_mb in patd.conf)",
+		    d->reserve_bytes >> 10);
+	}
+	if (r < 0)
+		return r;
+	if (replacing)
+		return 0;
+	if (q->has_cred && q->cred.depth + 1 > d->max_depth)
+		return reply_err(q, "quota-exceeded", "token %llu is already "
+		    "%u tokens below its root: a child would pass "
+		    "max_token_depth %u", (unsigned long long)q->cred.id,
+		    q->cred.depth, d->max_depth);
+	if ((r = store_live_count(d->store, txn, (uint32_t)uid, q->now,
+	    d->max_user_tokens, &n)) < 0)
+		return r;
+	if (n >= d->max_user_tokens)
+		return reply_err(q, "quota-exceeded", "%s already has %zu "
+		    "active tokens (max_tokens_per_user); revoke some first",
+		    user, n);
+	if (q->has_cred && ((r = store_kids_count(d->store, txn, q->cred.id,
+	    q->now, d->max_children, &n)) < 0))
+		return r;
+	if (q->has_cred && n >= d->max_children)
+		return reply_err(q, "quota-exceeded", "token %llu already has "
+		    "%zu active children (max_children_per_token); revoke "
+		    "some first", (unsigned long long)q->cred.id, n);
+	return 0;
+}
+
+/* One more creation against the peer's create_limit. */
+static void
+count_create(struct req *q)
+{
+	char key[RL_KEY_MAX];
+
+	if (q->super)
+		return;
+	snprintf(key, sizeof(key), "uid:%u", (unsigned)q->p->uid);
+	rl_fail(&q->d->rl_create, key, q->now);
+}
+
 int
 verb_create(struct req *q, MDB_txn *txn)
 {
@@ -107,6 +180,8 @@ verb_create(struct req *q, MDB_txn *txn)
 		return reply_err(q, "not-found", "no such user: %s", user);
 	uid = pw->pw_uid;	/* pw is static: keep what we need */
 	gid = pw->pw_gid;
+	if ((r = within_bounds(q, txn, uid, user, false)) != 0)
+		return r;
 
 	memset(&rec, 0, sizeof(rec));
 	pat_permset_init(&rperms);
@@ -175,6 +250,8 @@ verb_create(struct req *q, MDB_txn *txn)
 	snprintf(rec.role, sizeof(rec.role), "%s", role);
 	strcpy(rec.cap, captext);
 	if ((r = issue_token(q, txn, &rec, &eff, stripped)) == 0)
+		count_create(q);
+	if (r == 0)
 		log_event("create", "id=%llu user=%s role=%s by=%s peer_uid=%u "
 		    "expires=%lld stripped=%s", (unsigned long long)rec.id,
 		    rec.user, rec.role, rec.by, (unsigned)q->p->uid,
@@ -200,7 +277,7 @@ collect_id(uint64_t id, void *arg)
 	struct idlist *l = arg;
 	uint64_t *nv;
 
-	if (l->n == REVOKE_MAX)
+	if (l->n == MOVE_MAX)
 		return -E2BIG;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
@@ -236,14 +313,20 @@ verb_rotate(struct req *q, MDB_txn *txn)
 		    "of yours can be rotated");
 	}
 	/* the replacement takes the old token's place: same owner, role,
-	 * name, cap, parent and expiry; the old one's children move to it */
+	 * name, cap, parent and expiry; the old one's live children move to
+	 * it; no new place is counted against the quotas */
+	if ((r = within_bounds(q, txn, old.uid, old.user, true)) != 0) {
+		pat_permset_free(&eff);
+		return r;
+	}
 	rec = old;
 	rec.revoked = 0;
 	rec.created = q->now;
 	snprintf(rec.by, sizeof(rec.by), "rotate:%llu",
 	    (unsigned long long)old.id);
 	if ((r = store_next_id(q->d->store, txn, &rec.id)) < 0 ||
-	    (r = store_children(q->d->store, txn, old.id, collect_id, &kids)) < 0)
+	    (r = store_live_kids(q->d->store, txn, old.id, collect_id,
+	    &kids)) < 0)
 		goto out;
 	if ((r = issue_token(q, txn, &rec, &eff, "")) < 0)
 		goto out;
@@ -257,6 +340,7 @@ verb_rotate(struct req *q, MDB_txn *txn)
 	old.revoked = q->now;
 	if ((r = store_token_put(q->d->store, txn, &old, 0)) < 0)
 		goto out;
+	count_create(q);
 	log_event("rotate", "id=%llu old_id=%llu user=%s peer_uid=%u",
 	    (unsigned long long)rec.id, (unsigned long long)old.id, rec.user,
 	    (unsigned)q->p->uid);
@@ -332,11 +416,11 @@ verb_list(struct req *q, MDB_txn *txn)
 
 /* Why a role member is or is not in force, as a PERM line. */
 static int
-explain(struct req *q, const char *member, const struct tok_rec *rec,
+explain(struct req *q, const char *member, const char *state,
     const struct pat_permset *owner, const struct pat_permset *cap)
 {
 	struct pat_permset one, via_owner, kept;
-	const char *status, *by = "", *state = token_state(rec, q->now);
+	const char *status, *by = "";
 	char *keptj = NULL;
 	int r;
 
@@ -383,6 +467,7 @@ verb_show(struct req *q, MDB_txn *txn)
 	struct pat_permset role, owner, cap, eff;
 	unsigned long long id;
 	struct tok_rec rec;
+	const char *state;
 	char *effj = NULL;
 	size_t i;
 	int r;
@@ -401,11 +486,12 @@ verb_show(struct req *q, MDB_txn *txn)
 	if ((r = access_effective(q->d, txn, &rec, &role, &owner, &cap,
 	    &eff)) < 0)
 		goto out;
+	state = token_state(q, txn, &rec);
 	for (i = 0; i < role.n && r == 0; i++)
-		r = explain(q, role.v[i], &rec, &owner, &cap);
+		r = explain(q, role.v[i], state, &owner, &cap);
 	if (r < 0)
 		goto out;
-	if (strcmp(token_state(&rec, q->now), "active") != 0)
+	if (strcmp(state, "active") != 0)
 		pat_permset_free(&eff);
 	if ((effj = pat_permset_join(&eff)) == NULL) {
 		r = -ENOMEM;
@@ -425,36 +511,47 @@ out:
 	return r;
 }
 
-/* Revoke id and every descendant; adds the newly revoked to *count. */
+/* Revoke the named token at once, queue what lies below, and mark as much
+ * of that as the request's budget allows; the rest is swept later (and is
+ * refused meanwhile: access_lineage). */
 static int
-revoke_tree(struct req *q, MDB_txn *txn, uint64_t id, size_t *count)
+revoke_token(struct req *q, MDB_txn *txn, struct tok_rec *rec, size_t *count)
 {
-	struct idlist todo = { 0 };
-	struct tok_rec rec;
 	int r;
 
-	if ((r = collect_id(id, &todo)) < 0)
-		return r;
-	/* iterative: a long chain of children must not exhaust the stack */
-	while (r == 0 && todo.n > 0) {
-		uint64_t cur = todo.v[--todo.n];
-
-		if ((r = store_token_get(q->d->store, txn, cur, &rec)) < 0)
-			break;
-		if (rec.revoked == 0) {
-			rec.revoked = q->now;
-			if ((r = store_token_put(q->d->store, txn, &rec, 0)) < 0)
-				break;
-			(*count)++;
-			log_event("revoke", "id=%llu user=%s peer_uid=%u%s",
-			    (unsigned long long)cur, rec.user,
-			    (unsigned)q->p->uid, cur == id ? "" :
-			    " cascade=yes");
-		}
-		r = store_children(q->d->store, txn, cur, collect_id, &todo);
+	if (rec->revoked == 0) {
+		rec->revoked = q->now;
+		if ((r = store_token_put(q->d->store, txn, rec, 0)) < 0)
+			return r;
+		(*count)++;
 	}
-	free(todo.v);
-	return r;
+	return sweep_enqueue(q->d, txn, 'T', rec->id, 0);
+}
+
+/*
+ * As much of the sweep as one request's budget allows, in a transaction of
+ * its own: when even that finds no room (a store full to its reserve), the
+ * revocation itself still commits and the background takes the rest.
+ */
+static int
+sweep_inline(struct req *q, MDB_txn *txn, size_t *count, bool *more)
+{
+	MDB_txn *sub;
+	size_t marked = 0;
+	int r;
+
+	if ((r = store_begin_child(q->d->store, txn, &sub)) < 0)
+		return r;
+	r = sweep_run(q->d, sub, q->now, SWEEP_BATCH, &marked, more);
+	if (r == 0)
+		r = store_commit(sub);	/* gone either way */
+	else
+		store_abort(sub);
+	if (r == 0)
+		*count += marked;
+	else if (r == -ENOSPC)
+		*more = true;	/* the background tries again */
+	return r == -ENOSPC ? 0 : r;
 }
 
 int
@@ -462,22 +559,24 @@ verb_revoke(struct req *q, MDB_txn *txn)
 {
 	const char *id_s = pat_msg_get(q->m, "id");
 	const char *all = pat_msg_get(q->m, "all");
-	struct idlist ids = { 0 };
-	unsigned long long id;
+	unsigned long long id = 0;
 	struct tok_rec rec;
-	size_t count = 0, i;
+	size_t count = 0;
+	uint64_t limit;
 	uint32_t uid;
+	bool more;
 	int r;
 
 	if (all != NULL && strcmp(all, "1") == 0) {
 		if ((r = target_uid(q, "revoking another user's tokens",
 		    &uid)) != 0)
 			return r;
-		r = store_tokens_of_uid(q->d->store, txn, uid, 0, collect_id,
-		    &ids);
-		for (i = 0; r == 0 && i < ids.n; i++)
-			r = revoke_tree(q, txn, ids.v[i], &count);
-		free(ids.v);
+		/* every token of uid made so far, in one record: whatever
+		 * their number, refused from the next verification on */
+		if ((r = store_next_id(q->d->store, txn, &limit)) < 0 ||
+		    (r = store_revall_put(q->d->store, txn, uid, limit)) < 0 ||
+		    (r = sweep_enqueue(q->d, txn, 'U', uid, limit)) < 0)
+			return r;
 	} else {
 		if (pat_parse_u64(id_s, PAT_TOKEN_ID_MAX, &id) < 0 || id == 0)
 			return reply_err(q, "bad-request", "REVOKE needs id=N "
@@ -487,12 +586,21 @@ verb_revoke(struct req *q, MDB_txn *txn)
 		    !q->admin))
 			return reply_err(q, "not-found", "no token %llu of "
 			    "yours", id);
-		if (r == 0)
-			r = revoke_tree(q, txn, id, &count);
+		if (r < 0 || (r = revoke_token(q, txn, &rec, &count)) < 0)
+			return r;
+		uid = rec.uid;
 	}
-	if (r < 0)
+	if ((r = sweep_inline(q, txn, &count, &more)) < 0)
 		return r;
+	q->d->sweep_pending |= more;
+	log_event("revoke", "%s%llu uid=%u peer_uid=%u revoked=%zu "
+	    "pending=%s", id ? "id=" : "all=1 limit=", id ? id :
+	    (unsigned long long)limit, (unsigned)uid, (unsigned)q->p->uid,
+	    count, more ? "yes" : "no");
 	pat_line_begin(q->out, "OK");
 	pat_line_fieldu(q->out, "revoked", count);
+	/* the rest is refused already and marked in the background */
+	if (more)
+		pat_line_field(q->out, "pending", "1");
 	return pat_line_end(q->out);
 }

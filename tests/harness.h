@@ -35,6 +35,12 @@ struct tpatd {
 				 * (reach it as /proc/PID/root/STATE) */
 };
 
+/* patd.conf lines lifting the per-user bounds, for tests whose subject is
+ * bulk (durability, concurrency, full maps), not the bounds themselves. */
+#define T_BULK_CONF	"max_tokens_per_user = 100000000\n" \
+			"max_children_per_token = 100000000\n" \
+			"create_limit = 100000000\n"
+
 /* Make the directory, the NSS files, and start patd (extra args may be
  * NULL).  Fails the test when patd does not come up. */
 void	t_start(struct tpatd *t, const char *extra);

@@ -85,7 +85,7 @@ Test(concurrency, no_token_is_accepted_after_its_revocation_was_acknowledged)
 
 	t_start(&t, NULL);
 	/* refusals are wanted */
-	t_reconfigure(&t, "rate_limit_failures = 1000000\n");
+	t_reconfigure(&t, "rate_limit_failures = 1000000\n" T_BULK_CONF);
 	t_role(&t, "ssh", "pam.sshd");
 	t_grant(&t, "ssh", "--user alice");
 	t_grant(&t, "ssh", "--user bob");

@@ -44,7 +44,7 @@ Test(faults, kill_9_mid_stream_loses_nothing_acknowledged)
 	t_start(&t, NULL);
 	/* the final sweep presents revoked tokens on purpose: lift the
 	 * per-user failure limit for this patd */
-	t_reconfigure(&t, "rate_limit_failures = 1000000\n");
+	t_reconfigure(&t, "rate_limit_failures = 1000000\n" T_BULK_CONF);
 	t_role(&t, "ssh", "pam.sshd");
 	t_grant(&t, "ssh", "--user alice");
 	srand(1127);
@@ -108,7 +108,8 @@ Test(faults, a_full_map_refuses_creates_and_keeps_verifying)
 	char *r, *first = NULL, req[200], *log;
 	int n = 0;
 
-	t_start(&t, "--map-size 1");
+	t_start(&t, NULL);
+	t_reconfigure(&t, "map_size_mb = 1\n" T_BULK_CONF);
 	t_role(&t, "ssh", "pam.sshd");
 	t_grant(&t, "ssh", "--user alice");
 	for (;;) {
@@ -137,7 +138,7 @@ Test(faults, a_full_map_refuses_creates_and_keeps_verifying)
 	free(log);
 	/* room again: a bigger map on restart, nothing lost */
 	t_kill9(&t);
-	snprintf(t.extra, sizeof(t.extra), "--map-size 8");
+	strncat(t.extra, " --map-size 8", sizeof(t.extra) - strlen(t.extra) - 1);
 	t_restart(&t);
 	r = t_raw(&t, "CREATE role=ssh user=alice\n", 1);
 	cr_assert_eq(strncmp(r, "OK", 2), 0, "%s", r);

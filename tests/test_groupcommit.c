@@ -27,6 +27,7 @@ static void
 setup(void)
 {
 	t_start(&t, NULL);
+	t_reconfigure(&t, T_BULK_CONF);
 	t_role(&t, "ssh", "pam.sshd");
 	t_grant(&t, "ssh", "--user alice");
 }
@@ -228,7 +229,7 @@ Test(groupcommit, a_failed_commit_refuses_every_request_in_its_round)
 	t_start_ns(&t, NULL);
 	t_kill9(&t);
 	t.state_kib = 1024;	/* a fresh store on a 1 MiB tmpfs */
-	t_restart(&t);
+	t_reconfigure(&t, T_BULK_CONF);
 	t_role(&t, "ssh", "pam.sshd");
 	t_grant(&t, "ssh", "--user alice");
 	r = t_raw(&t, "CREATE role=ssh user=alice\n", 1);

@@ -158,6 +158,7 @@ Test(systemd, sigterm_under_load_loses_no_acknowledged_write)
 	int acked = 0, verified = 0;
 	pid_t pid;
 
+	t_reconfigure(&t, T_BULK_CONF);
 	t_role(&t, "ssh", "pam.sshd");
 	t_grant(&t, "ssh", "--user alice");
 	snprintf(path, sizeof(path), "%s/acked", t.dir);
