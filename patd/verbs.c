@@ -221,7 +221,14 @@ verb_verify(struct req *q, MDB_txn *txn)
 	verifier = access_is_verifier(q->d, q->p->uid, q->p->gid);
 	uid_text(uidtxt, q->p->uid);
 	rl_key(pkey, sizeof(pkey), "uid", uidtxt);
-	/* privileged peers serve many users: limit them per target only */
+	/*
+	 * Whose failures count where: a plain peer may verify only its own
+	 * tokens, so its failures count against itself (uid:N) and it never
+	 * sees a per-user block, which only real logins (verifier peers:
+	 * root, patd, the verify group) can raise; otherwise any user could
+	 * lock alice out of sshd by guessing at her name.  Privileged peers
+	 * serve many users: they are limited per target (user:NAME) only.
+	 */
 	if (!verifier && rl_blocked(&q->d->rl, pkey, q->now))
 		goto limited;
 
@@ -232,7 +239,7 @@ verb_verify(struct req *q, MDB_txn *txn)
 		return v;
 	}
 	ukey[0] = '\0';
-	if (user != NULL || rec.user[0] != '\0')
+	if (verifier && (user != NULL || rec.user[0] != '\0'))
 		rl_key(ukey, sizeof(ukey), "user", user ? user : rec.user);
 	if (ukey[0] != '\0' && rl_blocked(&q->d->rl, ukey, q->now)) {
 		pat_permset_free(&eff);
@@ -240,10 +247,10 @@ verb_verify(struct req *q, MDB_txn *txn)
 	}
 	if (v != TOK_OK) {
 		pat_permset_free(&eff);
-		if (!verifier)
-			rl_fail(&q->d->rl, pkey, q->now);
-		if (ukey[0] != '\0')
-			rl_fail(&q->d->rl, ukey, q->now);
+		/* a malformed token guesses nothing (its checksum fails before
+		 * any lookup): it counts against no one */
+		if (v != TOK_MALFORMED && (!verifier || ukey[0] != '\0'))
+			rl_fail(&q->d->rl, verifier ? ukey : pkey, q->now);
 		log_event("verify", "result=refused reason=%s id=%llu user=%s "
 		    "peer_uid=%u service=%s", tok_verdict_code(v),
 		    (unsigned long long)rec.id, rec.user[0] ? rec.user : "-",
@@ -266,7 +273,7 @@ verb_verify(struct req *q, MDB_txn *txn)
 	}
 	if (user != NULL && strcmp(user, rec.user) != 0) {
 		pat_permset_free(&eff);
-		rl_fail(&q->d->rl, ukey, q->now);
+		rl_fail(&q->d->rl, verifier ? ukey : pkey, q->now);
 		log_event("verify", "result=refused reason=wrong-user id=%llu "
 		    "owner=%s user=%s service=%s", (unsigned long long)rec.id,
 		    rec.user, user, service ? service : "-");
@@ -469,7 +476,8 @@ load_credential(struct req *q, MDB_txn *txn)
 		v = TOK_INVALID;	/* a token acts only for its owner */
 	if (v != TOK_OK) {
 		sodium_memzero(&q->cred, sizeof(q->cred));
-		if (!q->super)
+		/* the peer's own counter; a malformed token guesses nothing */
+		if (!q->super && v != TOK_MALFORMED)
 			rl_fail(&q->d->rl, key, q->now);
 		log_event("credential", "result=refused reason=%s peer_uid=%u",
 		    tok_verdict_code(v), (unsigned)q->p->uid);
