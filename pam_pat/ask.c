@@ -24,10 +24,20 @@ set(struct pp_answer *a, enum pp_verdict v, const char *reason)
 	snprintf(a->reason, sizeof(a->reason), "%s", reason);
 }
 
+/* Printable ASCII only (0x21-0x7e): patd refuses anything else in a value
+ * it logs, and a login must not fail over an odd rhost. */
 static bool
 clean_value(const char *s, size_t max)
 {
-	return s != NULL && *s != '\0' && strlen(s) <= max && !strchr(s, ' ');
+	size_t i;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= max || (unsigned char)s[i] < 0x21 ||
+		    (unsigned char)s[i] > 0x7e)
+			return false;
+	return true;
 }
 
 /* An OK answer must be about this user and carry a sane id and role. */

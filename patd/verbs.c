@@ -191,6 +191,23 @@ uid_text(char out[16], uid_t uid)
 	out[n] = '\0';
 }
 
+/*
+ * A peer's value that is logged and stored (service=, rhost=): printable
+ * ASCII only, so it can never carry a line break, a space-like character
+ * or bytes a log reader decodes into a second record.
+ */
+static bool
+log_value_ok(const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= max || (unsigned char)s[i] < 0x21 ||
+		    (unsigned char)s[i] > 0x7e)
+			return false;
+	return true;
+}
+
 static int
 verb_verify(struct req *q, MDB_txn *txn)
 {
@@ -211,12 +228,11 @@ verb_verify(struct req *q, MDB_txn *txn)
 		return reply_err(q, "bad-request", "perm= must be one "
 		    "permission such as pam.sshd, without a wildcard");
 	if ((user != NULL && !valid_user_name(user)) ||
-	    (service != NULL && strlen(service) > STORE_SERVICE_MAX) ||
-	    (rhost != NULL && strlen(rhost) > STORE_RHOST_MAX) ||
-	    (service != NULL && strchr(service, ' ')) ||
-	    (rhost != NULL && strchr(rhost, ' ')))
+	    (service != NULL && !log_value_ok(service, STORE_SERVICE_MAX)) ||
+	    (rhost != NULL && !log_value_ok(rhost, STORE_RHOST_MAX)))
 		return reply_err(q, "bad-request", "user=, service= or rhost= "
-		    "is too long or holds a space");
+		    "is too long or holds a byte outside printable ASCII "
+		    "(0x21-0x7e)");
 
 	verifier = access_is_verifier(q->d, q->p->uid, q->p->gid);
 	uid_text(uidtxt, q->p->uid);
