@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,6 +105,10 @@ pp_ask(const struct pp_opts *o, const char *user, const char *token,
 		pat_line_field(&req, "rhost", rhost);
 	if ((r = pat_line_end(&req)) == 0)
 		r = pat_client_send(&c, &req);
+	/* one request: say so, so patd closes its end once the answer is
+	 * out even if this process is stopped before reading it */
+	if (r == 0)
+		(void)shutdown(c.fd, SHUT_WR);
 	pat_buf_free(&req);
 	if (r == 0)
 		r = pat_client_read(&c, &m);

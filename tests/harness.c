@@ -508,10 +508,8 @@ t_ask_as(const struct tpatd *t, uid_t uid, const char *req)
 
 	if (fd < 0)
 		return strdup("");
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
-		close(fd);
-		return strdup("");
-	}
+	/* a refused peer may be closed already: its ERR line still waits */
+	(void)send(fd, req, strlen(req), MSG_NOSIGNAL);
 	line = t_line(fd);
 	close(fd);
 	return line;
