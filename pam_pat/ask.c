@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,10 +25,20 @@ set(struct pp_answer *a, enum pp_verdict v, const char *reason)
 	snprintf(a->reason, sizeof(a->reason), "%s", reason);
 }
 
+/* Printable ASCII only (0x21-0x7e): patd refuses anything else in a value
+ * it logs, and a login must not fail over an odd rhost. */
 static bool
 clean_value(const char *s, size_t max)
 {
-	return s != NULL && *s != '\0' && strlen(s) <= max && !strchr(s, ' ');
+	size_t i;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= max || (unsigned char)s[i] < 0x21 ||
+		    (unsigned char)s[i] > 0x7e)
+			return false;
+	return true;
 }
 
 /* An OK answer must be about this user and carry a sane id and role. */
@@ -94,6 +105,10 @@ pp_ask(const struct pp_opts *o, const char *user, const char *token,
 		pat_line_field(&req, "rhost", rhost);
 	if ((r = pat_line_end(&req)) == 0)
 		r = pat_client_send(&c, &req);
+	/* one request: say so, so patd closes its end once the answer is
+	 * out even if this process is stopped before reading it */
+	if (r == 0)
+		(void)shutdown(c.fd, SHUT_WR);
 	pat_buf_free(&req);
 	if (r == 0)
 		r = pat_client_read(&c, &m);

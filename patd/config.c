@@ -24,6 +24,7 @@ static const struct key {
 	S("verify_group", K_NAME, verify_group),
 	U("max_conns", max_conns, 1, 65536),
 	U("max_conns_per_uid", max_conns_per_uid, 1, 65536),
+	U("reserved_conns", reserved_conns, 0, 65536),
 	U("idle_timeout", idle_timeout, 1, 86400),
 	U("idle_exit", idle_exit, 0, 86400 * 365),
 	U("map_size_mb", map_size_mb, 1, 1u << 20),
@@ -56,6 +57,7 @@ config_defaults(struct patd_config *c)
 	snprintf(c->verify_group, sizeof(c->verify_group), "patd-verify");
 	c->max_conns = 512;
 	c->max_conns_per_uid = 32;
+	c->reserved_conns = 64;
 	c->idle_timeout = 30;
 	c->idle_exit = 0;
 	c->map_size_mb = 1024;

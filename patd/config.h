@@ -21,6 +21,7 @@ struct patd_config {
 	char		verify_group[64];
 	unsigned	max_conns;
 	unsigned	max_conns_per_uid;
+	unsigned	reserved_conns;	/* of max_conns: privileged peers only */
 	unsigned	idle_timeout;	/* seconds a connection may idle */
 	unsigned	idle_exit;	/* seconds without clients, 0: never */
 	unsigned	map_size_mb;

@@ -194,6 +194,7 @@ main(int argc, char **argv)
 		return ex;
 	lim.max_conns = cfg.max_conns;
 	lim.max_per_uid = cfg.max_conns_per_uid;
+	lim.reserved = cfg.reserved_conns;
 	lim.idle_ms = (int)cfg.idle_timeout * 1000;
 	lim.flush_ms = (int)cfg.lastuse_flush * 1000;
 	lim.idle_exit_ms = (int64_t)cfg.idle_exit * 1000;

@@ -13,6 +13,7 @@
 #include <sodium.h>
 #include <systemd/sd-daemon.h>
 
+#include "access.h"
 #include "clock.h"
 #include "log.h"
 #include "login.h"
@@ -51,6 +52,64 @@ say_and_close(int fd, const char *line)
 	close(fd);
 }
 
+/*
+ * Make room for a privileged newcomer: close the connection idle longest
+ * that has no request in progress (no answer queued or waiting for its
+ * commit, not handed to a login).  False when every one is busy.
+ */
+static bool
+evict_idlest(struct patd *d, struct conn **cs, unsigned *n, uid_t newcomer,
+    int64_t now)
+{
+	unsigned i, best = *n;
+
+	for (i = 0; i < *n; i++) {
+		const struct conn *c = cs[i];
+
+		if (c->out.len > 0 || c->waiting || c->drop)
+			continue;
+		if (best == *n || c->last < cs[best]->last)
+			best = i;
+	}
+	if (best == *n)
+		return false;
+	log_warn("closing uid %u's connection, idle %lld ms, to make room for "
+	    "uid %u", (unsigned)cs[best]->peer.uid,
+	    (long long)(now - cs[best]->last), (unsigned)newcomer);
+	conn_close(d, cs, n, best);
+	return true;
+}
+
+/*
+ * Who may connect.  Everyone shares max_conns - reserved, at most
+ * max_per_uid each.  Privileged peers (root, patd's uid, the verify group:
+ * logins and the admin) may also use the reserved part, are not held to
+ * max_per_uid, and when even max_conns is full take the place of the
+ * connection idle longest; so no flood, whoever starts it, leaves root
+ * without a connection.  The verify group costs an NSS lookup: asked only
+ * when the shared limits say no.
+ */
+static const char *
+admit(struct patd *d, struct conn **cs, unsigned *n,
+    const struct server_limits *lim, const struct ucred *cred)
+{
+	unsigned reserved = lim->reserved < lim->max_conns / 2 ?
+	    lim->reserved : lim->max_conns / 2;
+	unsigned i, same = 0;
+
+	for (i = 0; i < *n; i++)
+		same += cs[i]->peer.uid == cred->uid;
+	if (*n < lim->max_conns - reserved && same < lim->max_per_uid)
+		return NULL;
+	if (!access_is_verifier(d, cred->uid, cred->gid))
+		return *n >= lim->max_conns - reserved ? "too many connections" :
+		    "too many connections from that uid";
+	if (*n < lim->max_conns || evict_idlest(d, cs, n, cred->uid,
+	    pat_monotonic_ms()))
+		return NULL;
+	return "too many connections, none of them idle";
+}
+
 static struct conn *
 accept_one(struct patd *d, int lfd, struct conn **cs, unsigned *n,
     const struct server_limits *lim)
@@ -58,7 +117,7 @@ accept_one(struct patd *d, int lfd, struct conn **cs, unsigned *n,
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	struct conn *c;
-	unsigned i, same = 0;
+	const char *why;
 	int fd;
 
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -71,12 +130,9 @@ accept_one(struct patd *d, int lfd, struct conn **cs, unsigned *n,
 		close(fd);
 		return NULL;
 	}
-	for (i = 0; i < *n; i++)
-		same += cs[i]->peer.uid == cred.uid;
-	if (*n >= lim->max_conns || same >= lim->max_per_uid) {
-		log_warn("refusing connection from uid %u: %s", (unsigned)cred.uid,
-		    *n >= lim->max_conns ? "too many connections" :
-		    "too many connections from that uid");
+	if ((why = admit(d, cs, n, lim, &cred)) != NULL) {
+		log_warn("refusing connection from uid %u: %s",
+		    (unsigned)cred.uid, why);
 		say_and_close(fd, "ERR code=busy message=too%20many%20"
 		    "connections;%20try%20again%20later\n");
 		return NULL;

@@ -4,8 +4,13 @@
  * Each connection has a fixed input buffer (one line of PAT_LINE_MAX) and an
  * output buffer capped at out_max.  A connection that sends a line too long
  * or malformed gets one ERR line and is dropped; one idle longer than
- * idle_ms is closed.  A uid may hold max_per_uid connections, everyone
- * together max_conns.  The loop ends on SIGTERM or SIGINT.
+ * idle_ms is closed, and so is one whose peer shut down its sending side
+ * as soon as its answers are written (pam_pat.so does: a stopped process
+ * holds nothing).  A uid may hold max_per_uid connections, everyone
+ * together max_conns - reserved; the reserved part (at most half of
+ * max_conns) is for privileged peers (root, patd's uid, the verify group),
+ * which have no per-uid cap and, when max_conns is reached, replace the
+ * connection idle longest.  The loop ends on SIGTERM or SIGINT.
  */
 #ifndef PATD_SERVER_H
 #define PATD_SERVER_H
@@ -18,6 +23,7 @@
 struct server_limits {
 	unsigned	max_conns;
 	unsigned	max_per_uid;
+	unsigned	reserved;	/* of max_conns, for privileged peers */
 	int		idle_ms;
 	size_t		out_max;
 	int		flush_ms;	/* how often batched last-use is written */

@@ -196,6 +196,23 @@ uid_text(char out[16], uid_t uid)
 	out[n] = '\0';
 }
 
+/*
+ * A peer's value that is logged and stored (service=, rhost=): printable
+ * ASCII only, so it can never carry a line break, a space-like character
+ * or bytes a log reader decodes into a second record.
+ */
+static bool
+log_value_ok(const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= max || (unsigned char)s[i] < 0x21 ||
+		    (unsigned char)s[i] > 0x7e)
+			return false;
+	return true;
+}
+
 static int
 verb_verify(struct req *q, MDB_txn *txn)
 {
@@ -216,17 +233,23 @@ verb_verify(struct req *q, MDB_txn *txn)
 		return reply_err(q, "bad-request", "perm= must be one "
 		    "permission such as pam.sshd, without a wildcard");
 	if ((user != NULL && !valid_user_name(user)) ||
-	    (service != NULL && strlen(service) > STORE_SERVICE_MAX) ||
-	    (rhost != NULL && strlen(rhost) > STORE_RHOST_MAX) ||
-	    (service != NULL && strchr(service, ' ')) ||
-	    (rhost != NULL && strchr(rhost, ' ')))
+	    (service != NULL && !log_value_ok(service, STORE_SERVICE_MAX)) ||
+	    (rhost != NULL && !log_value_ok(rhost, STORE_RHOST_MAX)))
 		return reply_err(q, "bad-request", "user=, service= or rhost= "
-		    "is too long or holds a space");
+		    "is too long or holds a byte outside printable ASCII "
+		    "(0x21-0x7e)");
 
 	verifier = access_is_verifier(q->d, q->p->uid, q->p->gid);
 	uid_text(uidtxt, q->p->uid);
 	rl_key(pkey, sizeof(pkey), "uid", uidtxt);
-	/* privileged peers serve many users: limit them per target only */
+	/*
+	 * Whose failures count where: a plain peer may verify only its own
+	 * tokens, so its failures count against itself (uid:N) and it never
+	 * sees a per-user block, which only real logins (verifier peers:
+	 * root, patd, the verify group) can raise; otherwise any user could
+	 * lock alice out of sshd by guessing at her name.  Privileged peers
+	 * serve many users: they are limited per target (user:NAME) only.
+	 */
 	if (!verifier && rl_blocked(&q->d->rl, pkey, q->now))
 		goto limited;
 
@@ -237,7 +260,7 @@ verb_verify(struct req *q, MDB_txn *txn)
 		return v;
 	}
 	ukey[0] = '\0';
-	if (user != NULL || rec.user[0] != '\0')
+	if (verifier && (user != NULL || rec.user[0] != '\0'))
 		rl_key(ukey, sizeof(ukey), "user", user ? user : rec.user);
 	if (ukey[0] != '\0' && rl_blocked(&q->d->rl, ukey, q->now)) {
 		pat_permset_free(&eff);
@@ -245,10 +268,10 @@ verb_verify(struct req *q, MDB_txn *txn)
 	}
 	if (v != TOK_OK) {
 		pat_permset_free(&eff);
-		if (!verifier)
-			rl_fail(&q->d->rl, pkey, q->now);
-		if (ukey[0] != '\0')
-			rl_fail(&q->d->rl, ukey, q->now);
+		/* a malformed token guesses nothing (its checksum fails before
+		 * any lookup): it counts against no one */
+		if (v != TOK_MALFORMED && (!verifier || ukey[0] != '\0'))
+			rl_fail(&q->d->rl, verifier ? ukey : pkey, q->now);
 		log_event("verify", "result=refused reason=%s id=%llu user=%s "
 		    "peer_uid=%u service=%s", tok_verdict_code(v),
 		    (unsigned long long)rec.id, rec.user[0] ? rec.user : "-",
@@ -271,7 +294,7 @@ verb_verify(struct req *q, MDB_txn *txn)
 	}
 	if (user != NULL && strcmp(user, rec.user) != 0) {
 		pat_permset_free(&eff);
-		rl_fail(&q->d->rl, ukey, q->now);
+		rl_fail(&q->d->rl, verifier ? ukey : pkey, q->now);
 		log_event("verify", "result=refused reason=wrong-user id=%llu "
 		    "owner=%s user=%s service=%s", (unsigned long long)rec.id,
 		    rec.user, user, service ? service : "-");
@@ -474,7 +497,8 @@ load_credential(struct req *q, MDB_txn *txn)
 		v = TOK_INVALID;	/* a token acts only for its owner */
 	if (v != TOK_OK) {
 		sodium_memzero(&q->cred, sizeof(q->cred));
-		if (!q->super)
+		/* the peer's own counter; a malformed token guesses nothing */
+		if (!q->super && v != TOK_MALFORMED)
 			rl_fail(&q->d->rl, key, q->now);
 		log_event("credential", "result=refused reason=%s peer_uid=%u",
 		    tok_verdict_code(v), (unsigned)q->p->uid);

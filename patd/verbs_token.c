@@ -593,10 +593,15 @@ verb_revoke(struct req *q, MDB_txn *txn)
 	if ((r = sweep_inline(q, txn, &count, &more)) < 0)
 		return r;
 	q->d->sweep_pending |= more;
-	log_event("revoke", "%s%llu uid=%u peer_uid=%u revoked=%zu "
-	    "pending=%s", id ? "id=" : "all=1 limit=", id ? id :
-	    (unsigned long long)limit, (unsigned)uid, (unsigned)q->p->uid,
-	    count, more ? "yes" : "no");
+	if (id != 0)
+		log_event("revoke", "id=%llu uid=%u peer_uid=%u revoked=%zu "
+		    "pending=%s", id, (unsigned)uid, (unsigned)q->p->uid,
+		    count, more ? "yes" : "no");
+	else
+		log_event("revoke", "all=1 uid=%u below_id=%llu peer_uid=%u "
+		    "revoked=%zu pending=%s", (unsigned)uid,
+		    (unsigned long long)limit, (unsigned)q->p->uid, count,
+		    more ? "yes" : "no");
 	pat_line_begin(q->out, "OK");
 	pat_line_fieldu(q->out, "revoked", count);
 	/* the rest is refused already and marked in the background */

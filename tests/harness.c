@@ -485,3 +485,56 @@ t_rss_kib(pid_t pid)
 	free(s);
 	return kib;
 }
+
+int
+t_dial_as(const struct tpatd *t, uid_t uid)
+{
+	int fd, e;
+
+	/* patd sees the credentials of connect(): switch only around it */
+	if (uid != 0 && (setegid(uid) < 0 || seteuid(uid) < 0))
+		return -1;
+	fd = t_dial(t);
+	e = errno;
+	if (uid != 0 && (seteuid(0) < 0 || setegid(0) < 0))
+		abort();	/* the rest of the test must not run as uid */
+	errno = e;
+	return fd;
+}
+
+char *
+t_ask_as(const struct tpatd *t, uid_t uid, const char *req)
+{
+	int fd = t_dial_as(t, uid);
+	char *line;
+
+	if (fd < 0)
+		return strdup("");
+	/* a refused peer may be closed already: its ERR line still waits */
+	(void)send(fd, req, strlen(req), MSG_NOSIGNAL);
+	line = t_line(fd);
+	close(fd);
+	return line;
+}
+
+char *
+t_pam_login(struct tpatd *t, const char *service, const char *user,
+    const char *token, const char *more)
+{
+	char *o = NULL, *res, *p, path[256], stack[512];
+
+	snprintf(path, sizeof(path), "%s/pam.d", t->dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/pam.d/%s", t->dir, service);
+	snprintf(stack, sizeof(stack), "auth required %s/pam_pat.so socket=%s "
+	    "timeout=3000\n", build_dir(), t->sock);
+	t_write(path, stack, 0644);
+	t_sh(t, 0, token, &o, NULL, "\"$PAMCALL\" --confdir %s/pam.d "
+	    "--service %s --user %s %s", t->dir, service, user,
+	    more ? more : "");
+	p = o != NULL ? strstr(o, "result=") : NULL;
+	res = strdup(p != NULL ? p + 7 : "no-result");
+	res[strcspn(res, " \n")] = '\0';
+	t_free(o);
+	return res;
+}

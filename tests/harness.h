@@ -87,6 +87,19 @@ char   *t_ask(const struct tpatd *t, const char *req);
  * (malloc'd, decoded not needed for our values), or NULL. */
 char   *t_field(const char *reply, const char *verb, const char *key);
 
+/* t_dial as uid (euid and egid switched around connect(), so patd's
+ * SO_PEERCRED sees uid), or -1.  Root only for uid != 0. */
+int	t_dial_as(const struct tpatd *t, uid_t uid);
+/* One request as uid on a fresh connection; the first answer line
+ * (malloc'd, "" when none). */
+char   *t_ask_as(const struct tpatd *t, uid_t uid, const char *req);
+/* pam_pat.so's pam_sm_authenticate through tests/pamcall as root, with
+ * token as the answer to its prompt and `more` (may be NULL) as extra
+ * pamcall arguments; returns the result name ("PAM_SUCCESS", …),
+ * malloc'd. */
+char   *t_pam_login(struct tpatd *t, const char *service, const char *user,
+	    const char *token, const char *more);
+
 /* Create a role and grant it (root), failing the test on error. */
 void	t_role(struct tpatd *t, const char *name, const char *perms);
 void	t_grant(struct tpatd *t, const char *role, const char *who);

@@ -44,6 +44,7 @@ Test(config, defaults_are_documented_values)
 	cr_assert_str_eq(c.verify_group, "patd-verify");
 	cr_assert_eq(c.max_conns, 512);
 	cr_assert_eq(c.max_conns_per_uid, 32);
+	cr_assert_eq(c.reserved_conns, 64);
 	cr_assert_eq(c.idle_timeout, 30);
 	cr_assert_eq(c.idle_exit, 0);
 	cr_assert_eq(c.map_size_mb, 1024);
@@ -69,6 +70,7 @@ Test(config, every_key_is_read)
 	    "verify_group = web-services\n"
 	    "max_conns = 100\n"
 	    "max_conns_per_uid = 7\n"
+	    "reserved_conns = 9\n"
 	    "idle_timeout = 12\n"
 	    "idle_exit = 300\n"
 	    "map_size_mb = 64\n"
@@ -89,6 +91,7 @@ Test(config, every_key_is_read)
 	cr_assert_str_eq(c.verify_group, "web-services");
 	cr_assert_eq(c.max_conns, 100);
 	cr_assert_eq(c.max_conns_per_uid, 7);
+	cr_assert_eq(c.reserved_conns, 9);
 	cr_assert_eq(c.idle_timeout, 12);
 	cr_assert_eq(c.idle_exit, 300);
 	cr_assert_eq(c.map_size_mb, 64);
