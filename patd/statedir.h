@@ -11,7 +11,8 @@
  *     directory owned by root (/tmp), where others may add entries but
  *     cannot rename or remove ours;
  *   - the state directory itself and every entry in it are owned by patd's
- *     euid and not writable by group or others;
+ *     euid and not writable by group or others (a socket of patd's euid
+ *     is let be: patd's own, when --socket is inside the state directory);
  *   - no symbolic link anywhere on the way or in the directory, and no
  *     regular file with a second hard link.
  * patd's euid is geteuid() at the time of the call.
