@@ -1,4 +1,4 @@
-/* statedir.c - trust a directory only when patd's user alone controls it; see statedir.h. */
+/* statedir.c - trust only directories patd's user controls; see statedir.h. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
