@@ -8,6 +8,7 @@
  *   load STATE_DIR N [BATCH]
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ main(int argc, char **argv)
 	long n, i, batch = 100000;
 	struct timespec t0, t1;
 	FILE *sample;
-	int r;
+	int r, dfd;
 
 	if (argc < 3 || argc > 4 || (n = atol(argv[2])) < 1 ||
 	    sodium_init() < 0)
@@ -41,7 +42,8 @@ main(int argc, char **argv)
 		return 2;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	mkdir(argv[1], 0700);
-	if (keyfile_load(argv[1], "token.key", key, &why) < 0 ||
+	if ((dfd = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    keyfile_load(dfd, "token.key", key, &why) < 0 ||
 	    store_open(&s, argv[1], (size_t)4096 << 20) < 0) {
 		fprintf(stderr, "load: %s\n", why);
 		return 1;

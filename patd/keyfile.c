@@ -10,19 +10,20 @@
 #include "keyfile.h"
 
 static int
-create_key(const char *path, uint8_t key[PAT_HASH_KEY_LEN], const char **why)
+create_key(int dfd, const char *name, uint8_t key[PAT_HASH_KEY_LEN],
+    const char **why)
 {
-	char tmp[4096];
+	char tmp[300];
 	int fd, r = 0;
 
 	/* write a temporary file, fsync, rename: never a half-written key */
-	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp)) {
-		*why = "state directory path too long";
+	if (snprintf(tmp, sizeof(tmp), "%s.new", name) >= (int)sizeof(tmp)) {
+		*why = "key file name too long";
 		return -ENAMETOOLONG;
 	}
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
+	unlinkat(dfd, tmp, 0);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
 	if (fd < 0) {
 		*why = "cannot create the key file";
 		return -errno;
@@ -34,34 +35,33 @@ create_key(const char *path, uint8_t key[PAT_HASH_KEY_LEN], const char **why)
 		*why = "cannot write the key file";
 	}
 	close(fd);
-	if (r == 0 && rename(tmp, path) < 0) {
+	if (r == 0 && renameat(dfd, tmp, dfd, name) < 0) {
 		r = -errno;
 		*why = "cannot rename the key file into place";
 	}
+	/* the new name must survive a crash too */
+	if (r == 0 && fsync(dfd) < 0) {
+		r = -errno;
+		*why = "cannot sync the state directory";
+	}
 	if (r < 0) {
-		unlink(tmp);
+		unlinkat(dfd, tmp, 0);
 		sodium_memzero(key, PAT_HASH_KEY_LEN);
 	}
 	return r;
 }
 
 int
-keyfile_load(const char *dir, const char *name, uint8_t key[PAT_HASH_KEY_LEN],
+keyfile_load(int dfd, const char *name, uint8_t key[PAT_HASH_KEY_LEN],
     const char **why)
 {
-	char path[4096];
 	struct stat st;
 	ssize_t n;
 	int fd, r = 0;
 
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    (int)sizeof(path)) {
-		*why = "state directory path too long";
-		return -ENAMETOOLONG;
-	}
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT)
-		return create_key(path, key, why);
+		return create_key(dfd, name, key, why);
 	if (fd < 0) {
 		*why = "cannot open the key file";
 		return -errno;
@@ -75,6 +75,9 @@ keyfile_load(const char *dir, const char *name, uint8_t key[PAT_HASH_KEY_LEN],
 	} else if (st.st_mode & 077) {
 		r = -EPERM;
 		*why = "the key file is readable by others (want mode 0600)";
+	} else if (st.st_nlink != 1) {
+		r = -EMLINK;
+		*why = "the key file has other hard links (want exactly one)";
 	} else if (st.st_size != PAT_HASH_KEY_LEN) {
 		r = -EINVAL;
 		*why = "the key file has the wrong size (want 32 bytes)";

@@ -13,9 +13,12 @@
 
 #include "token.h"
 
-/* Load, or create when absent.  Returns 0 or -errno; *why names the problem
- * in words for the log. */
-int	keyfile_load(const char *dir, const char *name,
+/* Load name from the state directory dfd (opened and checked by
+ * statedir_open: names are resolved relative to it, never through a
+ * symbolic link), or create it when absent.  A key with a second hard link
+ * is refused too.  Returns 0 or -errno; *why names the problem in words
+ * for the log. */
+int	keyfile_load(int dfd, const char *name,
 	    uint8_t key[PAT_HASH_KEY_LEN], const char **why);
 
 #endif

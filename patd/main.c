@@ -23,6 +23,7 @@
 #include "log.h"
 #include "patd.h"
 #include "server.h"
+#include "statedir.h"
 #include "client.h"
 #include "config.h"
 
@@ -41,7 +42,34 @@ usage(FILE *f)
 	    PAT_DEFAULT_SOCKET, CONFIG_DEFAULT_PATH);
 }
 
-/* Bind path, replacing a stale socket but never a live patd or a file. */
+/* One message for a place patd will not use, and what to do about it. */
+static void
+refuse(const char *kind, const char *path, const struct statedir_problem *p)
+{
+	fprintf(stderr, "patd: refusing %s %s: %s \u2014 %s\n", kind, path,
+	    p->what, p->fix);
+}
+
+/* The files LMDB opened are the ones statedir_open checked: ours, private,
+ * one link each (pat.mdb through LMDB's own descriptor). */
+static int
+check_store_files(struct store *s, int dfd, struct statedir_problem *p)
+{
+	int fd, r;
+
+	if ((fd = store_data_fd(s)) < 0) {
+		p->fix = "report this as a bug";
+		snprintf(p->what, sizeof(p->what), "LMDB has no file: %s",
+		    strerror(-fd));
+		return fd;
+	}
+	if ((r = statedir_check_fd(fd, "pat.mdb", p)) < 0)
+		return r;
+	return statedir_check_at(dfd, "pat.mdb-lock", p);
+}
+
+/* Bind path, replacing a stale socket of ours but never a live patd, a file
+ * or another user's socket (statedir_check_socket ran first). */
 static int
 bind_socket(const char *path)
 {
@@ -186,9 +214,10 @@ main(int argc, char **argv)
 	struct server_limits lim = { .out_max = 8u << 20 };
 	const char *why = "";
 	static struct patd d;
+	struct statedir_problem prob;
 	bool activated = false, socket_flag;
 	uint64_t dog = 0;
-	int lfd, r, nfds, ex;
+	int lfd, r, nfds, ex, sfd;
 
 	if ((ex = settings(argc, argv, &cfg, &socket_flag)) >= 0)
 		return ex;
@@ -212,12 +241,12 @@ main(int argc, char **argv)
 	d.self_uid = geteuid();
 	d.started = (int64_t)time(NULL);
 	rl_init(&d.rl, cfg.rate_limit_failures, cfg.rate_limit_window);
-	if (mkdir(cfg.state_dir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "patd: cannot create state directory %s: %s\n",
-		    cfg.state_dir, strerror(errno));
+	/* nothing is read from a directory another user could have written */
+	if (statedir_open(cfg.state_dir, &sfd, &prob) < 0) {
+		refuse("state directory", cfg.state_dir, &prob);
 		return 1;
 	}
-	if ((r = keyfile_load(cfg.state_dir, "token.key", d.key, &why)) < 0) {
+	if ((r = keyfile_load(sfd, "token.key", d.key, &why)) < 0) {
 		fprintf(stderr, "patd: %s/token.key: %s (%s)\n", cfg.state_dir,
 		    why, strerror(-r));
 		return 1;
@@ -225,8 +254,7 @@ main(int argc, char **argv)
 	{
 		uint8_t seed[32];
 
-		if ((r = keyfile_load(cfg.state_dir, "session.key", seed,
-		    &why)) < 0) {
+		if ((r = keyfile_load(sfd, "session.key", seed, &why)) < 0) {
 			fprintf(stderr, "patd: %s/session.key: %s (%s)\n",
 			    cfg.state_dir, why, strerror(-r));
 			return 1;
@@ -257,6 +285,12 @@ main(int argc, char **argv)
 		    store_strerror(r));
 		return 1;
 	}
+	r = check_store_files(d.store, sfd, &prob);
+	close(sfd);
+	if (r < 0) {
+		refuse("state directory", cfg.state_dir, &prob);
+		return 1;
+	}
 
 	/* systemd's socket wins unless --socket was asked for explicitly */
 	nfds = socket_flag ? 0 : sd_listen_fds(1);
@@ -272,6 +306,9 @@ main(int argc, char **argv)
 			return 1;
 		}
 		activated = true;
+	} else if (statedir_check_socket(cfg.socket, &prob) < 0) {
+		refuse("socket", cfg.socket, &prob);
+		return 1;
 	} else if ((lfd = bind_socket(cfg.socket)) < 0)
 		return 1;
 

@@ -201,6 +201,17 @@ store_close(struct store *s)
 }
 
 int
+store_data_fd(struct store *s)
+{
+	mdb_filehandle_t fd;
+	int rc;
+
+	if ((rc = mdb_env_get_fd(s->env, &fd)) != 0)
+		return map_err(rc);
+	return fd;
+}
+
+int
 store_begin(struct store *s, bool write, MDB_txn **txn)
 {
 	return map_err(mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, txn));

@@ -90,6 +90,9 @@ struct store;
 /* Open (creating when absent) the store in dir; mapsize in bytes. */
 int	store_open(struct store **sp, const char *dir, size_t mapsize);
 void	store_close(struct store *s);
+/* The descriptor LMDB holds on pat.mdb (still the store's: do not close),
+ * so the caller can check the very file LMDB opened; -errno on failure. */
+int	store_data_fd(struct store *s);
 const char *store_strerror(int err);
 
 int	store_begin(struct store *s, bool write, MDB_txn **txn);

@@ -151,8 +151,10 @@ t_restart(struct tpatd *t)
 	int i;
 
 	if (t->ns && t->state_kib > 0)
+		/* mode: a tmpfs root is 1777, a state directory patd refuses */
 		snprintf(small, sizeof(small), "mkdir -p %s && mount -t tmpfs -o "
-		    "size=%uk tmpfs %s && ", t->state, t->state_kib, t->state);
+		    "size=%uk,mode=0700 tmpfs %s && ", t->state, t->state_kib,
+		    t->state);
 	if (t->ns)
 		snprintf(args, sizeof(args), "exec unshare --mount --propagation "
 		    "private sh -c '%smount --bind %s /etc/passwd && mount --bind "
