@@ -1,4 +1,5 @@
 /* test_revoke_tree.c - revocation of a token with a million descendants. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,9 +60,12 @@ bulk_tree(const char *user, uint32_t uid, uint64_t parent, long wide,
 	const char *why = "";
 	uint64_t child;
 	long i, j, n = 0;
+	int dfd;
 
-	cr_assert_eq(keyfile_load(t.state, "token.key", key, &why), 0, "%s",
-	    why);
+	dfd = open(t.state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(dfd, 0);
+	cr_assert_eq(keyfile_load(dfd, "token.key", key, &why), 0, "%s", why);
+	close(dfd);
 	cr_assert_eq(store_open(&s, t.state, (size_t)4096 << 20), 0);
 	cr_assert_eq(store_begin(s, true, &txn), 0);
 	memset(&rec, 0, sizeof(rec));
