@@ -4,10 +4,13 @@
  * Makes role "bench" (svc.bench:read) granted to root, and writes the
  * first 2000 token texts to DIR/sample (one per line) for the drivers.
  * With BATCH, commits (durably) every BATCH tokens and prints the rate:
- * what group commit would buy patd's one-commit-per-create.
+ * what group commit would buy patd's one-commit-per-create.  With
+ * LOAD_TREE set in the environment, every token after the first is a
+ * child of token 1 (a tree to revoke).
  *   load STATE_DIR N [BATCH]
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +34,7 @@ main(int argc, char **argv)
 	char text[PAT_TOKEN_BUFSZ], path[600];
 	const char *why = "";
 	long n, i, batch = 100000;
+	bool tree = getenv("LOAD_TREE") != NULL;
 	struct timespec t0, t1;
 	FILE *sample;
 	int r, dfd;
@@ -67,6 +71,10 @@ main(int argc, char **argv)
 		snprintf(rec.by, sizeof(rec.by), "root");
 		snprintf(rec.cap, sizeof(rec.cap), "*");
 		snprintf(rec.name, sizeof(rec.name), "bench-%ld", i);
+		if (tree && i > 0) {	/* all below the first: one tree */
+			rec.parent = 1;
+			snprintf(rec.by, sizeof(rec.by), "pat:1");
+		}
 		if ((r = store_token_put(s, txn, &rec, 0)) < 0)
 			break;
 		/* a spread of ids across the whole store, not just the first */

@@ -181,6 +181,27 @@ for n in $(printf "100000\n%s\n" "$BIG" | sort -un); do	# once when BIG is 10000
 done
 mem_big=$(rss "$last_pid")
 
+# --- 7. revocation: one call, whatever the tree below -----------------------
+# REVOKE of a token with 1 000 and with BIG descendants (the bulk loader
+# makes them children of token 1); each store is revoked once, so this row
+# is one sample per size, best of what one call costs
+for n in 1000 "$BIG"; do
+	LOAD_TREE=1 "$B/bench/load" "$work/t$n" "$((n + 1))"
+	start_patd "t$n" "$work/t$n"
+	python3 - "$work/t$n.sock" >"$work/t$n.us" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+t0 = time.perf_counter(); s.sendall(b"REVOKE id=1\n"); a = b""
+while not a.endswith(b"\n"): a += s.recv(4096)
+us = (time.perf_counter() - t0) * 1e6
+assert a.startswith(b"OK "), a
+print(int(us))
+PY
+done
+rv_small=$(cat "$work/t1000.us"); rv_big=$(cat "$work/t$BIG.us")
+row "REVOKE, 1k descendants (µs)" "$rv_small" "-" "-" ""
+row "REVOKE, $BIG descendants (µs)" "$rv_big" "$rv_small (1k)" "$(ratio "$rv_big" "$rv_small")" "<= 3 (1000x the tree)"
+
 # --- 6. memory ----------------------------------------------------------------
 row "patd RSS idle (KiB)" "$mem_idle" "-" "-" "record"
 row "patd RSS, 8 clients verifying (KiB)" "$mem_load" "-" "-" "record"
