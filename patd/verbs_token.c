@@ -126,6 +126,15 @@ within_bounds(struct req *q, MDB_txn *txn, uid_t uid, const char *user,
 	return 0;
 }
 
+static bool
+printable_ascii(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return false;
+	return true;
+}
+
 /* One more creation against the peer's create_limit. */
 static void
 count_create(struct req *q)
@@ -156,9 +165,12 @@ verb_create(struct req *q, MDB_txn *txn)
 
 	if (role == NULL || !valid_role_name(role))
 		return reply_err(q, "bad-request", "CREATE needs role=NAME");
-	if (name != NULL && strlen(name) > STORE_NAME_MAX)
-		return reply_err(q, "bad-request", "name= is longer than %d "
-		    "bytes", STORE_NAME_MAX);
+	/* shown on admins' terminals and in scripts' JSON: plain text only */
+	if (name != NULL && (strlen(name) > STORE_NAME_MAX ||
+	    !printable_ascii(name)))
+		return reply_err(q, "bad-request", "name= must be at most %d "
+		    "printable ASCII characters (spaces allowed)",
+		    STORE_NAME_MAX);
 	if (exp != NULL && (pat_parse_i64(exp, &expires) < 0 ||
 	    (expires != 0 && expires <= q->now)))
 		return reply_err(q, "bad-request", "expires= must be a time "
@@ -519,12 +531,14 @@ revoke_token(struct req *q, MDB_txn *txn, struct tok_rec *rec, size_t *count)
 {
 	int r;
 
-	if (rec->revoked == 0) {
-		rec->revoked = q->now;
-		if ((r = store_token_put(q->d->store, txn, rec, 0)) < 0)
-			return r;
-		(*count)++;
-	}
+	/* already revoked: its subtree was queued then (or marked by the
+	 * sweep that marked it), so asking again costs nothing */
+	if (rec->revoked != 0)
+		return 0;
+	rec->revoked = q->now;
+	if ((r = store_token_put(q->d->store, txn, rec, 0)) < 0)
+		return r;
+	(*count)++;
 	return sweep_enqueue(q->d, txn, 'T', rec->id, 0);
 }
 

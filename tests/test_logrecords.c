@@ -163,3 +163,31 @@ Test(logrecords, verify_refuses_non_ascii_service_and_rhost,
 	assert_log_lines_clean();
 	t_free(tok);
 }
+
+/* A token's name is stored and later shown to admins: plain text only. */
+Test(logrecords, create_refuses_a_name_that_is_not_printable_ascii,
+    .init = setup, .fini = teardown)
+{
+	static const char *bad[] = { "%1B%5B31mred", "x%C2%9B31m", "x%E2%80%A8y",
+		"x%FF", "x%C2%A0y", "x%7F" };
+	char req[256], *r;
+	size_t i;
+
+	t_role(&t, "ssh", "pam.sshd");
+	t_grant(&t, "ssh", "--user alice");
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		snprintf(req, sizeof(req), "CREATE role=ssh user=alice "
+		    "name=%s\n", bad[i]);
+		r = t_raw(&t, req, 1);
+		cr_assert_eq(strncmp(r, "ERR code=bad-request", 20), 0,
+		    "name=%s: %.60s", bad[i], r);
+		free(r);
+	}
+	r = t_raw(&t, "CREATE role=ssh user=alice name=laptop%20(home)\n", 1);
+	cr_assert_eq(strncmp(r, "OK", 2), 0, "%.60s", r);
+	t_free(r);
+	r = t_raw(&t, "LIST user=alice\n", 1);
+	cr_assert(strstr(r, "OK count=1"), "only the plain name was stored: "
+	    "%.200s", r);
+	free(r);
+}
