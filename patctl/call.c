@@ -92,7 +92,7 @@ ctl_call(struct ctl *c, struct pat_buf *req, item_fn on_item, void *arg,
 	if (r < 0) {
 		fprintf(stderr, "patctl: cannot reach patd at %s: %s\n"
 		    "patctl: is patd running? (systemctl status patd.socket; "
-		    "or set --socket / PATD_SOCKET)\n", c->socket,
+		    "or set --socket / PATD_SOCKET)\n", shown(c->socket),
 		    strerror(-r));
 		return EX_UNREACHABLE;
 	}
@@ -107,8 +107,8 @@ ctl_call(struct ctl *c, struct pat_buf *req, item_fn on_item, void *arg,
 			code = pat_msg_get(final, "code");
 			msg = pat_msg_get(final, "message");
 			code = code ? code : "unknown";
-			fprintf(stderr, "patctl: %s (%s)\n", msg ? msg :
-			    "refused", code);
+			fprintf(stderr, "patctl: %s (%s)\n", msg ?
+			    shown(msg) : "refused", shown(code));
 			if ((hint = hint_for(code)) != NULL)
 				fprintf(stderr, "patctl: %s\n", hint);
 			ex = exit_for(code);

@@ -59,9 +59,20 @@ int64_t	parse_expiry(const char *s, int64_t now);
 /* "2026-11-27 20:15" in local time, or "never" / "-" for 0. */
 const char *fmt_time(int64_t t, const char *zero, char *buf, size_t n);
 
+/*
+ * Text from patd or another person, escaped for the terminal (escape.h).
+ * shown() returns one of SHOWN_SLOTS (16) rotating buffers: enough for the
+ * arguments of one printf; "?" for NULL.  shown_forget wipes them all.
+ * put_text writes s escaped to f (no copy kept).
+ */
+const char *shown(const char *s);
+void	shown_forget(void);
+void	put_text(FILE *f, const char *s);
+
 /* Print a message as one JSON object (fields in protocol order; numbers as
  * numbers, permission lists as arrays). */
 void	json_msg(FILE *f, const struct pat_msg *m);
+/* s as a JSON string, escaped as escape.h says: always valid JSON. */
 void	json_str(FILE *f, const char *s);
 
 int	cmd_tokens(struct ctl *c, int argc, char **argv);	/* create… */

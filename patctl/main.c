@@ -66,7 +66,8 @@ main(int argc, char **argv)
 			usage(stdout);
 			return EX_OK;
 		} else {
-			fprintf(stderr, "patctl: unknown option %s\n", argv[i]);
+			fprintf(stderr, "patctl: unknown option %s\n",
+			    shown(argv[i]));
 			usage(stderr);
 			return EX_USAGE;
 		}
@@ -93,11 +94,13 @@ main(int argc, char **argv)
 	(void)session_load(&c);	/* used by commands a session may authorise */
 	if ((ex = cmd_tokens(&c, argc, argv)) < 0 &&
 	    (ex = cmd_admin(&c, argc, argv)) < 0) {
-		fprintf(stderr, "patctl: unknown command '%s'\n", argv[0]);
+		fprintf(stderr, "patctl: unknown command '%s'\n",
+		    shown(argv[0]));
 		usage(stderr);
 		ex = EX_USAGE;
 	}
 	sodium_memzero(c.auth, sizeof(c.auth));
 	sodium_memzero(c.session, sizeof(c.session));
+	shown_forget();
 	return ex;
 }
