@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "buf.h"
 #include "proto.h"
@@ -23,6 +24,7 @@ enum { EX_OK = 0, EX_REFUSED = 1, EX_USAGE = 2, EX_UNREACHABLE = 3,
 
 struct ctl {
 	const char	*socket;
+	uid_t		 trusted;	/* besides root, may run patd (0: none) */
 	bool		 json;
 	int		 timeout_ms;
 	char		 auth[SECRET_MAX];	/* PAT authorising the request */
@@ -38,6 +40,11 @@ typedef int (*item_fn)(const struct pat_msg *item, void *arg);
  */
 int	ctl_call(struct ctl *c, struct pat_buf *req, item_fn on_item, void *arg,
 	    struct pat_msg *final);
+/* Connect to c->socket after the trust checks of pat_client_connect
+ * (root or c->trusted); nothing is sent.  EX_OK, or prints why and returns
+ * EX_UNREACHABLE. */
+struct pat_client;
+int	ctl_connect(struct ctl *c, struct pat_client *cl, int timeout_ms);
 /* A request line with auth= added when c->auth is set; wipe with
  * pat_buf_free. */
 void	ctl_begin(struct ctl *c, struct pat_buf *req, const char *verb);

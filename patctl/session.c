@@ -100,13 +100,10 @@ cmd_login(struct ctl *c)
 		    "/run/user/$(id -u))\n");
 		return EX_USAGE;
 	}
-	r = pat_client_connect(&cl, c->socket, LOGIN_TIMEOUT_MS,
-	    PAT_CLIENT_ANY_UID);
-	if (r < 0) {
-		fprintf(stderr, "patctl: cannot reach patd at %s: %s\n",
-		    shown(c->socket), strerror(-r));
-		return EX_UNREACHABLE;
-	}
+	/* before a password or code goes anywhere: is this root's patd? */
+	if ((ex = ctl_connect(c, &cl, LOGIN_TIMEOUT_MS)) != EX_OK)
+		return ex;
+	ex = EX_FAILED;
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		pat_client_close(&cl);
 		return EX_FAILED;
