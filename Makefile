@@ -68,7 +68,7 @@ $(B)/obj/%.o: %.c $(wildcard common/*.h patd/*.h patctl/*.h pam_pat/*.h tests/*.
 	@mkdir -p $(dir $@)
 	@$(if $(V),:,echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -fvisibility=hidden $(PKG_CFLAGS) \
-	    -Ipatd -Ipam_pat -c -o $@ $<
+	    -Ipatd -Ipam_pat -Ipatctl -c -o $@ $<
 
 $(B)/libpatcommon.a: $(COMMON_OBJ)
 	@$(if $(V),:,echo "  AR      $@")
@@ -105,7 +105,9 @@ $(B)/tests/sockact: tests/tools/sockact.c
 	@$(if $(V),:,echo "  LD      $@")
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $<
 
-$(B)/tests/run: $(TEST_OBJ) $(PATD_OBJ) $(B)/libpatcommon.a
+# the tests also reach into patctl's escaping (tests/test_escape.c)
+$(B)/tests/run: $(TEST_OBJ) $(PATD_OBJ) $(B)/obj/patctl/escape.o \
+    $(B)/libpatcommon.a
 	@mkdir -p $(dir $@)
 	@$(if $(V),:,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcriterion -lcrypt

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,22 +51,55 @@ pat_client_socket_path(const char *explicit_path)
 	return PAT_DEFAULT_SOCKET;
 }
 
-int
-pat_client_connect(struct pat_client *c, const char *path, int timeout_ms,
-    uid_t expect_uid)
+/* Check 1: the socket file.  lstat: a symlink is not a socket. */
+static int
+check_file(const char *path, uid_t trusted, uid_t *owner)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return -errno;
+	*owner = st.st_uid;
+	if (!S_ISSOCK(st.st_mode))
+		return -ENOTSOCK;
+	if (st.st_uid != 0 && st.st_uid != trusted)
+		return -EPERM;
+	return 0;
+}
+
+/* Check 2: the process that accepted the connection. */
+static int
+check_peer(int fd, uid_t trusted, uid_t *peer)
+{
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	*peer = cred.uid;
+	if (cred.uid != 0 && cred.uid != trusted)
+		return -EPERM;
+	return 0;
+}
+
+int
+pat_client_connect(struct pat_client *c, const char *path, int timeout_ms,
+    uid_t trusted)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd, nfd, r;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	c->deadline_ms = pat_monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 1);
+	c->failed_at = PAT_STEP_FILE;
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sun.sun_path, path);
+	if ((r = check_file(path, trusted, &c->other_uid)) < 0)
+		return r;
 
+	c->failed_at = PAT_STEP_CONNECT;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
@@ -93,16 +127,11 @@ pat_client_connect(struct pat_client *c, const char *path, int timeout_ms,
 		}
 		usleep(1000);
 	}
-	if (expect_uid != PAT_CLIENT_ANY_UID) {
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-			r = -errno;
-			goto fail;
-		}
-		if (cred.uid != 0 && cred.uid != expect_uid) {
-			r = -EPERM;
-			goto fail;
-		}
-	}
+
+	c->failed_at = PAT_STEP_PEER;
+	if ((r = check_peer(fd, trusted, &c->other_uid)) < 0)
+		goto fail;
+	c->failed_at = PAT_STEP_DONE;
 	return 0;
 fail:
 	pat_client_close(c);

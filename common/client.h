@@ -8,7 +8,12 @@
  *   -ENOENT/-ECONNREFUSED/-EACCES  patd is not there or not ours to reach
  *   -ETIMEDOUT                     the deadline passed
  *   -EPROTO                        patd sent something that is not protocol
- *   -EPERM                         the socket's peer is not the expected uid
+ *   -ENOTSOCK                      the path is not a socket (or a symlink)
+ *   -EPERM                         the socket file, or the process serving
+ *                                  it, belongs to neither root nor the
+ *                                  trusted uid
+ * After a failed connect, c->failed_at says which step failed and
+ * c->other_uid whose the file or peer was (for the caller's message).
  */
 #ifndef PAT_CLIENT_H
 #define PAT_CLIENT_H
@@ -20,20 +25,36 @@
 #include "proto.h"
 
 #define PAT_DEFAULT_SOCKET	"/run/patd/patd.sock"
-#define PAT_CLIENT_ANY_UID	((uid_t)-1)
+
+/* The steps of pat_client_connect, in order. */
+enum pat_client_step {
+	PAT_STEP_FILE,		/* lstat the path: a socket, root's or trusted's */
+	PAT_STEP_CONNECT,	/* socket() and connect() */
+	PAT_STEP_PEER,		/* SO_PEERCRED: root or trusted */
+	PAT_STEP_DONE,
+};
 
 struct pat_client {
 	int		fd;
 	int64_t		deadline_ms;	/* CLOCK_MONOTONIC */
+	enum pat_client_step failed_at;	/* PAT_STEP_DONE when connected */
+	uid_t		other_uid;	/* -EPERM/-ENOTSOCK: the owner or peer */
 	size_t		rlen;
 	char		rbuf[PAT_LINE_MAX + 2];
 };
 
-/* Connect to path, with `timeout_ms` for the whole exchange.  When
- * expect_uid is not PAT_CLIENT_ANY_UID, the peer must run as that uid (or
- * root). */
+/*
+ * Connect to path, with `timeout_ms` for the whole exchange, to a patd
+ * that root or `trusted` runs (trusted may be 0: root only).  Two separate
+ * checks, both before anything is sent:
+ *   1. the file at path (lstat, no symlink followed) is a socket owned by
+ *      root or trusted;
+ *   2. the process that accepted (SO_PEERCRED) runs as root or trusted.
+ * The first stops a socket planted in a directory others can write; the
+ * second a file swapped after the lstat.
+ */
 int	pat_client_connect(struct pat_client *c, const char *path,
-	    int timeout_ms, uid_t expect_uid);
+	    int timeout_ms, uid_t trusted);
 /* Send a complete request (one or more lines ending in '\n'). */
 int	pat_client_send(struct pat_client *c, const struct pat_buf *req);
 /* Read and parse the next line into m. */

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ask.h"
@@ -65,6 +64,23 @@ read_ok(const struct pat_msg *m, const char *user, struct pp_answer *a)
 	set(a, PP_ACCEPT, "ok");
 }
 
+/* Why a connection was not made, in the words pam_pat logs. */
+static const char *
+unavail_reason(const struct pat_client *c, int r)
+{
+	switch (c->failed_at) {
+	case PAT_STEP_FILE:
+		return r == -ENOENT ? "no socket" : r == -ENOTSOCK ||
+		    r == -EPERM ? "the socket is not root's" :
+		    "cannot stat the socket";
+	case PAT_STEP_PEER:
+		return r == -EPERM ? "the socket's peer is not root" :
+		    "cannot connect";
+	default:
+		return r == -ETIMEDOUT ? "timed out" : "cannot connect";
+	}
+}
+
 void
 pp_ask(const struct pp_opts *o, const char *user, const char *token,
     const char *service, const char *rhost, struct pp_answer *a)
@@ -72,26 +88,15 @@ pp_ask(const struct pp_opts *o, const char *user, const char *token,
 	struct pat_client c;
 	struct pat_msg m = { 0 };
 	struct pat_buf req;
-	struct stat st;
 	const char *code;
-	uid_t me = geteuid();
 	size_t i;
 	int r;
 
 	memset(a, 0, sizeof(*a));
-	if (lstat(o->socket, &st) < 0) {
-		set(a, PP_UNAVAIL, errno == ENOENT ? "no socket" : "cannot stat "
-		    "the socket");
-		return;
-	}
-	if (!S_ISSOCK(st.st_mode) || (st.st_uid != 0 && st.st_uid != me)) {
-		set(a, PP_UNAVAIL, "the socket is not root's");
-		return;
-	}
-	r = pat_client_connect(&c, o->socket, o->timeout_ms, me);
+	/* root's patd, or one run by the host process's own user */
+	r = pat_client_connect(&c, o->socket, o->timeout_ms, geteuid());
 	if (r < 0) {
-		set(a, PP_UNAVAIL, r == -EPERM ? "the socket's peer is not "
-		    "root" : r == -ETIMEDOUT ? "timed out" : "cannot connect");
+		set(a, PP_UNAVAIL, unavail_reason(&c, r));
 		return;
 	}
 	pat_buf_init(&req, PAT_LINE_MAX);

@@ -20,10 +20,11 @@ role_item(const struct pat_msg *m, void *arg)
 		fputs(a->n++ ? "," : "", stdout);
 		json_msg(stdout, m);
 	} else if (pat_msg_get(m, "perms") != NULL)
-		printf("%-20s %s\n", pat_msg_get(m, "name"),
-		    pat_msg_get(m, "perms"));
+		printf("%-20s %s\n", shown(pat_msg_get(m, "name")),
+		    shown(pat_msg_get(m, "perms")));
 	else
-		printf("granted to %s %s\n", u ? "user" : "group", u ? u : g);
+		printf("granted to %s %s\n", u ? "user" : "group",
+		    shown(u ? u : g));
 	return 0;
 }
 
@@ -50,8 +51,8 @@ run_items(struct ctl *c, struct pat_buf *req, const char *header)
 	} else if (c->json) {
 		fputs("]}\n", stdout);	/* refused: still one document */
 	} else if (ex == EX_OK && pat_msg_get(ok, "perms") != NULL)
-		printf("role %s: %s\n", pat_msg_get(ok, "name"),
-		    pat_msg_get(ok, "perms"));
+		printf("role %s: %s\n", shown(pat_msg_get(ok, "name")),
+		    shown(pat_msg_get(ok, "perms")));
 	free(ok);
 	return ex;
 }
@@ -71,12 +72,13 @@ run_simple(struct ctl *c, struct pat_buf *req, const char *done)
 		json_msg(stdout, ok);
 		fputc('\n', stdout);
 	} else if (ex == EX_OK && done != NULL)
-		fprintf(stderr, "%s\n", done);
+		fprintf(stderr, "%s\n", shown(done));
 	else if (ex == EX_OK) {
 		size_t i;
 
 		for (i = 0; i < ok->nfields; i++)
-			printf("%-16s %s\n", ok->f[i].key, ok->f[i].val);
+			printf("%-16s %s\n", shown(ok->f[i].key),
+			    shown(ok->f[i].val));
 	}
 	free(ok);
 	return ex;

@@ -1,5 +1,6 @@
 /* call.c - one request to patd, answer and errors mapped to exit codes. */
 #include <errno.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,6 +76,66 @@ ctl_begin(struct ctl *c, struct pat_buf *req, const char *verb)
 		pat_line_field(req, "session", c->session);
 }
 
+/* "uid 1001 (alice)" */
+static const char *
+who(uid_t uid, char *buf, size_t n)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	snprintf(buf, n, "uid %u%s%s%s", (unsigned)uid, pw ? " (" : "",
+	    pw ? shown(pw->pw_name) : "", pw ? ")" : "");
+	return buf;
+}
+
+/* What --socket-owner takes for uid: its name, else the number. */
+static const char *
+owner_arg(uid_t uid, char *buf, size_t n)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	snprintf(buf, n, "%s", pw ? shown(pw->pw_name) : "");
+	if (pw == NULL)
+		snprintf(buf, n, "%u", (unsigned)uid);
+	return buf;
+}
+
+int
+ctl_connect(struct ctl *c, struct pat_client *cl, int timeout_ms)
+{
+	char w[128], t[128];
+	int r;
+
+	r = pat_client_connect(cl, c->socket, timeout_ms, c->trusted);
+	if (r == 0)
+		return EX_OK;
+	if (cl->failed_at == PAT_STEP_FILE && r == -ENOTSOCK) {
+		fprintf(stderr, "patctl: refusing %s: it is not a socket "
+		    "(patctl follows no symlink there)\n", shown(c->socket));
+		return EX_UNREACHABLE;
+	}
+	if (r == -EPERM && (cl->failed_at == PAT_STEP_FILE ||
+	    cl->failed_at == PAT_STEP_PEER)) {
+		/* a stranger's socket would collect what we send: say so,
+		 * send nothing */
+		fprintf(stderr, "patctl: refusing to talk to %s: %s %s, and "
+		    "patctl trusts only root%s%s\n", shown(c->socket),
+		    cl->failed_at == PAT_STEP_FILE ? "the socket belongs to" :
+		    "the process serving it runs as",
+		    who(cl->other_uid, w, sizeof(w)), c->trusted ? " and " : "",
+		    c->trusted ? who(c->trusted, t, sizeof(t)) : "");
+		fprintf(stderr, "patctl: nothing was sent; if that is your "
+		    "own private patd, trust it with --socket-owner %s (or "
+		    "PATD_SOCKET_OWNER=%s)\n", owner_arg(cl->other_uid, t,
+		    sizeof(t)), owner_arg(cl->other_uid, w, sizeof(w)));
+		return EX_UNREACHABLE;
+	}
+	fprintf(stderr, "patctl: cannot reach patd at %s: %s\n"
+	    "patctl: is patd running? (systemctl status patd.socket; "
+	    "or set --socket / PATD_SOCKET)\n", shown(c->socket),
+	    strerror(-r));
+	return EX_UNREACHABLE;
+}
+
 int
 ctl_call(struct ctl *c, struct pat_buf *req, item_fn on_item, void *arg,
     struct pat_msg *final)
@@ -88,15 +149,8 @@ ctl_call(struct ctl *c, struct pat_buf *req, item_fn on_item, void *arg,
 		    PAT_LINE_MAX);
 		return EX_USAGE;
 	}
-	r = pat_client_connect(&cl, c->socket, c->timeout_ms,
-	    PAT_CLIENT_ANY_UID);
-	if (r < 0) {
-		fprintf(stderr, "patctl: cannot reach patd at %s: %s\n"
-		    "patctl: is patd running? (systemctl status patd.socket; "
-		    "or set --socket / PATD_SOCKET)\n", c->socket,
-		    strerror(-r));
-		return EX_UNREACHABLE;
-	}
+	if ((ex = ctl_connect(c, &cl, c->timeout_ms)) != EX_OK)
+		return ex;
 	if ((r = pat_client_send(&cl, req)) < 0)
 		goto broken;
 	for (;;) {
@@ -108,8 +162,8 @@ ctl_call(struct ctl *c, struct pat_buf *req, item_fn on_item, void *arg,
 			code = pat_msg_get(final, "code");
 			msg = pat_msg_get(final, "message");
 			code = code ? code : "unknown";
-			fprintf(stderr, "patctl: %s (%s)\n", msg ? msg :
-			    "refused", code);
+			fprintf(stderr, "patctl: %s (%s)\n", msg ?
+			    shown(msg) : "refused", shown(code));
 			if ((hint = hint_for(code)) != NULL)
 				fprintf(stderr, "patctl: %s\n", hint);
 			ex = exit_for(code);

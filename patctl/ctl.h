@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "buf.h"
 #include "proto.h"
@@ -23,6 +24,7 @@ enum { EX_OK = 0, EX_REFUSED = 1, EX_USAGE = 2, EX_UNREACHABLE = 3,
 
 struct ctl {
 	const char	*socket;
+	uid_t		 trusted;	/* besides root, may run patd (0: none) */
 	bool		 json;
 	int		 timeout_ms;
 	char		 auth[SECRET_MAX];	/* PAT authorising the request */
@@ -38,6 +40,11 @@ typedef int (*item_fn)(const struct pat_msg *item, void *arg);
  */
 int	ctl_call(struct ctl *c, struct pat_buf *req, item_fn on_item, void *arg,
 	    struct pat_msg *final);
+/* Connect to c->socket after the trust checks of pat_client_connect
+ * (root or c->trusted); nothing is sent.  EX_OK, or prints why and returns
+ * EX_UNREACHABLE. */
+struct pat_client;
+int	ctl_connect(struct ctl *c, struct pat_client *cl, int timeout_ms);
 /* A request line with auth= added when c->auth is set; wipe with
  * pat_buf_free. */
 void	ctl_begin(struct ctl *c, struct pat_buf *req, const char *verb);
@@ -59,9 +66,20 @@ int64_t	parse_expiry(const char *s, int64_t now);
 /* "2026-11-27 20:15" in local time, or "never" / "-" for 0. */
 const char *fmt_time(int64_t t, const char *zero, char *buf, size_t n);
 
+/*
+ * Text from patd or another person, escaped for the terminal (escape.h).
+ * shown() returns one of SHOWN_SLOTS (16) rotating buffers: enough for the
+ * arguments of one printf; "?" for NULL.  shown_forget wipes them all.
+ * put_text writes s escaped to f (no copy kept).
+ */
+const char *shown(const char *s);
+void	shown_forget(void);
+void	put_text(FILE *f, const char *s);
+
 /* Print a message as one JSON object (fields in protocol order; numbers as
  * numbers, permission lists as arrays). */
 void	json_msg(FILE *f, const struct pat_msg *m);
+/* s as a JSON string, escaped as escape.h says: always valid JSON. */
 void	json_str(FILE *f, const char *s);
 
 int	cmd_tokens(struct ctl *c, int argc, char **argv);	/* create… */

@@ -100,13 +100,10 @@ cmd_login(struct ctl *c)
 		    "/run/user/$(id -u))\n");
 		return EX_USAGE;
 	}
-	r = pat_client_connect(&cl, c->socket, LOGIN_TIMEOUT_MS,
-	    PAT_CLIENT_ANY_UID);
-	if (r < 0) {
-		fprintf(stderr, "patctl: cannot reach patd at %s: %s\n",
-		    c->socket, strerror(-r));
-		return EX_UNREACHABLE;
-	}
+	/* before a password or code goes anywhere: is this root's patd? */
+	if ((ex = ctl_connect(c, &cl, LOGIN_TIMEOUT_MS)) != EX_OK)
+		return ex;
+	ex = EX_FAILED;
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		pat_client_close(&cl);
 		return EX_FAILED;
@@ -122,7 +119,8 @@ cmd_login(struct ctl *c)
 			const char *style = pat_msg_get(m, "style");
 			const char *text = pat_msg_get(m, "text");
 
-			if (read_answer(text ? text : "Answer: ", style &&
+			/* PAM modules write prompts: escaped */
+			if (read_answer(text ? shown(text) : "Answer: ", style &&
 			    strcmp(style, "echo-on") == 0, answer,
 			    sizeof(answer)) < 0) {
 				fprintf(stderr, "patctl: no answer given\n");
@@ -140,13 +138,13 @@ cmd_login(struct ctl *c)
 		    strcmp(m->verb, "ERROR") == 0) {
 			const char *text = pat_msg_get(m, "text");
 
-			fprintf(stderr, "%s\n", text ? text : "");
+			fprintf(stderr, "%s\n", text ? shown(text) : "");
 		} else if (strcmp(m->verb, "OK") == 0) {
 			const char *s = pat_msg_get(m, "session");
 
 			if (s == NULL || session_save(s) < 0) {
 				fprintf(stderr, "patctl: could not keep the "
-				    "session in %s\n", path);
+				    "session in %s\n", shown(path));
 				goto out;
 			}
 			pat_parse_i64(pat_msg_get(m, "expires"), &exp);
@@ -158,8 +156,8 @@ cmd_login(struct ctl *c)
 			const char *msg = pat_msg_get(m, "message");
 			const char *code = pat_msg_get(m, "code");
 
-			fprintf(stderr, "patctl: %s (%s)\n", msg ? msg : "refused",
-			    code ? code : "?");
+			fprintf(stderr, "patctl: %s (%s)\n", msg ? shown(msg) :
+			    "refused", shown(code));
 			ex = code && (strcmp(code, "busy") == 0 ||
 			    strcmp(code, "internal") == 0) ? EX_FAILED :
 			    EX_REFUSED;

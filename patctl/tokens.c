@@ -37,7 +37,7 @@ static int
 bad_arg(const char *cmd, const char *arg)
 {
 	fprintf(stderr, "patctl %s: unexpected argument '%s' (see patctl "
-	    "--help)\n", cmd, arg);
+	    "--help)\n", cmd, shown(arg));
 	return EX_USAGE;
 }
 
@@ -53,16 +53,20 @@ print_created(struct ctl *c, const struct pat_msg *ok, const char *what)
 		fputc('\n', stdout);
 		return EX_OK;
 	}
-	/* the token alone on stdout, so T=$(patctl create …) works */
-	printf("%s\n", pat_msg_get(ok, "token"));
+	/* the token alone on stdout, so T=$(patctl create …) works; escaped
+	 * like the rest, without a copy left behind */
+	put_text(stdout, pat_msg_get(ok, "token") ? pat_msg_get(ok, "token") :
+	    "");
+	fputc('\n', stdout);
 	pat_parse_i64(pat_msg_get(ok, "expires"), &exp);
 	fprintf(stderr, "%s token %s for %s: role %s, permissions %s, "
-	    "expires %s\n", what, pat_msg_get(ok, "id"),
-	    pat_msg_get(ok, "user"), pat_msg_get(ok, "role"),
-	    pat_msg_get(ok, "perms"), fmt_time(exp, "never", tb, sizeof(tb)));
+	    "expires %s\n", what, shown(pat_msg_get(ok, "id")),
+	    shown(pat_msg_get(ok, "user")), shown(pat_msg_get(ok, "role")),
+	    shown(pat_msg_get(ok, "perms")),
+	    fmt_time(exp, "never", tb, sizeof(tb)));
 	if (stripped != NULL && *stripped != '\0')
 		fprintf(stderr, "stripped (you or the creating token lack "
-		    "them): %s\n", stripped);
+		    "them): %s\n", shown(stripped));
 	fprintf(stderr, "This is the only time the token is shown.\n");
 	return EX_OK;
 }
@@ -98,7 +102,8 @@ cmd_create(struct ctl *c, int argc, char **argv)
 	}
 	if (exp != NULL && (when = parse_expiry(exp, time(NULL))) < 0) {
 		fprintf(stderr, "patctl create: cannot read --expires '%s' "
-		    "(use 30d, 12h, 2w, never or YYYY-MM-DD[THH:MM])\n", exp);
+		    "(use 30d, 12h, 2w, never or YYYY-MM-DD[THH:MM])\n",
+		    shown(exp));
 		return EX_USAGE;
 	}
 	if (parent && c->auth[0] == '\0' &&
@@ -129,9 +134,10 @@ static int
 list_item(const struct pat_msg *m, void *arg)
 {
 	struct show_acc *a = arg;
-	char t1[32], t2[32], t3[32], last[128];
+	char t1[32], t2[32], t3[32];
 	long long created = 0, expires = 0, used = 0;
 	const char *svc = pat_msg_get(m, "last_service");
+	const char *name = pat_msg_get(m, "name");
 
 	if (a->c->json) {
 		fputs(a->n++ ? "," : "", stdout);
@@ -141,14 +147,16 @@ list_item(const struct pat_msg *m, void *arg)
 	pat_parse_i64(pat_msg_get(m, "created"), &created);
 	pat_parse_i64(pat_msg_get(m, "expires"), &expires);
 	pat_parse_i64(pat_msg_get(m, "last_used"), &used);
-	snprintf(last, sizeof(last), "%s%s%s", fmt_time(used, "never", t3,
-	    sizeof(t3)), svc && *svc ? " " : "", svc ? svc : "");
-	printf("%-6s %-12s %-16s %-12s %-8s %-16s %-10s %-16s %s\n",
-	    pat_msg_get(m, "id"), pat_msg_get(m, "user"),
-	    *pat_msg_get(m, "name") ? pat_msg_get(m, "name") : "-",
-	    pat_msg_get(m, "role"), pat_msg_get(m, "state"),
-	    fmt_time(created, "-", t1, sizeof(t1)), pat_msg_get(m, "by"),
-	    fmt_time(expires, "never", t2, sizeof(t2)), last);
+	/* everything but our own times is someone else's text: escaped */
+	printf("%-6s %-12s %-16s %-12s %-8s %-16s %-10s %-16s %s%s%s\n",
+	    shown(pat_msg_get(m, "id")), shown(pat_msg_get(m, "user")),
+	    name && *name ? shown(name) : "-",
+	    shown(pat_msg_get(m, "role")), shown(pat_msg_get(m, "state")),
+	    fmt_time(created, "-", t1, sizeof(t1)),
+	    shown(pat_msg_get(m, "by")),
+	    fmt_time(expires, "never", t2, sizeof(t2)),
+	    fmt_time(used, "never", t3, sizeof(t3)), svc && *svc ? " " : "",
+	    svc && *svc ? shown(svc) : "");
 	return 0;
 }
 
@@ -216,8 +224,9 @@ show_perm(const struct pat_msg *m, void *arg)
 	if (a->n++ == 0)
 		printf("\n%-24s %-10s %-8s %s\n", "ROLE GRANTS", "STATUS", "BY",
 		    "IN FORCE");
-	printf("%-24s %-10s %-8s %s\n", pat_msg_get(m, "perm"),
-	    pat_msg_get(m, "status"), by ? by : "-", eff && *eff ? eff : "-");
+	printf("%-24s %-10s %-8s %s\n", shown(pat_msg_get(m, "perm")),
+	    shown(pat_msg_get(m, "status")), by ? shown(by) : "-",
+	    eff && *eff ? shown(eff) : "-");
 	return 0;
 }
 
@@ -261,7 +270,7 @@ cmd_show(struct ctl *c, int argc, char **argv)
 			    pat_parse_i64(v, &t) == 0)
 				v = fmt_time(t, strcmp(k, "expires") ? "-" :
 				    "never", tb, sizeof(tb));
-			printf("%-14s %s\n", k, *v ? v : "-");
+			printf("%-14s %s\n", shown(k), *v ? shown(v) : "-");
 		}
 	}
 	free(ok);
@@ -291,8 +300,8 @@ revoke_one(struct ctl *c, const char *id, const char *user,
 		fputc('\n', stdout);
 	} else {
 		fprintf(stderr, "revoked %s token(s)%s%s\n",
-		    pat_msg_get(ok, "revoked"), id ? " starting at id " : "",
-		    id ? id : "");
+		    shown(pat_msg_get(ok, "revoked")), id ?
+		    " starting at id " : "", id ? shown(id) : "");
 		if (pat_msg_get(ok, "pending") != NULL)
 			fprintf(stderr, "more descendants are being marked "
 			    "revoked in the background; every one of them is "
@@ -409,8 +418,9 @@ cmd_verify(struct ctl *c, int argc, char **argv)
 		fputc('\n', stdout);
 	} else if (ex == EX_OK)
 		printf("valid: token %s of %s, role %s, permissions %s\n",
-		    pat_msg_get(ok, "id"), pat_msg_get(ok, "user"),
-		    pat_msg_get(ok, "role"), pat_msg_get(ok, "perms"));
+		    shown(pat_msg_get(ok, "id")), shown(pat_msg_get(ok, "user")),
+		    shown(pat_msg_get(ok, "role")),
+		    shown(pat_msg_get(ok, "perms")));
 	free(ok);
 	return ex;
 }

@@ -1,4 +1,4 @@
-/* util.c - secrets from stdin, times, and JSON for patctl. */
+/* util.c - secrets from stdin, times, and escaped text and JSON for patctl. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +11,11 @@
 #include <sodium.h>
 
 #include "ctl.h"
+#include "escape.h"
+
+#define SHOWN_SLOTS	16
+static char *shown_slot[SHOWN_SLOTS];
+static size_t shown_next;
 
 int
 read_answer(const char *prompt, bool echo, char *out, size_t n)
@@ -114,21 +119,59 @@ fmt_time(int64_t t, const char *zero, char *buf, size_t n)
 	return buf;
 }
 
+const char *
+shown(const char *s)
+{
+	char **p = &shown_slot[shown_next++ % SHOWN_SLOTS];
+	size_t need;
+
+	if (s == NULL)
+		return "?";
+	if (*p != NULL) {
+		explicit_bzero(*p, strlen(*p));
+		free(*p);
+	}
+	need = esc_text(NULL, 0, s) + 1;
+	if ((*p = malloc(need)) == NULL)
+		return "?";
+	esc_text(*p, need, s);
+	return *p;
+}
+
+void
+shown_forget(void)
+{
+	size_t i;
+
+	for (i = 0; i < SHOWN_SLOTS; i++) {
+		if (shown_slot[i] != NULL)
+			explicit_bzero(shown_slot[i], strlen(shown_slot[i]));
+		free(shown_slot[i]);
+		shown_slot[i] = NULL;
+	}
+}
+
+void
+put_text(FILE *f, const char *s)
+{
+	char e[ESC_MAX(PAT_LINE_MAX)];
+
+	/* values come from one protocol line: they always fit */
+	esc_text(e, sizeof(e), s);
+	fputs(e, f);
+	explicit_bzero(e, strlen(e));
+}
+
 void
 json_str(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
+	char e[ESC_MAX(PAT_LINE_MAX)];
 
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
+	esc_json(e, sizeof(e), s);
 	fputc('"', f);
+	fputs(e, f);
+	fputc('"', f);
+	explicit_bzero(e, strlen(e));
 }
 
 static bool
@@ -173,7 +216,7 @@ json_msg(FILE *f, const struct pat_msg *m)
 		} else if (is_list_key(k)) {
 			const char *p = v;
 			size_t len;
-			char item[256];
+			char item[PAT_LINE_MAX + 1];
 
 			fputc('[', f);
 			while (*p) {

@@ -15,6 +15,8 @@ user=$(id -un)
 rm -rf "$demo"
 mkdir -p "$demo"
 export PATD_SOCKET="$demo/patd.sock"
+# patctl trusts only root's socket unless told whose else: this patd is ours
+export PATD_SOCKET_OWNER="$user"
 
 "$patd" --socket "$PATD_SOCKET" --state "$demo/state" 2>"$demo/patd.log" &
 patd_pid=$!
