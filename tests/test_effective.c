@@ -1,4 +1,4 @@
-/* test_effective.c - unit tests: a token's effective permissions are role ∩ owner ∩ cap (#17). */
+/* test_effective.c - unit tests: effective = role ∩ owner ∩ cap (#17). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

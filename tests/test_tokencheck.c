@@ -1,4 +1,4 @@
-/* test_tokencheck.c - the whole secret hash and the owner check matter (#17). */
+/* test_tokencheck.c - the whole secret hash and owner-gone matter (#17). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
