@@ -415,3 +415,44 @@ Test(login, a_session_holding_pat_admin_acts_as_admin)
 	cr_assert_eq(alice(NULL, NULL, NULL, "list --all"), 0);
 	free(code);
 }
+
+/* Issue 17: alice's own valid session, from a real login, creates her
+ * tokens but never one for bob, raw or through patctl. */
+Test(login, a_session_never_creates_a_token_for_another_user)
+{
+	char *code, *err = NULL, *jwt, *r, *c, path[256], req[2048];
+
+	start(3600);
+	t_grant(&t, "ssh", "--user bob");	/* bob could hold one */
+	code = totp();
+	cr_assert_eq(login(ALICE_PASSWORD, code, &err), 0, "login: %s", err);
+	free(err);
+	snprintf(path, sizeof(path), "%s/xdg/patctl-session", t.dir);
+	jwt = t_slurp(path);
+	jwt[strcspn(jwt, "\n")] = '\0';
+	cr_assert_neq(jwt[0], '\0', "no session file");
+	/* control: the session is good for alice herself */
+	snprintf(req, sizeof(req), "CREATE role=ssh session=%s\n", jwt);
+	r = t_ask_as(&t, ALICE, req);
+	cr_assert_eq(strncmp(r, "OK ", 3), 0, "alice's own token (code %s)",
+	    (c = t_field(r, "ERR", "code")) ? c : "none");
+	t_free(r);
+	snprintf(req, sizeof(req), "CREATE role=ssh user=bob session=%s\n",
+	    jwt);
+	r = t_ask_as(&t, ALICE, req);
+	c = t_field(r, "ERR", "code");
+	t_free(r);
+	cr_assert_str_eq(c ? c : "OK or nothing", "denied",
+	    "alice's session created a token for bob");
+	free(c);
+	cr_assert_eq(alice(NULL, NULL, &err, "create --user bob --role ssh"),
+	    1, "patctl create --user bob as alice with her session");
+	cr_assert(strstr(err, "denied"), "%s", err);
+	free(err);
+	/* and bob has no token */
+	cr_assert_eq(t_ctl(&t, 0, NULL, &r, NULL, "--json list --user bob"), 0);
+	cr_assert_null(strstr(r, "\"user\":\"bob\""), "bob holds a token");
+	free(r);
+	t_free(jwt);
+	free(code);
+}

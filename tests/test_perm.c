@@ -112,6 +112,62 @@ check_intersection(const char *a, const char *b, const char *want)
 	pat_permset_free(&out);
 }
 
+/*
+ * Issue 17: the wildcard boundary.  A pattern's "*" stands for whole
+ * segments after its separator, and '.' and ':' are not interchangeable.
+ */
+Test(perm, the_wildcard_boundary)
+{
+	static const char *under_pam[] = { "pam.sshd", "pam.a", "pam.a.b",
+		"pam.a:b", "pam.x.*", "pam.-" };
+	static const char *not_under_pam[] = { "pamx.sshd", "pam", "pam:sshd",
+		"pa", "pamsshd", "pamx.*", "svc.pam.sshd" };
+	static const char *under_billing[] = { "svc.billing:read",
+		"svc.billing:read.more", "svc.billing:a:b", "svc.billing:*" };
+	static const char *not_under_billing[] = { "svc.billing",
+		"svc.billingx:read", "svc.billing.read", "svc.billin:read",
+		"svc.*", "svc.billing:" };
+	static const char *valid[] = { "a", "pam", "pam.sshd", "pam.*",
+		"svc.billing:read", "x-y_Z.9:q", "*" };
+	size_t i;
+
+	/* "pam." is not a permission at all: no set can hold it */
+	cr_assert_not(pat_perm_valid("pam."));
+	cr_assert_not(pat_perm_covers("pam.*", "pam."));
+	{
+		struct pat_permset s;
+
+		pat_permset_init(&s);
+		cr_assert_eq(pat_permset_add(&s, "pam."), -EINVAL);
+		pat_permset_free(&s);
+	}
+	for (i = 0; i < sizeof(under_pam) / sizeof(*under_pam); i++)
+		cr_assert(pat_perm_covers("pam.*", under_pam[i]), "pam.* "
+		    "should cover %s", under_pam[i]);
+	for (i = 0; i < sizeof(not_under_pam) / sizeof(*not_under_pam); i++)
+		cr_assert_not(pat_perm_covers("pam.*", not_under_pam[i]),
+		    "pam.* covers %s", not_under_pam[i]);
+	for (i = 0; i < sizeof(under_billing) / sizeof(*under_billing); i++)
+		cr_assert(pat_perm_covers("svc.billing:*", under_billing[i]),
+		    "svc.billing:* should cover %s", under_billing[i]);
+	for (i = 0; i < sizeof(not_under_billing) /
+	    sizeof(*not_under_billing); i++)
+		cr_assert_not(pat_perm_covers("svc.billing:*",
+		    not_under_billing[i]), "svc.billing:* covers %s",
+		    not_under_billing[i]);
+	for (i = 0; i < sizeof(valid) / sizeof(*valid); i++) {
+		cr_assert(pat_perm_valid(valid[i]), "%s", valid[i]);
+		cr_assert(pat_perm_covers("*", valid[i]), "* should cover %s",
+		    valid[i]);
+	}
+	/* the same boundary for sets, as patd computes effective sets */
+	check_intersection("pam.*", "pamx.sshd,pam,pam:sshd,svc.pam.x", "");
+	check_intersection("svc.billing:*", "svc.billing,svc.billingx:read,"
+	    "svc.billing.read", "");
+	check_intersection("pam.*,svc.billing:*", "pam.a.b,svc.billing:read",
+	    "pam.a.b,svc.billing:read");
+}
+
 Test(perm, intersection_examples)
 {
 	check_intersection("pam.*", "pam.sshd,svc.x", "pam.sshd");
