@@ -148,7 +148,7 @@ Test(bounds, chains_are_bounded_at_creation_and_at_verification)
 
 Test(bounds, revocation_and_admin_changes_always_have_room)
 {
-	char lines[100 * 40 + 1], *r, *first = NULL;
+	char lines[100 * 40 + 1], *r, *first = NULL, *revoked;
 	int n = 0, i, full = 0;
 
 	t_need_root();
@@ -182,6 +182,12 @@ Test(bounds, revocation_and_admin_changes_always_have_room)
 	r = t_raw(&t, "REVOKE all=1 user=alice\n", 1);
 	cr_assert_eq(strncmp(r, "OK", 2), 0, "revoke all on a full store: %s",
 	    r);
+	/* the reserve holds the first batch of marked records too (without
+	 * it only the one per-user record would fit: revoked=0 pending=1) */
+	revoked = t_field(r, "OK", "revoked");
+	cr_assert(revoked != NULL && atoi(revoked) >= 500, "the first batch "
+	    "found no room: %s", r);
+	free(revoked);
 	free(r);
 	r = t_raw(&t, "ROLE-SET name=ops perms=pam.sudo\n", 1);
 	cr_assert_eq(strncmp(r, "OK", 2), 0, "role set on a full store: %s", r);
@@ -258,4 +264,42 @@ Test(bounds, old_revoked_and_expired_records_are_purged)
 	t_free(r);
 	for (i = 0; i < 4; i++)
 		t_free(tok[i]);
+}
+
+Test(bounds, a_child_never_outlives_its_parent)
+{
+	char *p = NULL, *c = NULL, *err = NULL, *out = NULL, *pe, *ce;
+	int rc;
+
+	t_need_root();
+	t_role(&t, "ssh", "pam.sshd");
+	t_grant(&t, "ssh", "--user alice");
+	rc = t_ctl(&t, 0, NULL, &p, &err, "create --user alice --role ssh "
+	    "--expires 2d");
+	cr_assert_eq(rc, 0, "%s", err);
+	free(err);
+	p[strcspn(p, "\n")] = '\0';
+	/* asks for no expiry, and for one past the parent's: both capped */
+	cr_assert_eq(child_of(p, &c, &err), 0, "%s", err);
+	free(err);
+	t_free(c);
+	rc = t_ctl(&t, ALICE, p, &c, &err, "create --role ssh --expires 30d "
+	    "--parent-from-stdin");
+	cr_assert_eq(rc, 0, "%s", err);
+	free(err);
+	t_free(c);
+	out = t_raw(&t, "LIST user=alice\n", 1);
+	pe = strstr(out, "ITEM id=1 ");
+	cr_assert_not_null(pe, "%s", out);
+	pe = strstr(pe, " expires=");
+	ce = strstr(out, "ITEM id=2 ");
+	cr_assert_not_null(ce);
+	cr_assert_eq(strncmp(strstr(ce, " expires="), pe, 20), 0,
+	    "a child without expiry got the parent's: %.300s", out);
+	ce = strstr(out, "ITEM id=3 ");
+	cr_assert_not_null(ce);
+	cr_assert_eq(strncmp(strstr(ce, " expires="), pe, 20), 0,
+	    "a child asking for more got the parent's: %.300s", out);
+	free(out);
+	t_free(p);
 }

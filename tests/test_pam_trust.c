@@ -170,3 +170,30 @@ Test(pamtrust, root_patd_behind_a_socket_file_alice_owns_is_not_believed)
 	free(ctl);
 	t_free(tok);
 }
+
+/*
+ * A symbolic link is not a socket: alice's link to root's real socket is
+ * refused (the file check uses lstat), although what it points at would
+ * pass both checks.
+ */
+Test(pamtrust, a_symbolic_link_to_roots_socket_is_not_believed)
+{
+	char *tok, *got, *ctl, link[200];
+
+	t_need_root();
+	t_role(&t, "ssh", "pam.sshd");
+	t_grant(&t, "ssh", "--user alice");
+	tok = t_token(&t, "alice", "ssh");
+	snprintf(link, sizeof(link), "%s/link.sock", t.dir);
+	cr_assert_eq(symlink(t.sock, link), 0);
+	cr_assert_eq(lchown(link, ALICE, ALICE), 0);
+	got = pam_at(link, tok);
+	ctl = pam_at(t.sock, tok);
+	unlink(link);
+	cr_assert_str_eq(ctl, "PAM_SUCCESS", "control: root's socket itself");
+	cr_assert_str_eq(got, "PAM_AUTHINFO_UNAVAIL", "a symbolic link to the "
+	    "socket was followed");
+	free(got);
+	free(ctl);
+	t_free(tok);
+}

@@ -51,7 +51,7 @@ id_of(const char *tok)
  */
 static long
 bulk_tree(const char *user, uint32_t uid, uint64_t parent, long wide,
-    long deep, char known[2][PAT_TOKEN_BUFSZ])
+    long deep, char known[3][PAT_TOKEN_BUFSZ])
 {
 	uint8_t key[PAT_HASH_KEY_LEN];
 	struct tok_rec rec;
@@ -77,13 +77,17 @@ bulk_tree(const char *user, uint32_t uid, uint64_t parent, long wide,
 	for (i = 0; i < wide; i++) {
 		cr_assert_eq(store_next_id(s, txn, &rec.id), 0);
 		rec.parent = parent;
-		snprintf(rec.by, sizeof(rec.by), "pat:%llu",
-		    (unsigned long long)parent);
+		if (parent != 0)
+			snprintf(rec.by, sizeof(rec.by), "pat:%llu",
+			    (unsigned long long)parent);
+		else
+			snprintf(rec.by, sizeof(rec.by), "root");
 		memset(rec.hash, 0x5a, sizeof(rec.hash));
-		if (i == 0) {
-			pat_token_generate(rec.id, known[0]);
-			pat_token_hash(key, known[0], strlen(known[0]),
-			    rec.hash);
+		if (i == 0 || i == wide - 1) {
+			char *k = known[i == 0 ? 0 : 2];
+
+			pat_token_generate(rec.id, k);
+			pat_token_hash(key, k, strlen(k), rec.hash);
 		}
 		cr_assert_eq(store_token_put(s, txn, &rec, 0), 0);
 		n++;
@@ -141,7 +145,7 @@ revoked_count(const char *r)
 
 Test(revoke_tree, a_token_with_a_million_descendants_is_revoked_in_one_call)
 {
-	char known[2][PAT_TOKEN_BUFSZ], *root, *other, *err = NULL, req[64];
+	char known[3][PAT_TOKEN_BUFSZ], *root, *other, *err = NULL, req[64];
 	char *r;
 	long n;
 	int rc;
@@ -181,7 +185,7 @@ Test(revoke_tree, a_token_with_a_million_descendants_is_revoked_in_one_call)
 
 Test(revoke_tree, revoke_all_of_a_user_with_a_million_tokens_is_one_call)
 {
-	char known[2][PAT_TOKEN_BUFSZ], *root, *fresh, *bobs;
+	char known[3][PAT_TOKEN_BUFSZ], *root, *fresh, *bobs;
 	char *r;
 	long n;
 
@@ -189,7 +193,10 @@ Test(revoke_tree, revoke_all_of_a_user_with_a_million_tokens_is_one_call)
 	root = t_token(&t, "alice", "ssh");
 	bobs = t_token(&t, "bob", "ssh");
 	t_kill9(&t);
-	n = bulk_tree("alice", ALICE, id_of(root), 1001, 999, known);
+	/* a forest, not one tree: 1001 parentless tokens, 999 children
+	 * each, so the newest ones have no ancestor the first batch marks —
+	 * only the per-user record can refuse them at once */
+	n = bulk_tree("alice", ALICE, 0, 1001, 999, known);
 	t_restart(&t);
 	r = t_raw(&t, "REVOKE all=1 user=alice\n", 1);
 	cr_assert_eq(strncmp(r, "OK", 2), 0, "REVOKE all=1 of %ld tokens: %s",
@@ -201,6 +208,8 @@ Test(revoke_tree, revoke_all_of_a_user_with_a_million_tokens_is_one_call)
 	expect(root, "ERR code=revoked", "her first token");
 	expect(known[0], "ERR code=revoked", "a child");
 	expect(known[1], "ERR code=revoked", "the newest of the million");
+	expect(known[2], "ERR code=revoked", "a parentless token far past "
+	    "the first batch");
 	expect(bobs, "OK", "another user's token");
 	/* made after the revocation: untouched by it */
 	fresh = t_token(&t, "alice", "ssh");
@@ -231,7 +240,7 @@ unmarked(uint32_t uid)
 
 Test(revoke_tree, the_sweep_marks_every_descendant_and_survives_a_crash)
 {
-	char known[2][PAT_TOKEN_BUFSZ], *root, *r, *log, req[64];
+	char known[3][PAT_TOKEN_BUFSZ], *root, *r, *log, req[64];
 	long n;
 	int i;
 
