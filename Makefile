@@ -2,6 +2,7 @@
 #   make            build patd, patctl (and pam_pat.so) into build/
 #   make test       build and run the whole test suite (Criterion)
 #   make demo       show the main job end to end on a private socket
+#   make mutants    break each security check once; the tests must notice
 #   make install    DESTDIR= PREFIX= ;  make clean
 # Each target first runs scripts/deps.sh, which installs missing Debian
 # packages when root and prints the apt-get line otherwise.
@@ -53,7 +54,8 @@ PAM_LDFLAGS = -shared -Wl,--version-script=pam_pat/pam_pat.map -Wl,-z,defs \
 PAM_LIBS = -lpam
 TOOLS	 = $(B)/tests/pamcall $(B)/tests/sockact $(B)/asan/pam_pat.so
 
-.PHONY: all deps deps-test deps-demo test demo install uninstall clean fuzz bench
+.PHONY: all deps deps-test deps-demo test demo install uninstall clean fuzz bench \
+	mutants
 all: deps
 	@$(MAKE) --no-print-directory $(PROGS)
 
@@ -167,6 +169,12 @@ test: deps-test
 	    $(MAKE) --no-print-directory $(FUZZ_BINS) || \
 	    echo "pat: $(FUZZ_CC) missing: fuzz smoke tests will be SKIPPED"
 	PAT_BUILD=$(CURDIR)/$(B) PAT_SRC=$(CURDIR) $(B)/tests/run --jobs 2
+
+# Each security check broken once (mutants/*.mutant): the tests must catch
+# every one.  On demand and before a release; not part of make test.
+# MUTANTS=name-part limits the run.
+mutants: deps-test
+	scripts/mutants.py $(MUTANTS)
 
 demo: deps-demo
 	@$(MAKE) --no-print-directory $(PROGS)
