@@ -1,6 +1,7 @@
 # pat - Personal Access Tokens for Linux.
 #   make            build patd, patctl (and pam_pat.so) into build/
-#   make test       build and run the whole test suite (Criterion)
+#   make test       build and run the whole test suite (Criterion), then
+#                   check that it left no process or temporary file behind
 #   make demo       show the main job end to end on a private socket
 #   make install    DESTDIR= PREFIX= ;  make clean
 # Each target first runs scripts/deps.sh, which installs missing Debian
@@ -158,13 +159,23 @@ bench: deps-test
 	@$(MAKE) --no-print-directory $(PROGS) $(B)/tests/pamcall $(BENCH_BINS)
 	bench/run.sh $(CURDIR)/$(B)
 
-# The suite runs the real binaries it was built with (PAT_BUILD).
+# The suite runs the real binaries it was built with (PAT_BUILD).  Each run
+# has a tag of its own (PAT_TEST_RUN) that its processes carry and its
+# temporary names start with; afterwards tests/tools/leakcheck.sh fails the
+# run if any of them remains.  TEST_ARGS go to the runner (--filter ...).
+TEST_RUN = $$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
 test: deps-test
 	@$(MAKE) --no-print-directory $(PROGS) $(TOOLS) $(B)/tests/run
 	@command -v $(FUZZ_CC) >/dev/null && \
 	    $(MAKE) --no-print-directory $(FUZZ_BINS) || \
 	    echo "pat: $(FUZZ_CC) missing: fuzz smoke tests will be SKIPPED"
-	PAT_BUILD=$(CURDIR)/$(B) PAT_SRC=$(CURDIR) $(B)/tests/run --jobs 2
+	@run=$(TEST_RUN); \
+	echo "PAT_TEST_RUN=$$run PAT_BUILD=$(CURDIR)/$(B) PAT_SRC=$(CURDIR)" \
+	    "$(B)/tests/run --jobs 2 $(TEST_ARGS)"; \
+	PAT_TEST_RUN=$$run PAT_BUILD=$(CURDIR)/$(B) PAT_SRC=$(CURDIR) \
+	    $(B)/tests/run --jobs 2 $(TEST_ARGS); rc=$$?; \
+	tests/tools/leakcheck.sh $$run || { [ $$rc -ne 0 ] || rc=3; }; \
+	exit $$rc
 
 demo: deps-demo
 	@$(MAKE) --no-print-directory $(PROGS)
