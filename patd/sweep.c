@@ -128,6 +128,10 @@ sweep_step(struct patd *d, bool *more)
 	int r;
 
 	*more = false;
+	if (d->round != NULL) {	/* see purge_step */
+		*more = true;
+		return 0;
+	}
 	if ((r = store_begin(d->store, true, &txn)) < 0)
 		return r;
 	if ((r = sweep_run(d, txn, (int64_t)time(NULL), SWEEP_BATCH, &marked,
@@ -166,7 +170,9 @@ purge_step(struct patd *d)
 	int64_t now = (int64_t)time(NULL);
 	int r;
 
-	if (d->retention == 0)
+	/* a round a pipelined request opened holds LMDB's one writer: a
+	 * second write transaction here would wait for ourselves for ever */
+	if (d->retention == 0 || d->round != NULL)
 		return 0;
 	if ((r = store_begin(d->store, true, &txn)) < 0)
 		return r;

@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "harness.h"
+#include "cleanup.h"
 
 static const char *
 build_dir(void)
@@ -173,8 +174,7 @@ t_restart(struct tpatd *t)
 		snprintf(args, sizeof(args), "exec \"$PATD\" --socket %s "
 		    "--state %s %s >>%s 2>&1", t->sock, t->state, t->extra,
 		    t->log);
-	t->pid = fork();
-	cr_assert_neq(t->pid, -1);
+	t->pid = t_owned_fork(true, true);
 	if (t->pid == 0) {
 		set_env(t);
 		close_extra_fds();
@@ -183,8 +183,10 @@ t_restart(struct tpatd *t)
 		_exit(127);
 	}
 	for (i = 0; i < 500; i++) {
-		if (can_connect(t->sock))
+		if (can_connect(t->sock)) {
+			t_fail_point(0, t->pid, "patd");
 			return;
+		}
 		if (waitpid(t->pid, NULL, WNOHANG) == t->pid)
 			break;
 		usleep(10000);
@@ -198,7 +200,7 @@ t_start(struct tpatd *t, const char *extra)
 	char shadow[200], line[512];
 
 	memset(t, 0, sizeof(*t));
-	snprintf(t->dir, sizeof(t->dir), "/tmp/pat-test.XXXXXX");
+	t_tmpname(t->dir, sizeof(t->dir), "");
 	cr_assert_not_null(mkdtemp(t->dir));
 	chmod(t->dir, 0755);	/* other uids reach the socket */
 	snprintf(t->sock, sizeof(t->sock), "%s/patd.sock", t->dir);
@@ -260,10 +262,77 @@ t_stop(struct tpatd *t)
 	if (t->pid > 0) {
 		kill(t->pid, SIGTERM);
 		waitpid(t->pid, &st, 0);
+		t->pid = 0;
 	}
+	t_stop_helpers();	/* before the files they may still be writing */
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", t->dir);
 	if (strncmp(t->dir, "/tmp/pat-test.", 14) == 0 && system(cmd) != 0)
 		cr_log_warn("could not remove %s", t->dir);
+}
+
+/* cmd as uid: itself for root, else through setpriv. */
+static void
+as_uid(char *full, size_t n, uid_t uid, const char *cmd)
+{
+	if (uid == 0)
+		snprintf(full, n, "%s", cmd);
+	else
+		snprintf(full, n, "exec setpriv --reuid=%u --regid=%u "
+		    "--clear-groups -- sh -c '%s'", (unsigned)uid, (unsigned)uid,
+		    cmd);
+}
+
+pid_t
+t_bg(struct tpatd *t, uid_t uid, const char *fmt, ...)
+{
+	char cmd[4096], full[4400], ferr[200];
+	static unsigned seq;
+	va_list ap;
+	pid_t pid;
+	int fd;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	as_uid(full, sizeof(full), uid, cmd);
+	snprintf(ferr, sizeof(ferr), "%s/bg.%u.err", t->dir, ++seq);
+	pid = t_owned_fork(true, true);
+	if (pid == 0) {
+		set_env(t);
+		fd = open("/dev/null", O_RDWR);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		fd = open(ferr, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 2);
+		close_extra_fds();
+		execl("/bin/sh", "sh", "-c", full, (char *)NULL);
+		_exit(127);
+	}
+	t_fail_point(++t_helpers, pid, "a background helper");
+	return pid;
+}
+
+int
+t_bg_stop(pid_t pid, int sig)
+{
+	siginfo_t si;
+	int i, st = 0;
+
+	if (pid <= 0)
+		return -1;	/* kill(-0) would take the whole test along */
+	/* only we reap the leader: until then its group id is ours */
+	kill(-pid, sig);
+	for (i = 0; i < 500; i++) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT)
+		    < 0 || si.si_pid == pid)
+			break;
+		usleep(10000);
+	}
+	kill(-pid, SIGKILL);
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 int
@@ -284,14 +353,8 @@ t_sh(struct tpatd *t, uid_t uid, const char *in, char **out, char **err,
 	snprintf(fout, sizeof(fout), "%s/out.%u", t->dir, seq);
 	snprintf(ferr, sizeof(ferr), "%s/err.%u", t->dir, seq);
 	t_write(fin, in ? in : "", 0644);
-	if (uid == 0)
-		snprintf(full, sizeof(full), "%s", cmd);
-	else
-		snprintf(full, sizeof(full), "exec setpriv --reuid=%u "
-		    "--regid=%u --clear-groups -- sh -c '%s'", (unsigned)uid,
-		    (unsigned)uid, cmd);
-	pid = fork();
-	cr_assert_neq(pid, -1);
+	as_uid(full, sizeof(full), uid, cmd);
+	pid = t_owned_fork(true, false);
 	if (pid == 0) {
 		set_env(t);
 		fd = open(fin, O_RDONLY);
@@ -303,6 +366,16 @@ t_sh(struct tpatd *t, uid_t uid, const char *in, char **out, char **err,
 		close_extra_fds();
 		execl("/bin/sh", "sh", "-c", full, (char *)NULL);
 		_exit(127);
+	}
+	if (!t_no_cleanup()) {
+		siginfo_t si;
+
+		/* the shell is done but not reaped, so its group id is still
+		 * ours: kill what it left in the background */
+		while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 &&
+		    errno == EINTR)
+			;
+		kill(-pid, SIGKILL);
 	}
 	waitpid(pid, &st, 0);
 	if (out)

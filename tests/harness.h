@@ -41,6 +41,51 @@ struct tpatd {
 			"max_children_per_token = 100000000\n" \
 			"create_limit = 100000000\n"
 
+/*
+ * Test hygiene: the harness owns every process it starts for a test.
+ *
+ * A run is tagged PAT_TEST_RUN (make test sets it; otherwise the runner
+ * makes one up) and each test PAT_TEST_CASE=<run>.<hash of suite/test>.
+ * Every process a test starts carries both in its environment (it survives
+ * exec, setpriv and unshare), and every temporary name it makes starts
+ * with /tmp/pat-test.<run>.<hash>.  Children forked by the harness lead
+ * their own process group where they run a shell, die with the test's
+ * worker (PR_SET_PDEATHSIG, which a change of uid clears), and are
+ * registered.  When a test ends, failed or not, t_stop (the suites'
+ * teardown) and an atexit handler stop what is registered and kill any
+ * process carrying the test's tag; the runner does the same after each
+ * test's worker is gone (a crash, a timeout).  make test then checks that
+ * nothing of the run remains (tests/tools/leakcheck.sh).
+ *
+ * PAT_TEST_FAIL_ONE=suite/test[:N][:crash] fails that test on purpose
+ * right after the N-th helper it starts with t_bg or t_fork is up (default
+ * 1; 0: when its patd is up), with an assertion or, with :crash, abort().
+ * PAT_TEST_NO_CLEANUP=1 turns all of the above off (the old harness), so
+ * that the leak check can be shown to catch what it leaves.
+ */
+
+/* Start `sh -c cmd` in the background as uid (0 = root, else setpriv),
+ * stdin and stdout from/to /dev/null, stderr to t's directory, in a
+ * process group of its own that the harness stops when the test ends.
+ * Returns the leader's pid (use exec in cmd to make it the program's);
+ * only t_bg_stop reaps it. */
+pid_t	t_bg(struct tpatd *t, uid_t uid, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Send sig to pid's group, wait up to 5 s for the leader (then SIGKILL),
+ * kill what is left of the group.  Returns the leader's exit status, or
+ * -1 when it was killed by a signal. */
+int	t_bg_stop(pid_t pid, int sig);
+/* fork(2) for helpers written in C: the child dies with the test (parent
+ * death signal) and is registered; the test may still kill and reap it. */
+pid_t	t_fork(void);
+/* Stop every process the harness started for this test and anything
+ * carrying its tag, then remove its temporary files.  t_stop and the end
+ * of the test's process call it; a test need not. */
+void	t_cleanup(void);
+/* A mkstemp/mkdtemp template "/tmp/pat-test.<run>.<hash>.<tag>XXXXXX"
+ * for temporary files a test makes outside its tpatd directory. */
+void	t_tmpname(char *buf, size_t n, const char *tag);
+
 /* Make the directory, the NSS files, and start patd (extra args may be
  * NULL).  Fails the test when patd does not come up. */
 void	t_start(struct tpatd *t, const char *extra);
@@ -50,7 +95,8 @@ void	t_start_ns(struct tpatd *t, const char *extra);
 /* Start again on the same state (after t_kill9 or t_stop_only). */
 void	t_restart(struct tpatd *t);
 void	t_kill9(struct tpatd *t);
-/* SIGTERM, wait, and remove the directory. */
+/* SIGTERM, wait, stop every helper the test started (t_cleanup's
+ * processes), and remove the directory. */
 void	t_stop(struct tpatd *t);
 /* Write a file atomically (a temporary, then rename) with mode. */
 void	t_write(const char *path, const char *content, mode_t mode);
@@ -63,7 +109,8 @@ void	t_write_groups(struct tpatd *t, const char *content);
  * Run `sh -c cmd` with PATCTL, PATD_SOCKET and NSS wrapper set, stdin from
  * `in` (may be NULL), as `uid` (0 = root, otherwise via setpriv).  Output
  * goes to out/err (each may be NULL; malloc'd, caller frees).  Returns the
- * exit status, or -1 when killed.
+ * exit status, or -1 when killed.  What the command left running in the
+ * background (`&`) is killed when it returns: use t_bg to keep a process.
  */
 int	t_sh(struct tpatd *t, uid_t uid, const char *in, char **out, char **err,
 	    const char *fmt, ...) __attribute__((format(printf, 6, 7)));

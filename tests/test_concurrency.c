@@ -102,9 +102,9 @@ Test(concurrency, no_token_is_accepted_after_its_revocation_was_acknowledged)
 		t_free(r);
 	}
 	for (i = 0; i < VERIFIERS; i++)
-		if ((kids[i] = fork()) == 0)
+		if ((kids[i] = t_fork()) == 0)
 			verifier(sh, 100 + (unsigned)i);
-	if ((kids[VERIFIERS] = fork()) == 0)
+	if ((kids[VERIFIERS] = t_fork()) == 0)
 		creator(sh);
 	/* revoke one token after another while they run */
 	for (i = 0; i < NTOK; i++) {

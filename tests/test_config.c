@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 
 #include "config.h"
+#include "harness.h"
 
 static char path[64];
 
@@ -17,7 +18,7 @@ write_conf(const char *text)
 {
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/tmp/pat-conf.XXXXXX");
+	t_tmpname(path, sizeof(path), "conf.");
 	close(mkstemp(path));
 	f = fopen(path, "w");
 	cr_assert_not_null(f);

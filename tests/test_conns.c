@@ -207,7 +207,7 @@ wants_half_close(const char *path)
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	cr_assert_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	cr_assert_eq(listen(lfd, 4), 0);
-	if ((pid = fork()) != 0) {
+	if ((pid = t_fork()) != 0) {
 		close(lfd);
 		return pid;
 	}

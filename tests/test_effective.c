@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 
 #include "access.h"
+#include "harness.h"
 #include "patd.h"
 #include "store.h"
 
@@ -15,14 +16,14 @@
  * reads it.  The owner is "root": it exists in the real NSS, so the test
  * process needs no nss_wrapper (and root's groups include "root").
  */
-static char dir[64];
+static char dir[128];
 static struct patd d;
 static MDB_txn *txn;
 
 static void
 setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/pat-test.XXXXXX");
+	t_tmpname(dir, sizeof(dir), "effective");
 	cr_assert_not_null(mkdtemp(dir));
 	memset(&d, 0, sizeof(d));
 	cr_assert_eq(store_open(&d.store, dir, (size_t)64 << 20), 0);
@@ -32,7 +33,7 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[128];
+	char cmd[160];
 
 	if (txn != NULL)
 		store_abort(txn);

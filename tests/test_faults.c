@@ -49,7 +49,7 @@ Test(faults, kill_9_mid_stream_loses_nothing_acknowledged)
 	t_grant(&t, "ssh", "--user alice");
 	srand(1127);
 	for (round = 0; round < ROUNDS; round++) {
-		pid_t killer = fork();
+		pid_t killer = t_fork();
 
 		if (killer == 0) {	/* a crash at a random moment */
 			usleep(20000 + (useconds_t)(rand() % 150000));

@@ -333,7 +333,7 @@ Test(groupcommit, kill_9_during_grouped_writes_loses_nothing_acknowledged)
 	w0 = status("writes");
 	c0 = status("commits");
 	for (i = 0; i < WRITERS; i++)
-		if ((pid[i] = fork()) == 0)
+		if ((pid[i] = t_fork()) == 0)
 			writer(path[i], now_ms() + 500);
 	for (i = 0; i < WRITERS; i++)
 		waitpid(pid[i], NULL, 0);
@@ -344,9 +344,9 @@ Test(groupcommit, kill_9_during_grouped_writes_loses_nothing_acknowledged)
 	srand(1127);
 	for (round = 0; round < ROUNDS; round++) {
 		for (i = 0; i < WRITERS; i++)
-			if ((pid[i] = fork()) == 0)
+			if ((pid[i] = t_fork()) == 0)
 				writer(path[i], 0);
-		if ((killer = fork()) == 0) {
+		if ((killer = t_fork()) == 0) {
 			usleep(50000 + (useconds_t)(rand() % 150000));
 			kill(t.pid, SIGKILL);
 			_exit(0);

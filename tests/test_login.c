@@ -185,7 +185,7 @@ hold_login(int *rfd)
 	pid_t pid;
 
 	cr_assert_eq(pipe(p), 0);
-	if ((pid = fork()) == 0) {
+	if ((pid = t_fork()) == 0) {
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
 		char buf[512] = "";
 		ssize_t k;

@@ -183,7 +183,7 @@ fake_patd(const char *path, const char *answer)
 	pid_t pid;
 	int fd, c, i;
 
-	pid = fork();
+	pid = t_fork();
 	cr_assert_neq(pid, -1);
 	if (pid > 0) {
 		fake = pid;	/* the teardown ends it whatever happens */

@@ -248,7 +248,7 @@ fake_patd(const char *path, bool garbage)
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	cr_assert_eq(listen(fd, 8), 0);
-	if ((pid = fork()) == 0) {
+	if ((pid = t_fork()) == 0) {
 		for (;;) {
 			if (!garbage) {
 				pause();
@@ -315,6 +315,7 @@ Test(pam, a_garbled_answer_is_unavailable_not_success)
 Test(pam, a_patd_not_run_by_root_is_not_trusted)
 {
 	char *tok, dir[128], a[256];
+	pid_t alices;
 	int i;
 
 	t_need_root();
@@ -325,9 +326,8 @@ Test(pam, a_patd_not_run_by_root_is_not_trusted)
 	snprintf(dir, sizeof(dir), "%s/alice", t.dir);
 	mkdir(dir, 0755);
 	cr_assert_eq(chown(dir, ALICE, ALICE), 0);
-	cr_assert_eq(t_sh(&t, ALICE, NULL, NULL, NULL, "\"$PATD\" --socket "
-	    "%s/s --state %s/st 2>/dev/null & echo $! >%s/pid", dir, dir, dir),
-	    0);
+	alices = t_bg(&t, ALICE, "exec \"$PATD\" --socket %s/s --state %s/st "
+	    "2>/dev/null", dir, dir);
 	snprintf(a, sizeof(a), "%s/s", dir);
 	for (i = 0; i < 100 && access(a, F_OK) != 0; i++)
 		usleep(20000);
@@ -335,7 +335,7 @@ Test(pam, a_patd_not_run_by_root_is_not_trusted)
 	snprintf(a, sizeof(a), "socket=%s/s", dir);
 	expect(&plain, "sshd", "alice", a, tok, "PAM_AUTHINFO_UNAVAIL",
 	    "a user's patd was trusted");
-	t_sh(&t, 0, NULL, NULL, NULL, "kill $(cat %s/pid)", dir);
+	t_bg_stop(alices, SIGTERM);
 	t_free(tok);
 }
 

@@ -50,7 +50,7 @@ fake_patd(const char *path, uid_t uid)
 	pid_t pid;
 
 	cr_assert_eq(pipe(p), 0);
-	if ((pid = fork()) == 0) {
+	if ((pid = t_fork()) == 0) {
 		close(p[0]);
 		if (uid != 0 && (setgroups(0, NULL) < 0 || setgid(uid) < 0 ||
 		    setuid(uid) < 0))

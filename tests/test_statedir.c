@@ -273,13 +273,14 @@ Test(statedir, another_users_socket_file_is_not_replaced)
 
 Test(statedir, a_fresh_mktemp_directory_works_and_restarts)
 {
-	char *out = NULL, *err = NULL;
+	char *out = NULL, *err = NULL, tmpl[128];
 
 	t_need_root();
+	t_tmpname(tmpl, sizeof(tmpl), "fresh.");	/* still in /tmp */
 	/* the socket in the state directory too: patd's own stale socket
 	 * there must not stop a restart */
 	cr_assert_eq(t_sh(&t, 0, NULL, &out, &err,
-	    "D=$(mktemp -d) && S=$D/patd.sock && L=%s/fresh.log && "
+	    "D=$(mktemp -d %s) && S=$D/patd.sock && L=%s/fresh.log && "
 	    "q() { printf \"%%s\\n\" \"$1\" | socat -t5 - UNIX-CONNECT:$S; }; "
 	    "up() { \"$PATD\" --socket $S --state $D 2>>$L & P=$!; "
 	    "  for i in $(seq 100); do q STATUS | grep -q ^OK && return 0; "
@@ -294,7 +295,7 @@ Test(statedir, a_fresh_mktemp_directory_works_and_restarts)
 	    "kill $P; wait $P; "
 	    "up || { echo after-term=down; exit 1; }; "
 	    "echo \"verify2=$(q \"VERIFY token=$T perm=svc.x:read\" | cut -c1-2)\"; "
-	    "kill $P; wait $P; rm -rf $D", t.dir), 0, "%s %s", out, err);
+	    "kill $P; wait $P; rm -rf $D", tmpl, t.dir), 0, "%s %s", out, err);
 	cr_assert_not_null(strstr(out, "verify1=OK"), "%s", out);
 	cr_assert_not_null(strstr(out, "verify2=OK"), "%s", out);
 	free(out);

@@ -54,25 +54,17 @@ wait_for_file(const char *path)
 	return access(path, F_OK) == 0;
 }
 
-static void
-kill_pidfile(const char *dir, const char *name)
-{
-	t_sh(&t, 0, NULL, NULL, NULL, "kill $(cat %s/%s) 2>/dev/null; "
-	    "for i in $(seq 100); do kill -0 $(cat %s/%s) 2>/dev/null || "
-	    "break; sleep 0.05; done", dir, name, dir, name);
-}
-
 Test(systemd, systemd_socket_activate_hands_patd_the_socket)
 {
 	char sock[100], *r, *tok, req[200], *log;
+	pid_t act;
 
 	if (t_sh(&t, 0, NULL, NULL, NULL, "command -v systemd-socket-activate")
 	    != 0)
 		cr_skip_test("SKIPPED: systemd-socket-activate is missing");
 	snprintf(sock, sizeof(sock), "%s/act.sock", t.dir);
-	cr_assert_eq(t_sh(&t, 0, NULL, NULL, NULL, "systemd-socket-activate -l "
-	    "%s \"$PATD\" --state %s/act-state 2>%s/act.log & echo $! "
-	    ">%s/act.pid", sock, t.dir, t.dir, t.dir), 0);
+	act = t_bg(&t, 0, "exec systemd-socket-activate -l %s \"$PATD\" "
+	    "--state %s/act-state 2>%s/act.log", sock, t.dir, t.dir);
 	cr_assert(wait_for_file(sock), "no socket");
 	r = raw_at(sock, "ROLE-SET name=web perms=svc.web:*\n");
 	cr_assert_eq(strncmp(r, "OK", 2), 0, "%s", r);
@@ -86,7 +78,7 @@ Test(systemd, systemd_socket_activate_hands_patd_the_socket)
 	r = raw_at(sock, req);
 	cr_assert_eq(strncmp(r, "OK id=1 user=root", 17), 0, "%.40s", r);
 	free(r);
-	kill_pidfile(t.dir, "act.pid");
+	t_bg_stop(act, SIGTERM);
 	snprintf(req, sizeof(req), "%s/act.log", t.dir);
 	log = t_slurp(req);
 	cr_assert(strstr(log, "socket from systemd"), "%s", log);
@@ -109,13 +101,14 @@ count_lines(const char *path)
 Test(systemd, idle_exit_and_back_on_the_next_connection)
 {
 	char sock[100], starts[128], *r, *tok, req[200];
+	pid_t act;
 	int i;
 
 	snprintf(sock, sizeof(sock), "%s/idle.sock", t.dir);
 	snprintf(starts, sizeof(starts), "%s/starts", t.dir);
-	cr_assert_eq(t_sh(&t, 0, NULL, NULL, NULL, "\"$SOCKACT\" %s %s -- "
-	    "\"$PATD\" --state %s/idle-state --idle-exit 1 2>>%s/idle.log & "
-	    "echo $! >%s/sockact.pid", sock, starts, t.dir, t.dir, t.dir), 0);
+	act = t_bg(&t, 0, "exec \"$SOCKACT\" %s %s -- \"$PATD\" --state "
+	    "%s/idle-state --idle-exit 1 2>>%s/idle.log", sock, starts, t.dir,
+	    t.dir);
 	cr_assert(wait_for_file(sock));
 	r = raw_at(sock, "ROLE-SET name=web perms=svc.web:*\n");
 	cr_assert_eq(strncmp(r, "OK", 2), 0, "%s", r);
@@ -148,7 +141,7 @@ Test(systemd, idle_exit_and_back_on_the_next_connection)
 	cr_assert_eq(strncmp(r, "OK id=1", 7), 0, "%.40s", r);
 	free(r);
 	cr_assert_eq(count_lines(starts), 2, "patd was not started again");
-	kill_pidfile(t.dir, "sockact.pid");
+	t_bg_stop(act, SIGTERM);
 	t_free(tok);
 }
 
@@ -164,7 +157,7 @@ Test(systemd, sigterm_under_load_loses_no_acknowledged_write)
 	snprintf(path, sizeof(path), "%s/acked", t.dir);
 	/* a client creating tokens as fast as it can, keeping each one
 	 * patd acknowledged; SIGTERM lands in the middle of the stream */
-	if ((pid = fork()) == 0) {
+	if ((pid = t_fork()) == 0) {
 		FILE *f = fopen(path, "w");
 		int i;
 

@@ -68,7 +68,7 @@ spy_listen(const char *path)
 	snprintf(spy_sock, sizeof(spy_sock), "%s", path);
 	snprintf(spy_log, sizeof(spy_log), "%s/spy.log", t.dir);
 	t_write(spy_log, "", 0666);
-	spy = fork();
+	spy = t_fork();
 	cr_assert_neq(spy, -1);
 	if (spy > 0) {
 		for (i = 0; i < 250 && access(path, F_OK) != 0; i++)
@@ -231,15 +231,15 @@ Test(trust, a_root_owned_socket_file_served_by_another_user_gets_nothing)
 Test(trust, socket_owner_trusts_a_private_patd_and_root_stays_trusted)
 {
 	char dir[128], sock[160], *out = NULL, *err = NULL;
+	pid_t patd;
 	int i, rc;
 
 	/* alice's own patd, as make demo runs one */
 	snprintf(dir, sizeof(dir), "%s/alice", t.dir);
 	cr_assert_eq(mkdir(dir, 0755), 0);
 	cr_assert_eq(chown(dir, ALICE, ALICE), 0);
-	cr_assert_eq(t_sh(&t, ALICE, NULL, NULL, NULL, "\"$PATD\" --socket "
-	    "%s/s --state %s/st 2>/dev/null & echo $! >%s/pid", dir, dir, dir),
-	    0);
+	patd = t_bg(&t, ALICE, "exec \"$PATD\" --socket %s/s --state %s/st",
+	    dir, dir);
 	snprintf(sock, sizeof(sock), "%s/s", dir);
 	for (i = 0; i < 100 && access(sock, F_OK) != 0; i++)
 		usleep(20000);
@@ -273,5 +273,5 @@ Test(trust, socket_owner_trusts_a_private_patd_and_root_stays_trusted)
 	cr_assert_eq(t_ctl(&t, 0, NULL, NULL, NULL, "--socket-owner 1001 "
 	    "status"), 0);
 	cr_assert_eq(t_ctl(&t, ALICE, NULL, NULL, NULL, "status"), 0);
-	t_sh(&t, 0, NULL, NULL, NULL, "kill $(cat %s/pid)", dir);
+	t_bg_stop(patd, SIGTERM);
 }
