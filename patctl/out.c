@@ -1,5 +1,4 @@
-/* out.c - where patctl's results and errors go: stderr and stdout for
- * people, exactly one JSON document on stdout with --json. */
+/* out.c - patctl's results and errors: for people, or as one JSON document. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
