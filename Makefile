@@ -15,6 +15,9 @@ SBINDIR	?= $(PREFIX)/sbin
 DOCDIR	?= $(PREFIX)/share/doc/pat
 UNITDIR	?= $(PREFIX)/lib/systemd/system
 MANDIR	?= $(PREFIX)/share/man
+# bash-completion (2.x) also looks under $XDG_DATA_DIRS, which holds
+# /usr/local/share by default: the completion follows PREFIX
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # PAM finds modules by bare name only in its own directory, whatever PREFIX
 PAMDIR	?= $(shell $(PKG_CONFIG) --variable=libdir pam 2>/dev/null || echo /lib)/security
 PAMCONFDIR ?= /usr/share/pam-configs
@@ -212,6 +215,8 @@ install: all
 	install -m 0644 docs/man/pam_pat.8 docs/man/patd.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/man/patd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 docs/man/patctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 patctl/patctl.bash $(DESTDIR)$(BASHCOMPDIR)/patctl
 	install -m 0644 docs/patd.conf.example $(DESTDIR)$(DOCDIR)/
 	install -m 0644 systemd/patd.socket $(DESTDIR)$(UNITDIR)/patd.socket
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/patd.service.in \
@@ -224,6 +229,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PAMDIR)/pam_pat.so $(DESTDIR)$(PAMCONFDIR)/pat
 	rm -f $(DESTDIR)$(MANDIR)/man8/pam_pat.8 $(DESTDIR)$(MANDIR)/man8/patd.8
 	rm -f $(DESTDIR)$(MANDIR)/man5/patd.conf.5 $(DESTDIR)$(MANDIR)/man1/patctl.1
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/patctl
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:

@@ -1,12 +1,16 @@
 /* admin.c - patctl role, grant, ungrant and status. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
+#include "names.h"
 
 struct acc {
 	struct ctl	*c;
+	FILE		*items;	/* JSON items */
+	struct table	*t;
 	size_t		 n;
 };
 
@@ -15,166 +19,307 @@ role_item(const struct pat_msg *m, void *arg)
 {
 	struct acc *a = arg;
 	const char *u = pat_msg_get(m, "user"), *g = pat_msg_get(m, "group");
+	const char *perms = pat_msg_get(m, "perms");
+	const char *cells[2];
 
 	if (a->c->json) {
-		fputs(a->n++ ? "," : "", stdout);
-		json_msg(stdout, m);
-	} else if (pat_msg_get(m, "perms") != NULL)
-		printf("%-20s %s\n", shown(pat_msg_get(m, "name")),
-		    shown(pat_msg_get(m, "perms")));
-	else
-		printf("granted to %s %s\n", u ? "user" : "group",
-		    shown(u ? u : g));
+		fputs(a->n++ ? "," : "", a->items);
+		if (perms != NULL)
+			json_msg(a->items, m);
+		else {	/* a grant: {"kind": "user", "name": "alice"} */
+			fprintf(a->items, "{\"kind\":\"%s\",\"name\":",
+			    u ? "user" : "group");
+			json_str(a->items, u ? u : g ? g : "");
+			fputc('}', a->items);
+		}
+		return 0;
+	}
+	a->n++;
+	cells[0] = perms != NULL ? shown(pat_msg_get(m, "name")) : u ? "user" :
+	    "group";
+	cells[1] = perms != NULL ? shown(perms) : shown(u ? u : g);
+	if (table_row(a->t, ROW_PLAIN, cells) < 0)
+		return ctl_err(a->c, EX_FAILED, "internal", "out of memory");
 	return 0;
 }
 
-/* Run a request whose answer is ITEM lines then OK; JSON: {items, ok}. */
+/*
+ * A request answered with ITEM lines then OK.  JSON: {"items": [...],
+ * "count": N} and, for ROLE-SHOW, the role's name and perms first.
+ */
 static int
-run_items(struct ctl *c, struct pat_buf *req, const char *header)
+run_items(struct ctl *c, struct pat_buf *req, const char *h1, const char *h2)
 {
-	struct acc a = { c, 0 };
+	const char *head[] = { h1, h2 };
+	struct acc a = { c, NULL, NULL, 0 };
 	struct pat_msg *ok;
+	char *items = NULL;
+	size_t len = 0;
 	int ex;
 
-	if ((ok = calloc(1, sizeof(*ok))) == NULL)
-		return EX_FAILED;
-	if (c->json)
-		fputs("{\"items\":[", stdout);
-	else if (header)
-		printf("%s\n", header);
+	if ((ok = calloc(1, sizeof(*ok))) == NULL || (c->json &&
+	    (a.items = open_memstream(&items, &len)) == NULL) ||
+	    (!c->json && (a.t = table_new(2, head, "11")) == NULL)) {
+		free(ok);
+		pat_buf_free(req);
+		return ctl_err(c, EX_FAILED, "internal", "out of memory");
+	}
 	ex = ctl_call(c, req, role_item, &a, ok);
 	pat_buf_free(req);
+	if (a.items != NULL)
+		fclose(a.items);
 	if (ex == EX_OK && c->json) {
-		fputs("],\"result\":", stdout);
-		json_msg(stdout, ok);
-		fputs("}\n", stdout);
-	} else if (c->json) {
-		fputs("]}\n", stdout);	/* refused: still one document */
-	} else if (ex == EX_OK && pat_msg_get(ok, "perms") != NULL)
-		printf("role %s: %s\n", shown(pat_msg_get(ok, "name")),
-		    shown(pat_msg_get(ok, "perms")));
+		fputc('{', c->out);
+		if (pat_msg_get(ok, "perms") != NULL) {	/* ROLE-SHOW */
+			fputs("\"name\":", c->out);
+			json_str(c->out, pat_msg_get(ok, "name"));
+			fputs(",\"perms\":", c->out);
+			json_list(c->out, pat_msg_get(ok, "perms"));
+			fputc(',', c->out);
+		}
+		fprintf(c->out, "\"items\":[%s],\"count\":%zu}\n",
+		    items ? items : "", a.n);
+	} else if (ex == EX_OK) {
+		if (pat_msg_get(ok, "perms") != NULL)
+			printf("role %s: %s\n\n", shown(pat_msg_get(ok, "name")),
+			    shown(pat_msg_get(ok, "perms")));
+		table_print(c, a.t);
+		a.t = NULL;
+	}
+	table_print(NULL, a.t);
+	free(items);
 	free(ok);
 	return ex;
 }
 
-/* A request with a plain OK answer; says `done` on success. */
+/* A request with a plain OK answer: JSON is `fields` (members we know)
+ * then the answer's own; people get `done` on stderr. */
 static int
-run_simple(struct ctl *c, struct pat_buf *req, const char *done)
+run_simple(struct ctl *c, struct pat_buf *req, const char *fields,
+    const char *done)
 {
 	struct pat_msg *ok;
+	bool first = fields == NULL || *fields == '\0';
 	int ex;
 
-	if ((ok = calloc(1, sizeof(*ok))) == NULL)
-		return EX_FAILED;
+	if ((ok = calloc(1, sizeof(*ok))) == NULL) {
+		pat_buf_free(req);
+		return ctl_err(c, EX_FAILED, "internal", "out of memory");
+	}
 	ex = ctl_call(c, req, NULL, NULL, ok);
 	pat_buf_free(req);
 	if (ex == EX_OK && c->json) {
-		json_msg(stdout, ok);
-		fputc('\n', stdout);
-	} else if (ex == EX_OK && done != NULL)
-		fprintf(stderr, "%s\n", shown(done));
-	else if (ex == EX_OK) {
-		size_t i;
-
-		for (i = 0; i < ok->nfields; i++)
-			printf("%-16s %s\n", shown(ok->f[i].key),
-			    shown(ok->f[i].val));
-	}
+		fprintf(c->out, "{%s", fields ? fields : "");
+		json_fields(c->out, ok, &first);
+		fputs("}\n", c->out);
+	} else if (ex == EX_OK)
+		fprintf(stderr, "%s\n", done);
 	free(ok);
 	return ex;
+}
+
+/* "\"name\":\"x\"" for a name already checked to be plain. */
+static void
+member(char *out, size_t n, const char *key, const char *val)
+{
+	snprintf(out, n, "\"%s\":\"%s\"", key, val);
 }
 
 static int
 cmd_role(struct ctl *c, int argc, char **argv)
 {
-	const char *sub = argc > 1 ? argv[1] : "";
+	static char cmdname[16];
+	const char *sub = argc > 1 ? argv[1] : "", **pos;
 	struct pat_buf req, perms;
-	char done[256];
-	int i;
+	char done[256], fields[128];
+	int i, n, ex;
 
-	if (strcmp(sub, "list") == 0 && argc == 2) {
-		ctl_begin(c, &req, "ROLE-LIST");
-		return run_items(c, &req, NULL);
-	}
-	if (strcmp(sub, "show") == 0 && argc == 3) {
-		ctl_begin(c, &req, "ROLE-SHOW");
-		pat_line_field(&req, "name", argv[2]);
-		return run_items(c, &req, NULL);
-	}
-	if (strcmp(sub, "delete") == 0 && argc == 3) {
-		ctl_begin(c, &req, "ROLE-DELETE");
-		pat_line_field(&req, "name", argv[2]);
-		snprintf(done, sizeof(done), "deleted role %s and its grants; "
-		    "its tokens now grant nothing", argv[2]);
-		return run_simple(c, &req, done);
-	}
-	if (strcmp(sub, "set") == 0 && argc >= 4) {
-		pat_buf_init(&perms, PAT_LINE_MAX);
-		for (i = 3; i < argc; i++) {
-			if (i > 3)
-				pat_buf_adds(&perms, ",");
-			if (pat_buf_adds(&perms, argv[i]) < 0) {
-				pat_buf_free(&perms);
-				fprintf(stderr, "patctl role set: too many "
-				    "permissions\n");
-				return EX_USAGE;
-			}
+	if (strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 &&
+	    strcmp(sub, "set") != 0 && strcmp(sub, "delete") != 0) {
+		if (args_want_help(argc, argv)) {
+			help_print(c, "role");
+			return EX_HELP;
 		}
-		ctl_begin(c, &req, "ROLE-SET");
-		pat_line_field(&req, "name", argv[2]);
-		pat_line_field(&req, "perms", perms.data);
-		pat_buf_free(&perms);
-		snprintf(done, sizeof(done), "role %s set", argv[2]);
-		return run_simple(c, &req, done);
+		if (*sub == '\0')
+			return ctl_usage(c, "which subcommand?");
+		return ctl_usage(c, "unknown subcommand '%s'", sub);
 	}
-	fprintf(stderr, "usage: patctl role list | role show NAME | "
-	    "role set NAME PERM... | role delete NAME\n");
-	return EX_USAGE;
+	snprintf(cmdname, sizeof(cmdname), "role %s", sub);
+	c->cmd = cmdname;
+	if ((pos = calloc((size_t)argc, sizeof(*pos))) == NULL)
+		return ctl_err(c, EX_FAILED, "internal", "out of memory");
+	ex = args_parse(c, argc - 1, argv + 1, NULL, pos, argc, &n);
+	if (ex != EX_OK)
+		goto out;
+	if (strcmp(sub, "list") == 0) {
+		if (n != 0) {
+			ex = ctl_usage(c, "unexpected argument '%s'", pos[0]);
+			goto out;
+		}
+		ctl_begin(c, &req, "ROLE-LIST");
+		ex = run_items(c, &req, "ROLE", "PERMISSIONS");
+		goto out;
+	}
+	if (n < 1) {
+		ex = ctl_usage(c, "which role? give its name");
+		goto out;
+	}
+	if ((ex = check_role(c, "role", pos[0])) != EX_OK)
+		goto out;
+	if (strcmp(sub, "show") == 0 || strcmp(sub, "delete") == 0) {
+		if (n != 1) {
+			ex = ctl_usage(c, "unexpected argument '%s'", pos[1]);
+			goto out;
+		}
+		ctl_begin(c, &req, strcmp(sub, "show") == 0 ? "ROLE-SHOW" :
+		    "ROLE-DELETE");
+		pat_line_field(&req, "name", pos[0]);
+		if (strcmp(sub, "show") == 0) {
+			ex = run_items(c, &req, "GRANTED TO", "NAME");
+			goto out;
+		}
+		snprintf(done, sizeof(done), "deleted role %s and its grants; "
+		    "its tokens now grant nothing", pos[0]);
+		ex = run_simple(c, &req, "\"deleted\":true", done);
+		goto out;
+	}
+	/* role set NAME PERM... */
+	if (n < 2) {
+		ex = ctl_usage(c, "role %s needs at least one permission, such "
+		    "as pam.sshd or svc.billing:read", pos[0]);
+		goto out;
+	}
+	if (n - 1 > PAT_ROLE_PERMS_MAX) {
+		ex = ctl_usage(c, "a role holds at most %d permissions; %d "
+		    "given", PAT_ROLE_PERMS_MAX, n - 1);
+		goto out;
+	}
+	for (i = 1; i < n; i++)
+		if ((ex = check_perm(c, pos[i], true)) != EX_OK)
+			goto out;
+	pat_buf_init(&perms, PAT_LINE_MAX);
+	for (i = 1; i < n; i++) {
+		if ((i > 1 && pat_buf_adds(&perms, ",") < 0) ||
+		    pat_buf_adds(&perms, pos[i]) < 0) {
+			pat_buf_free(&perms);
+			ex = ctl_usage(c, "too many permissions for one "
+			    "request");
+			goto out;
+		}
+	}
+	ctl_begin(c, &req, "ROLE-SET");
+	pat_line_field(&req, "name", pos[0]);
+	pat_line_field(&req, "perms", perms.data);
+	pat_buf_free(&perms);
+	snprintf(done, sizeof(done), "role %s set", pos[0]);
+	fields[0] = '\0';
+	ex = run_simple(c, &req, fields, done);
+out:
+	free(pos);
+	return ex;
 }
 
 static int
 cmd_grant(struct ctl *c, int argc, char **argv, bool grant)
 {
-	const char *kind = NULL, *who = NULL;
+	const char *user = NULL, *group = NULL, *pos[1], *kind, *who;
+	const struct opt opts[] = { { "--user", &user, NULL },
+		{ "--group", &group, NULL }, { NULL, NULL, NULL } };
 	struct pat_buf req;
-	char done[256];
+	char done[256], fields[256], m1[100], m2[100];
+	int n, ex;
 
-	if (argc == 4 && (strcmp(argv[2], "--user") == 0 ||
-	    strcmp(argv[2], "--group") == 0)) {
-		kind = argv[2] + 2;
-		who = argv[3];
-	}
-	if (kind == NULL) {
-		fprintf(stderr, "usage: patctl %s ROLE (--user USER | --group "
-		    "GROUP)\n", argv[0]);
-		return EX_USAGE;
-	}
+	if ((ex = args_parse(c, argc, argv, opts, pos, 1, &n)) != EX_OK)
+		return ex;
+	if (n != 1)
+		return ctl_usage(c, "which role? give its name");
+	if ((user == NULL) == (group == NULL))
+		return ctl_usage(c, "give one of --user USER and --group GROUP");
+	kind = user ? "user" : "group";
+	who = user ? user : group;
+	if ((ex = check_role(c, "role", pos[0])) != EX_OK ||
+	    (ex = check_user(c, user ? "--user" : "--group", who)) != EX_OK)
+		return ex;
 	ctl_begin(c, &req, grant ? "GRANT" : "UNGRANT");
-	pat_line_field(&req, "role", argv[1]);
+	pat_line_field(&req, "role", pos[0]);
 	pat_line_field(&req, kind, who);
 	snprintf(done, sizeof(done), "%s role %s %s %s %s", grant ? "granted" :
-	    "removed", argv[1], grant ? "to" : "from", kind, who);
-	return run_simple(c, &req, done);
+	    "removed", pos[0], grant ? "to" : "from", kind, who);
+	member(m1, sizeof(m1), "role", pos[0]);
+	member(m2, sizeof(m2), kind, who);
+	snprintf(fields, sizeof(fields), "%s,%s", m1, m2);
+	return run_simple(c, &req, fields, done);
+}
+
+static void
+status_line(const char *k, const char *v)
+{
+	printf("%-14s %s\n", k, v);
+}
+
+static int
+cmd_status(struct ctl *c, int argc, char **argv)
+{
+	struct pat_msg *ok;
+	struct pat_buf req;
+	unsigned long long up = 0, used = 0, max = 0;
+	char b[160], d[32];
+	int n, ex;
+
+	if ((ex = args_parse(c, argc, argv, NULL, NULL, 0, &n)) != EX_OK)
+		return ex;
+	if ((ok = calloc(1, sizeof(*ok))) == NULL)
+		return ctl_err(c, EX_FAILED, "internal", "out of memory");
+	ctl_begin(c, &req, "STATUS");
+	ex = ctl_call(c, &req, NULL, NULL, ok);
+	pat_buf_free(&req);
+	if (ex == EX_OK && c->json) {
+		json_msg(c->out, ok);
+		fputc('\n', c->out);
+	} else if (ex == EX_OK) {
+		pat_parse_u64(pat_msg_get(ok, "uptime"), UINT64_MAX, &up);
+		pat_parse_u64(pat_msg_get(ok, "store_bytes"), UINT64_MAX, &used);
+		pat_parse_u64(pat_msg_get(ok, "store_max_bytes"), UINT64_MAX,
+		    &max);
+		snprintf(b, sizeof(b), "%s (protocol %s)",
+		    shown(pat_msg_get(ok, "version")),
+		    shown(pat_msg_get(ok, "proto")));
+		status_line("patd", b);
+		status_line("uptime", fmt_duration((int64_t)up, d, sizeof(d)));
+		status_line("tokens", shown(pat_msg_get(ok, "tokens")));
+		status_line("roles", shown(pat_msg_get(ok, "roles")));
+		status_line("grants", shown(pat_msg_get(ok, "grants")));
+		snprintf(b, sizeof(b), "%s open, %s accepted since start",
+		    shown(pat_msg_get(ok, "connections")),
+		    shown(pat_msg_get(ok, "accepted")));
+		status_line("connections", b);
+		snprintf(b, sizeof(b), "%s changes in %s durable commits",
+		    shown(pat_msg_get(ok, "writes")),
+		    shown(pat_msg_get(ok, "commits")));
+		status_line("writes", b);
+		snprintf(b, sizeof(b), "%.1f MiB used of %.0f MiB",
+		    (double)used / 1048576.0, (double)max / 1048576.0);
+		status_line("store", b);
+		snprintf(b, sizeof(b), "uid %s, %s", shown(pat_msg_get(ok,
+		    "peer_uid")), strcmp(pat_msg_get(ok, "peer_admin") ?
+		    pat_msg_get(ok, "peer_admin") : "", "yes") == 0 ? "admin" :
+		    "not admin");
+		status_line("you", b);
+	}
+	free(ok);
+	return ex;
 }
 
 int
 cmd_admin(struct ctl *c, int argc, char **argv)
 {
-	struct pat_buf req;
-
 	if (strcmp(argv[0], "role") == 0)
 		return cmd_role(c, argc, argv);
 	if (strcmp(argv[0], "grant") == 0)
 		return cmd_grant(c, argc, argv, true);
 	if (strcmp(argv[0], "ungrant") == 0)
 		return cmd_grant(c, argc, argv, false);
-	if (strcmp(argv[0], "status") == 0) {
-		if (argc != 1) {
-			fprintf(stderr, "usage: patctl status\n");
-			return EX_USAGE;
-		}
-		ctl_begin(c, &req, "STATUS");
-		return run_simple(c, &req, NULL);
-	}
+	if (strcmp(argv[0], "status") == 0)
+		return cmd_status(c, argc, argv);
 	return -1;
 }

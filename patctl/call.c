@@ -83,7 +83,7 @@ who(uid_t uid, char *buf, size_t n)
 	struct passwd *pw = getpwuid(uid);
 
 	snprintf(buf, n, "uid %u%s%s%s", (unsigned)uid, pw ? " (" : "",
-	    pw ? shown(pw->pw_name) : "", pw ? ")" : "");
+	    pw ? pw->pw_name : "", pw ? ")" : "");
 	return buf;
 }
 
@@ -93,7 +93,7 @@ owner_arg(uid_t uid, char *buf, size_t n)
 {
 	struct passwd *pw = getpwuid(uid);
 
-	snprintf(buf, n, "%s", pw ? shown(pw->pw_name) : "");
+	snprintf(buf, n, "%s", pw ? pw->pw_name : "");
 	if (pw == NULL)
 		snprintf(buf, n, "%u", (unsigned)uid);
 	return buf;
@@ -102,38 +102,68 @@ owner_arg(uid_t uid, char *buf, size_t n)
 int
 ctl_connect(struct ctl *c, struct pat_client *cl, int timeout_ms)
 {
-	char w[128], t[128];
+	char w[128], t[128], o1[128], o2[128];
 	int r;
 
 	r = pat_client_connect(cl, c->socket, timeout_ms, c->trusted);
 	if (r == 0)
 		return EX_OK;
-	if (cl->failed_at == PAT_STEP_FILE && r == -ENOTSOCK) {
-		fprintf(stderr, "patctl: refusing %s: it is not a socket "
-		    "(patctl follows no symlink there)\n", shown(c->socket));
-		return EX_UNREACHABLE;
-	}
+	if (cl->failed_at == PAT_STEP_FILE && r == -ENOTSOCK)
+		return ctl_err(c, EX_UNREACHABLE, "untrusted-socket", "refusing "
+		    "%s: it is not a socket (patctl follows no symlink there)",
+		    c->socket);
 	if (r == -EPERM && (cl->failed_at == PAT_STEP_FILE ||
 	    cl->failed_at == PAT_STEP_PEER)) {
 		/* a stranger's socket would collect what we send: say so,
 		 * send nothing */
-		fprintf(stderr, "patctl: refusing to talk to %s: %s %s, and "
-		    "patctl trusts only root%s%s\n", shown(c->socket),
-		    cl->failed_at == PAT_STEP_FILE ? "the socket belongs to" :
-		    "the process serving it runs as",
+		ctl_err(c, EX_UNREACHABLE, "untrusted-socket", "refusing to "
+		    "talk to %s: %s %s, and patctl trusts only root%s%s",
+		    c->socket, cl->failed_at == PAT_STEP_FILE ?
+		    "the socket belongs to" : "the process serving it runs as",
 		    who(cl->other_uid, w, sizeof(w)), c->trusted ? " and " : "",
 		    c->trusted ? who(c->trusted, t, sizeof(t)) : "");
-		fprintf(stderr, "patctl: nothing was sent; if that is your "
-		    "own private patd, trust it with --socket-owner %s (or "
-		    "PATD_SOCKET_OWNER=%s)\n", owner_arg(cl->other_uid, t,
-		    sizeof(t)), owner_arg(cl->other_uid, w, sizeof(w)));
+		ctl_hint(c, "nothing was sent; if that is your own private "
+		    "patd, trust it with --socket-owner %s (or "
+		    "PATD_SOCKET_OWNER=%s)", owner_arg(cl->other_uid, o1,
+		    sizeof(o1)), owner_arg(cl->other_uid, o2, sizeof(o2)));
 		return EX_UNREACHABLE;
 	}
-	fprintf(stderr, "patctl: cannot reach patd at %s: %s\n"
-	    "patctl: is patd running? (systemctl status patd.socket; "
-	    "or set --socket / PATD_SOCKET)\n", shown(c->socket),
-	    strerror(-r));
+	ctl_err(c, EX_UNREACHABLE, "unreachable", "cannot reach patd at %s: "
+	    "%s", c->socket, strerror(-r));
+	ctl_hint(c, "is patd running? (systemctl status patd.socket; or set "
+	    "--socket / PATD_SOCKET)");
 	return EX_UNREACHABLE;
+}
+
+/* patd's words for a refusal, unless they are the protocol's: a request
+ * patctl built that patd could not take is patctl's problem (or a patd of
+ * another version), and its field names would mean nothing here. */
+static int
+refusal(struct ctl *c, const char *code, const char *msg)
+{
+	const char *hint;
+	int ex = exit_for(code);
+
+	if (strcmp(code, "bad-request") == 0 || strcmp(code, "too-long") == 0)
+		ctl_err(c, ex, code, "patd could not accept the request patctl "
+		    "made from your arguments%s", strcmp(code, "too-long") ?
+		    "" : ": it is too long");
+	else if (strcmp(code, "unknown-verb") == 0 ||
+	    strcmp(code, "unsupported-version") == 0)
+		ctl_err(c, ex, code, "this patd does not know this command: it "
+		    "is older than patctl");
+	else if (c->json)	/* the code has its own member there */
+		ctl_err(c, ex, code, "%s", msg ? msg : "refused");
+	else
+		ctl_err(c, ex, code, "%s (%s)", msg ? msg : "refused", code);
+	if (strcmp(code, "bad-request") == 0)
+		ctl_hint(c, "check the values given (patctl %s --help); if "
+		    "they look right, patctl and patd may be of different "
+		    "versions (patctl --version, patctl status)",
+		    c->cmd ? c->cmd : "COMMAND");
+	else if ((hint = hint_for(code)) != NULL)
+		ctl_hint(c, "%s", hint);
+	return ex;
 }
 
 int
@@ -141,14 +171,13 @@ ctl_call(struct ctl *c, struct pat_buf *req, item_fn on_item, void *arg,
     struct pat_msg *final)
 {
 	struct pat_client cl;
-	const char *code, *msg, *hint;
+	const char *code;
 	int r, ex = EX_OK;
 
-	if (pat_line_end(req) < 0) {
-		fprintf(stderr, "patctl: request too long (over %d bytes)\n",
+	if (pat_line_end(req) < 0)
+		return ctl_err(c, EX_USAGE, "usage", "the request is too long "
+		    "(over %d bytes): give fewer or shorter values",
 		    PAT_LINE_MAX);
-		return EX_USAGE;
-	}
 	if ((ex = ctl_connect(c, &cl, c->timeout_ms)) != EX_OK)
 		return ex;
 	if ((r = pat_client_send(&cl, req)) < 0)
@@ -160,13 +189,8 @@ ctl_call(struct ctl *c, struct pat_buf *req, item_fn on_item, void *arg,
 			break;
 		if (strcmp(final->verb, "ERR") == 0) {
 			code = pat_msg_get(final, "code");
-			msg = pat_msg_get(final, "message");
-			code = code ? code : "unknown";
-			fprintf(stderr, "patctl: %s (%s)\n", msg ?
-			    shown(msg) : "refused", shown(code));
-			if ((hint = hint_for(code)) != NULL)
-				fprintf(stderr, "patctl: %s\n", hint);
-			ex = exit_for(code);
+			ex = refusal(c, code ? code : "unknown",
+			    pat_msg_get(final, "message"));
 			break;
 		}
 		if (on_item != NULL && (r = on_item(final, arg)) != 0) {
@@ -178,8 +202,7 @@ ctl_call(struct ctl *c, struct pat_buf *req, item_fn on_item, void *arg,
 	return ex;
 broken:
 	pat_client_close(&cl);
-	fprintf(stderr, "patctl: patd did not answer properly: %s\n",
-	    r == -ETIMEDOUT ? "timed out" : r == -EPROTO ?
+	return ctl_err(c, EX_FAILED, "bad-answer", "patd did not answer "
+	    "properly: %s", r == -ETIMEDOUT ? "timed out" : r == -EPROTO ?
 	    "connection closed or garbled" : strerror(-r));
-	return EX_FAILED;
 }

@@ -94,19 +94,17 @@ cmd_login(struct ctl *c)
 	long long exp = 0;
 	int r, ex = EX_FAILED;
 
-	if (session_path(path, sizeof(path)) < 0) {
-		fprintf(stderr, "patctl: XDG_RUNTIME_DIR is not set; patctl "
-		    "keeps the session there (e.g. export XDG_RUNTIME_DIR="
-		    "/run/user/$(id -u))\n");
-		return EX_USAGE;
-	}
+	if (session_path(path, sizeof(path)) < 0)
+		return ctl_err(c, EX_USAGE, "usage", "XDG_RUNTIME_DIR is not "
+		    "set; patctl keeps the session there (e.g. export "
+		    "XDG_RUNTIME_DIR=/run/user/$(id -u))");
 	/* before a password or code goes anywhere: is this root's patd? */
 	if ((ex = ctl_connect(c, &cl, LOGIN_TIMEOUT_MS)) != EX_OK)
 		return ex;
 	ex = EX_FAILED;
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		pat_client_close(&cl);
-		return EX_FAILED;
+		return ctl_err(c, EX_FAILED, "internal", "out of memory");
 	}
 	pat_buf_init(&b, PAT_LINE_MAX);
 	pat_buf_adds(&b, "LOGIN\n");
@@ -123,8 +121,8 @@ cmd_login(struct ctl *c)
 			if (read_answer(text ? shown(text) : "Answer: ", style &&
 			    strcmp(style, "echo-on") == 0, answer,
 			    sizeof(answer)) < 0) {
-				fprintf(stderr, "patctl: no answer given\n");
-				ex = EX_REFUSED;
+				ex = ctl_err(c, EX_REFUSED, "login-failed",
+				    "no answer given");
 				goto out;
 			}
 			pat_buf_reset(&b);
@@ -143,24 +141,28 @@ cmd_login(struct ctl *c)
 			const char *s = pat_msg_get(m, "session");
 
 			if (s == NULL || session_save(s) < 0) {
-				fprintf(stderr, "patctl: could not keep the "
-				    "session in %s\n", shown(path));
+				ctl_err(c, EX_FAILED, "internal", "could not "
+				    "keep the session in %s", path);
 				goto out;
 			}
 			pat_parse_i64(pat_msg_get(m, "expires"), &exp);
-			fprintf(stderr, "logged in; session valid until %s\n",
-			    fmt_time(exp, "?", tb, sizeof(tb)));
+			if (c->json)
+				fprintf(c->out, "{\"session\":{\"state\":"
+				    "\"active\",\"expires\":%lld}}\n", exp);
+			else
+				fprintf(stderr, "logged in; session valid "
+				    "until %s\n", fmt_time(exp, "?", true, tb,
+				    sizeof(tb)));
 			ex = EX_OK;
 			goto out;
 		} else if (strcmp(m->verb, "ERR") == 0) {
 			const char *msg = pat_msg_get(m, "message");
 			const char *code = pat_msg_get(m, "code");
 
-			fprintf(stderr, "patctl: %s (%s)\n", msg ? shown(msg) :
-			    "refused", shown(code));
-			ex = code && (strcmp(code, "busy") == 0 ||
+			ex = ctl_err(c, code && (strcmp(code, "busy") == 0 ||
 			    strcmp(code, "internal") == 0) ? EX_FAILED :
-			    EX_REFUSED;
+			    EX_REFUSED, code ? code : "login-failed", "%s (%s)",
+			    msg ? msg : "refused", code ? code : "?");
 			goto out;
 		} else {
 			r = -EPROTO;
@@ -168,7 +170,7 @@ cmd_login(struct ctl *c)
 		}
 	}
 broken:
-	fprintf(stderr, "patctl: the login was cut off: %s\n",
+	ex = ctl_err(c, EX_FAILED, "bad-answer", "the login was cut off: %s",
 	    r == -ETIMEDOUT ? "timed out" : "patd closed the connection");
 out:
 	pat_msg_wipe(m);
@@ -186,11 +188,14 @@ cmd_logout(struct ctl *c)
 	int ex;
 
 	if (session_load(c) < 0) {
-		fprintf(stderr, "patctl: not logged in\n");
+		if (c->json)
+			fputs("{\"session\":null}\n", c->out);
+		else
+			fprintf(stderr, "patctl: not logged in\n");
 		return EX_OK;
 	}
 	if ((m = calloc(1, sizeof(*m))) == NULL)
-		return EX_FAILED;
+		return ctl_err(c, EX_FAILED, "internal", "out of memory");
 	pat_buf_init(&b, PAT_LINE_MAX);
 	pat_line_begin(&b, "LOGOUT");
 	pat_line_field(&b, "session", c->session);
@@ -199,7 +204,9 @@ cmd_logout(struct ctl *c)
 	free(m);
 	/* forget it here whatever patd said: a stale session is no use */
 	session_forget();
-	if (ex == EX_OK)
+	if (ex == EX_OK && c->json)
+		fputs("{\"session\":{\"state\":\"logged-out\"}}\n", c->out);
+	else if (ex == EX_OK)
 		fprintf(stderr, "logged out\n");
 	return ex;
 }
@@ -207,11 +214,11 @@ cmd_logout(struct ctl *c)
 int
 cmd_session(struct ctl *c, int argc, char **argv)
 {
+	int n, ex;
+
 	if (strcmp(argv[0], "login") != 0 && strcmp(argv[0], "logout") != 0)
 		return -1;
-	if (argc != 1) {
-		fprintf(stderr, "usage: patctl %s\n", argv[0]);
-		return EX_USAGE;
-	}
+	if ((ex = args_parse(c, argc, argv, NULL, NULL, 0, &n)) != EX_OK)
+		return ex;
 	return strcmp(argv[0], "login") == 0 ? cmd_login(c) : cmd_logout(c);
 }

@@ -1,56 +1,27 @@
 /* tokens.c - patctl create, list, show, revoke, rotate, verify. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "ctl.h"
 
-/* Counts what was printed, for JSON commas and table headers. */
-struct show_acc {
-	struct ctl	*c;
-	size_t		 n;
-};
-
-/* "--key VALUE" or "--key=VALUE" at argv[*i]; advances *i. */
-static const char *
-optval(int argc, char **argv, int *i, const char *key)
-{
-	size_t n = strlen(key);
-
-	if (strncmp(argv[*i], key, n) != 0)
-		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		fprintf(stderr, "patctl: %s needs a value\n", key);
-		exit(EX_USAGE);
-	}
-	return argv[++*i];
-}
-
-static int
-bad_arg(const char *cmd, const char *arg)
-{
-	fprintf(stderr, "patctl %s: unexpected argument '%s' (see patctl "
-	    "--help)\n", cmd, shown(arg));
-	return EX_USAGE;
-}
+#define EXPIRING_SOON	(7 * 86400)	/* rows shown in yellow */
 
 static int
 print_created(struct ctl *c, const struct pat_msg *ok, const char *what)
 {
 	const char *stripped = pat_msg_get(ok, "stripped");
-	char tb[32];
+	char tb[48];
 	long long exp = 0;
 
 	if (c->json) {
-		json_msg(stdout, ok);
-		fputc('\n', stdout);
+		json_msg(c->out, ok);
+		fputc('\n', c->out);
 		return EX_OK;
 	}
 	/* the token alone on stdout, so T=$(patctl create …) works; escaped
@@ -63,7 +34,7 @@ print_created(struct ctl *c, const struct pat_msg *ok, const char *what)
 	    "expires %s\n", what, shown(pat_msg_get(ok, "id")),
 	    shown(pat_msg_get(ok, "user")), shown(pat_msg_get(ok, "role")),
 	    shown(pat_msg_get(ok, "perms")),
-	    fmt_time(exp, "never", tb, sizeof(tb)));
+	    fmt_time(exp, "never", true, tb, sizeof(tb)));
 	if (stripped != NULL && *stripped != '\0')
 		fprintf(stderr, "stripped (you or the creating token lack "
 		    "them): %s\n", shown(stripped));
@@ -74,41 +45,31 @@ print_created(struct ctl *c, const struct pat_msg *ok, const char *what)
 static int
 cmd_create(struct ctl *c, int argc, char **argv)
 {
-	const char *role = NULL, *name = NULL, *exp = NULL, *user = NULL, *v;
+	const char *role = NULL, *name = NULL, *exp = NULL, *user = NULL;
 	bool parent = false;
+	const struct opt opts[] = { { "--role", &role, NULL },
+		{ "--name", &name, NULL }, { "--expires", &exp, NULL },
+		{ "--user", &user, NULL },
+		{ "--parent-from-stdin", NULL, &parent }, { NULL, NULL, NULL } };
 	struct pat_msg *ok;
 	struct pat_buf req;
 	int64_t when = 0;
-	int i, ex;
+	int n, ex;
 
-	for (i = 1; i < argc; i++) {
-		if ((v = optval(argc, argv, &i, "--role")))
-			role = v;
-		else if ((v = optval(argc, argv, &i, "--name")))
-			name = v;
-		else if ((v = optval(argc, argv, &i, "--expires")))
-			exp = v;
-		else if ((v = optval(argc, argv, &i, "--user")))
-			user = v;
-		else if (strcmp(argv[i], "--parent-from-stdin") == 0)
-			parent = true;
-		else
-			return bad_arg("create", argv[i]);
-	}
-	if (role == NULL) {
-		fprintf(stderr, "patctl create: --role ROLE is required (see "
-		    "patctl role list)\n");
-		return EX_USAGE;
-	}
-	if (exp != NULL && (when = parse_expiry(exp, time(NULL))) < 0) {
-		fprintf(stderr, "patctl create: cannot read --expires '%s' "
-		    "(use 30d, 12h, 2w, never or YYYY-MM-DD[THH:MM])\n",
-		    shown(exp));
-		return EX_USAGE;
-	}
-	if (parent && c->auth[0] == '\0' &&
-	    (ex = read_secret("Existing token: ", c->auth)) != EX_OK)
+	if ((ex = args_parse(c, argc, argv, opts, NULL, 0, &n)) != EX_OK)
 		return ex;
+	if (role == NULL)
+		return ctl_usage(c, "--role ROLE is required (patctl role list "
+		    "shows the roles)");
+	if ((ex = check_role(c, "--role", role)) != EX_OK ||
+	    (name && (ex = check_token_name(c, name)) != EX_OK) ||
+	    (user && (ex = check_user(c, "--user", user)) != EX_OK) ||
+	    (exp && (ex = check_expiry(c, exp, time(NULL), &when)) != EX_OK))
+		return ex;
+	if (parent && c->auth[0] == '\0' &&
+	    read_secret("Existing token: ", c->auth) != EX_OK)
+		return ctl_usage(c, "--parent-from-stdin: expected your "
+		    "existing token on stdin");
 	if (parent)	/* the token, not the session, is the parent */
 		sodium_memzero(c->session, sizeof(c->session));
 	ctl_begin(c, &req, "CREATE");
@@ -120,7 +81,7 @@ cmd_create(struct ctl *c, int argc, char **argv)
 	if (exp)
 		pat_line_fieldi(&req, "expires", when);
 	if ((ok = calloc(1, sizeof(*ok))) == NULL)
-		return EX_FAILED;
+		return ctl_err(c, EX_FAILED, "internal", "out of memory");
 	ex = ctl_call(c, &req, NULL, NULL, ok);
 	if (ex == EX_OK)
 		ex = print_created(c, ok, "created");
@@ -130,67 +91,81 @@ cmd_create(struct ctl *c, int argc, char **argv)
 	return ex;
 }
 
+/* What list gathers: JSON items as they come, or a table. */
+struct list_acc {
+	struct ctl	*c;
+	struct table	*t;
+	int64_t		 now;
+	bool		 active;	/* --active or --expiring */
+	int64_t		 within;	/* --expiring: seconds, else 0 */
+	size_t		 n;		/* shown */
+	size_t		 active_n;	/* active ones seen (revoke --all) */
+};
+
 static int
 list_item(const struct pat_msg *m, void *arg)
 {
-	struct show_acc *a = arg;
-	char t1[32], t2[32], t3[32];
-	long long created = 0, expires = 0, used = 0;
+	struct list_acc *a = arg;
+	char t1[48], t2[48], left[32];
+	long long expires = 0, used = 0;
+	const char *state = pat_msg_get(m, "state");
 	const char *svc = pat_msg_get(m, "last_service");
 	const char *name = pat_msg_get(m, "name");
+	bool active = state != NULL && strcmp(state, "active") == 0;
+	enum row_color color = ROW_PLAIN;
 
-	if (a->c->json) {
-		fputs(a->n++ ? "," : "", stdout);
-		json_msg(stdout, m);
-		return 0;
-	}
-	pat_parse_i64(pat_msg_get(m, "created"), &created);
 	pat_parse_i64(pat_msg_get(m, "expires"), &expires);
 	pat_parse_i64(pat_msg_get(m, "last_used"), &used);
+	a->active_n += active;
+	if (a->active && (!active || (a->within > 0 && (expires == 0 ||
+	    expires - a->now > a->within))))
+		return 0;
+	if (a->c->json) {
+		fputs(a->n++ ? "," : "", a->c->out);
+		json_msg(a->c->out, m);
+		return 0;
+	}
+	a->n++;
+	if (a->t == NULL)	/* counting only */
+		return 0;
+	if (active && expires != 0)
+		fmt_duration(expires - a->now, left, sizeof(left));
+	else
+		snprintf(left, sizeof(left), "-");
+	if (!active)
+		color = state && strcmp(state, "revoked") == 0 ? ROW_RED :
+		    ROW_DIM;
+	else if (expires != 0 && expires - a->now < EXPIRING_SOON)
+		color = ROW_YELLOW;
 	/* everything but our own times is someone else's text: escaped */
-	printf("%-6s %-12s %-16s %-12s %-8s %-16s %-10s %-16s %s%s%s\n",
-	    shown(pat_msg_get(m, "id")), shown(pat_msg_get(m, "user")),
-	    name && *name ? shown(name) : "-",
-	    shown(pat_msg_get(m, "role")), shown(pat_msg_get(m, "state")),
-	    fmt_time(created, "-", t1, sizeof(t1)),
-	    shown(pat_msg_get(m, "by")),
-	    fmt_time(expires, "never", t2, sizeof(t2)),
-	    fmt_time(used, "never", t3, sizeof(t3)), svc && *svc ? " " : "",
-	    svc && *svc ? shown(svc) : "");
+	{
+		const char *cells[] = { shown(pat_msg_get(m, "id")),
+			shown(pat_msg_get(m, "user")),
+			name && *name ? shown(name) : "-",
+			shown(pat_msg_get(m, "role")), shown(state),
+			fmt_time(expires, "never", false, t1, sizeof(t1)), left,
+			fmt_time(used, "-", false, t2, sizeof(t2)),
+			svc && *svc ? shown(svc) : "-" };
+
+		if (table_row(a->t, color, cells) < 0)
+			return ctl_err(a->c, EX_FAILED, "internal",
+			    "out of memory");
+	}
 	return 0;
 }
 
+/* Every page of LIST for user (NULL: the peer) or all, into a. */
 static int
-cmd_list(struct ctl *c, int argc, char **argv)
+list_all(struct ctl *c, const char *user, bool all, struct list_acc *a)
 {
-	const char *user = NULL, *v, *next;
-	struct show_acc acc = { c, 0 };
 	struct pat_msg *ok;
 	struct pat_buf req;
-	bool all = false;
+	const char *next;
 	char after[32] = "";
-	int i, ex;
+	int ex;
 
-	for (i = 1; i < argc; i++) {
-		if ((v = optval(argc, argv, &i, "--user")))
-			user = v;
-		else if (strcmp(argv[i], "--all") == 0)
-			all = true;
-		else
-			return bad_arg("list", argv[i]);
-	}
-	if (user && all) {
-		fprintf(stderr, "patctl list: give --user or --all, not both\n");
-		return EX_USAGE;
-	}
 	if ((ok = calloc(1, sizeof(*ok))) == NULL)
-		return EX_FAILED;
-	if (c->json)
-		fputc('[', stdout);
-	else
-		printf("%-6s %-12s %-16s %-12s %-8s %-16s %-10s %-16s %s\n",
-		    "ID", "USER", "NAME", "ROLE", "STATE", "CREATED", "BY",
-		    "EXPIRES", "LAST USED");
+		return ctl_err(c, EX_FAILED, "internal", "out of memory");
 	do {	/* patd answers in pages; follow next= */
 		ctl_begin(c, &req, "LIST");
 		if (user)
@@ -199,94 +174,203 @@ cmd_list(struct ctl *c, int argc, char **argv)
 			pat_line_field(&req, "all", "1");
 		if (after[0])
 			pat_line_field(&req, "after", after);
-		ex = ctl_call(c, &req, list_item, &acc, ok);
+		ex = ctl_call(c, &req, list_item, a, ok);
 		pat_buf_free(&req);
 		next = ex == EX_OK ? pat_msg_get(ok, "next") : NULL;
 		snprintf(after, sizeof(after), "%s", next ? next : "");
 	} while (next != NULL);
-	if (c->json)	/* a complete document even when refused */
-		fputs("]\n", stdout);
 	free(ok);
 	return ex;
 }
+
+static int
+cmd_list(struct ctl *c, int argc, char **argv)
+{
+	const char *user = NULL, *expiring = NULL;
+	bool all = false, active = false;
+	const struct opt opts[] = { { "--user", &user, NULL },
+		{ "--all", NULL, &all }, { "--active", NULL, &active },
+		{ "--expiring", &expiring, NULL }, { NULL, NULL, NULL } };
+	struct list_acc acc = { c, NULL, time(NULL), false, 0, 0, 0 };
+	unsigned long long days = 0;
+	char z[32], h1[48], h2[48];
+	int n, ex;
+
+	if ((ex = args_parse(c, argc, argv, opts, NULL, 0, &n)) != EX_OK)
+		return ex;
+	if (user && all)
+		return ctl_usage(c, "give --user or --all, not both");
+	if (active && expiring)
+		return ctl_usage(c, "give --active or --expiring, not both "
+		    "(--expiring lists active tokens only)");
+	if ((user && (ex = check_user(c, "--user", user)) != EX_OK) ||
+	    (expiring && (ex = check_days(c, "--expiring", expiring,
+	    &days)) != EX_OK))
+		return ex;
+	acc.active = active || expiring;
+	acc.within = (int64_t)days * 86400;
+	local_zone(z, sizeof(z));
+	snprintf(h1, sizeof(h1), "EXPIRES (%s)", z);
+	snprintf(h2, sizeof(h2), "LAST USED (%s)", z);
+	if (c->json)
+		fputs("{\"items\":[", c->out);
+	else {
+		const char *head[] = { "ID", "USER", "NAME", "ROLE", "STATE",
+			h1, "LEFT", h2, "SERVICE" };
+
+		if ((acc.t = table_new(9, head, "011100001")) == NULL)
+			return ctl_err(c, EX_FAILED, "internal",
+			    "out of memory");
+	}
+	ex = list_all(c, user, all, &acc);
+	if (c->json)
+		fprintf(c->out, "],\"count\":%zu}\n", acc.n);
+	else if (ex == EX_OK)
+		table_print(c, acc.t);
+	else
+		table_print(NULL, acc.t);	/* refused: no table */
+	return ex;
+}
+
+/* show's PERM lines: JSON items, or a table. */
+struct show_acc {
+	struct ctl	*c;
+	FILE		*items;
+	struct table	*t;
+	size_t		 n;
+};
 
 static int
 show_perm(const struct pat_msg *m, void *arg)
 {
 	struct show_acc *a = arg;
 	const char *by = pat_msg_get(m, "by"), *eff = pat_msg_get(m, "effective");
+	const char *status = pat_msg_get(m, "status");
 
 	if (a->c->json) {
-		fputs(a->n++ ? "," : "", stdout);
-		json_msg(stdout, m);
+		fputs(a->n++ ? "," : "", a->items);
+		json_msg(a->items, m);
 		return 0;
 	}
-	if (a->n++ == 0)
-		printf("\n%-24s %-10s %-8s %s\n", "ROLE GRANTS", "STATUS", "BY",
-		    "IN FORCE");
-	printf("%-24s %-10s %-8s %s\n", shown(pat_msg_get(m, "perm")),
-	    shown(pat_msg_get(m, "status")), by ? shown(by) : "-",
-	    eff && *eff ? shown(eff) : "-");
+	a->n++;
+	{
+		const char *cells[] = { shown(pat_msg_get(m, "perm")),
+			shown(status), by && *by ? shown(by) : "-",
+			eff && *eff ? shown(eff) : "-" };
+
+		if (table_row(a->t, status && strcmp(status, "effective") != 0 ?
+		    ROW_DIM : ROW_PLAIN, cells) < 0)
+			return ctl_err(a->c, EX_FAILED, "internal",
+			    "out of memory");
+	}
 	return 0;
+}
+
+/* A field of show's answer as a person reads it. */
+static const char *
+show_value(const char *k, const char *v, char *buf, size_t n)
+{
+	int64_t now = time(NULL);
+	char tb[48], d[32];
+	long long t;
+
+	if (strcmp(k, "parent") == 0 && strcmp(v, "0") == 0)
+		return "-";
+	if ((strcmp(k, "created") == 0 || strcmp(k, "expires") == 0 ||
+	    strcmp(k, "revoked") == 0 || strcmp(k, "last_used") == 0) &&
+	    pat_parse_i64(v, &t) == 0) {
+		if (t == 0)
+			return strcmp(k, "expires") ? "-" : "never";
+		fmt_time(t, "-", true, tb, sizeof(tb));
+		fmt_duration(t > now ? t - now : now - t, d, sizeof(d));
+		if (strcmp(k, "expires") == 0 && t > now)
+			snprintf(buf, n, "%s (in %s)", tb, d);
+		else
+			snprintf(buf, n, "%s (%s ago)", tb, d);
+		return buf;
+	}
+	return *v ? shown(v) : "-";
 }
 
 static int
 cmd_show(struct ctl *c, int argc, char **argv)
 {
-	struct show_acc acc = { c, 0 };
+	static const struct { const char *key, *label; } labels[] = {
+		{ "by", "created by" }, { "last_used", "last used" },
+		{ "last_service", "last service" }, { "last_rhost", "last host" },
+		{ "perms", "in force" }, { "cap", "creator's cap" } };
+	struct show_acc acc = { c, NULL, NULL, 0 };
+	const char *pos[1], *label;
 	struct pat_msg *ok;
 	struct pat_buf req;
-	char tb[32];
-	long long t;
-	size_t i;
-	int ex;
+	unsigned long long id;
+	char *items = NULL, vb[128];
+	size_t ilen = 0, i, j;
+	int n, ex;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: patctl show ID\n");
-		return EX_USAGE;
-	}
+	if ((ex = args_parse(c, argc, argv, NULL, pos, 1, &n)) != EX_OK)
+		return ex;
+	if (n != 1)
+		return ctl_usage(c, "which token? give its id");
+	if ((ex = check_id(c, pos[0], &id)) != EX_OK)
+		return ex;
 	if ((ok = calloc(1, sizeof(*ok))) == NULL)
-		return EX_FAILED;
+		return ctl_err(c, EX_FAILED, "internal", "out of memory");
+	if (c->json && (acc.items = open_memstream(&items, &ilen)) == NULL) {
+		free(ok);
+		return ctl_err(c, EX_FAILED, "internal", "out of memory");
+	}
+	if (!c->json) {
+		const char *head[] = { "PERMISSION OF THE ROLE", "STATUS",
+			"REMOVED BY", "IN FORCE" };
+
+		acc.t = table_new(4, head, "1001");
+	}
 	ctl_begin(c, &req, "SHOW");
-	pat_line_field(&req, "id", argv[1]);
-	if (c->json)
-		fputs("{\"permissions\":[", stdout);
+	pat_line_fieldu(&req, "id", id);
 	ex = ctl_call(c, &req, show_perm, &acc, ok);
 	pat_buf_free(&req);
+	if (acc.items != NULL)
+		fclose(acc.items);
 	if (ex == EX_OK && c->json) {
-		fputs("],\"token\":", stdout);
-		json_msg(stdout, ok);
-		fputs("}\n", stdout);
-	} else if (c->json) {
-		fputs("]}\n", stdout);	/* refused: still one document */
+		fputs("{\"token\":", c->out);
+		json_msg(c->out, ok);
+		fprintf(c->out, ",\"items\":[%s],\"count\":%zu}\n",
+		    items ? items : "", acc.n);
 	} else if (ex == EX_OK) {
-		printf("\n");
 		for (i = 0; i < ok->nfields; i++) {
-			const char *k = ok->f[i].key, *v = ok->f[i].val;
+			const char *k = ok->f[i].key;
 
-			if ((strcmp(k, "created") == 0 || strcmp(k, "expires") == 0 ||
-			    strcmp(k, "revoked") == 0 ||
-			    strcmp(k, "last_used") == 0) &&
-			    pat_parse_i64(v, &t) == 0)
-				v = fmt_time(t, strcmp(k, "expires") ? "-" :
-				    "never", tb, sizeof(tb));
-			printf("%-14s %s\n", shown(k), *v ? shown(v) : "-");
+			label = k;
+			for (j = 0; j < sizeof(labels) / sizeof(*labels); j++)
+				if (strcmp(k, labels[j].key) == 0)
+					label = labels[j].label;
+			printf("%-14s %s\n", label, show_value(k, ok->f[i].val,
+			    vb, sizeof(vb)));
 		}
+		printf("\n");
+		table_print(c, acc.t);
+		acc.t = NULL;
 	}
+	table_print(NULL, acc.t);
+	free(items);
 	free(ok);
 	return ex;
 }
 
+/* One REVOKE; its outcome as a JSON item (or a line for people). */
 static int
-revoke_one(struct ctl *c, const char *id, const char *user,
-    struct pat_msg *ok)
+revoke_one(struct ctl *c, unsigned long long id, const char *user,
+    struct pat_msg *ok, size_t *nitems, unsigned long long *total)
 {
+	unsigned long long k = 0;
 	struct pat_buf req;
+	bool pending;
 	int ex;
 
 	ctl_begin(c, &req, "REVOKE");
-	if (id != NULL)
-		pat_line_field(&req, "id", id);
+	if (id != 0)
+		pat_line_fieldu(&req, "id", id);
 	else
 		pat_line_field(&req, "all", "1");
 	if (user != NULL)
@@ -295,14 +379,26 @@ revoke_one(struct ctl *c, const char *id, const char *user,
 	pat_buf_free(&req);
 	if (ex != EX_OK)
 		return ex;
+	pending = pat_msg_get(ok, "pending") != NULL;
+	pat_parse_u64(pat_msg_get(ok, "revoked"), UINT64_MAX, &k);
+	*total += k;
 	if (c->json) {
-		json_msg(stdout, ok);
-		fputc('\n', stdout);
+		fputs((*nitems)++ ? "," : "", c->out);
+		if (id != 0)
+			fprintf(c->out, "{\"id\":%llu", id);
+		else {
+			fputs("{\"all\":true,\"user\":", c->out);
+			json_str(c->out, user ? user : "");
+		}
+		fprintf(c->out, ",\"revoked\":%llu,\"pending\":%s}", k,
+		    pending ? "true" : "false");
 	} else {
-		fprintf(stderr, "revoked %s token(s)%s%s\n",
-		    shown(pat_msg_get(ok, "revoked")), id ?
-		    " starting at id " : "", id ? shown(id) : "");
-		if (pat_msg_get(ok, "pending") != NULL)
+		if (id != 0)
+			fprintf(stderr, "revoked %llu token(s) starting at id "
+			    "%llu\n", k, id);
+		else
+			fprintf(stderr, "revoked %llu token(s)\n", k);
+		if (pending)
 			fprintf(stderr, "more descendants are being marked "
 			    "revoked in the background; every one of them is "
 			    "refused already\n");
@@ -310,45 +406,109 @@ revoke_one(struct ctl *c, const char *id, const char *user,
 	return EX_OK;
 }
 
+/* revoke --all: say how many, and on a terminal ask. */
+static int
+confirm_all(struct ctl *c, const char *user, bool yes)
+{
+	struct list_acc acc = { c, NULL, time(NULL), false, 0, 0, 0 };
+	char answer[16], whose[96];
+	bool json = c->json;
+	int ex;
+
+	/* count without printing: LIST's items go nowhere */
+	c->json = false;
+	ex = list_all(c, user, false, &acc);
+	c->json = json;
+	if (ex != EX_OK)
+		return ex;
+	snprintf(whose, sizeof(whose), "of %s", user ? shown(user) : "yours");
+	if (!json)
+		fprintf(stderr, "patctl revoke: %zu active token%s %s (and "
+		    "every token created from them) will be revoked\n",
+		    acc.active_n, acc.active_n == 1 ? "" : "s", whose);
+	if (yes || acc.active_n == 0)
+		return EX_OK;
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+		ctl_err(c, EX_USAGE, "usage", "revoke --all would revoke %zu "
+		    "active token%s %s: add --yes to do it without a terminal "
+		    "to confirm on", acc.active_n, acc.active_n == 1 ? "" : "s",
+		    whose);
+		return EX_USAGE;
+	}
+	if (read_answer("Revoke them? [y/N] ", true, answer,
+	    sizeof(answer)) < 0 || (strcmp(answer, "y") != 0 &&
+	    strcmp(answer, "yes") != 0 && strcmp(answer, "Y") != 0))
+		return ctl_err(c, EX_REFUSED, "cancelled", "nothing revoked");
+	return EX_OK;
+}
+
 static int
 cmd_revoke(struct ctl *c, int argc, char **argv)
 {
-	const char *user = NULL, *v, **ids;
-	struct pat_msg *ok;
-	bool all = false;
-	int i, ex = EX_OK, r, nids = 0;
+	const char *user = NULL, **pos;
+	bool all = false, yes = false;
+	const struct opt opts[] = { { "--user", &user, NULL },
+		{ "--all", NULL, &all }, { "--yes", NULL, &yes },
+		{ NULL, NULL, NULL } };
+	unsigned long long *ids = NULL, total = 0;
+	struct pat_msg *ok = NULL;
+	size_t nitems = 0;
+	int i, ex, r, n;
 
-	if ((ids = calloc((size_t)argc, sizeof(*ids))) == NULL)
-		return EX_FAILED;
-	for (i = 1; i < argc; i++) {
-		if ((v = optval(argc, argv, &i, "--user")))
-			user = v;
-		else if (strcmp(argv[i], "--all") == 0)
-			all = true;
-		else if (argv[i][0] == '-') {
-			free(ids);
-			return bad_arg("revoke", argv[i]);
-		} else
-			ids[nids++] = argv[i];
+	if ((pos = calloc((size_t)argc, sizeof(*pos))) == NULL ||
+	    (ids = calloc((size_t)argc, sizeof(*ids))) == NULL ||
+	    (ok = calloc(1, sizeof(*ok))) == NULL) {
+		ex = ctl_err(c, EX_FAILED, "internal", "out of memory");
+		goto out;
 	}
-	if (all == (nids > 0) || (user && !all)) {
-		free(ids);
-		fprintf(stderr, "usage: patctl revoke ID... | patctl revoke "
-		    "--all [--user USER]\n");
-		return EX_USAGE;
+	if ((ex = args_parse(c, argc, argv, opts, pos, argc, &n)) != EX_OK)
+		goto out;
+	if (all == (n > 0)) {
+		ex = ctl_usage(c, all ? "give token ids or --all, not both" :
+		    "which tokens? give their ids, or --all");
+		goto out;
 	}
-	if ((ok = calloc(1, sizeof(*ok))) == NULL) {
-		free(ids);
-		return EX_FAILED;
+	if (user && !all) {
+		ex = ctl_usage(c, "--user goes with --all (an id already "
+		    "names one token)");
+		goto out;
 	}
+	for (i = 0; i < n; i++)
+		if ((ex = check_id(c, pos[i], &ids[i])) != EX_OK)
+			goto out;
+	if (user && (ex = check_user(c, "--user", user)) != EX_OK)
+		goto out;
+	if (all && (ex = confirm_all(c, user, yes)) != EX_OK)
+		goto out;
+	if (c->json)
+		fputs("{\"items\":[", c->out);
 	if (all)
-		ex = revoke_one(c, NULL, user, ok);
+		ex = revoke_one(c, 0, user, ok, &nitems, &total);
 	/* go on after a failure; exit with the worst outcome */
-	for (i = 0; i < nids; i++)
-		if ((r = revoke_one(c, ids[i], NULL, ok)) > ex)
+	for (i = 0; i < n; i++)
+		if ((r = revoke_one(c, ids[i], NULL, ok, &nitems, &total)) > ex)
 			ex = r;
+	if (c->json) {
+		fprintf(c->out, "],\"count\":%zu,\"revoked\":%llu}\n", nitems,
+		    total);
+		if (ex != EX_OK && nitems > 0) {
+			/* what was done goes with the error */
+			char *ctx = NULL;
+			size_t len = 0;
+			FILE *f = open_memstream(&ctx, &len);
+
+			if (f != NULL) {
+				fprintf(f, "\"revoked\":%llu", total);
+				fclose(f);
+				ctl_context(c, ctx);
+				free(ctx);
+			}
+		}
+	}
+out:
 	free(ok);
 	free(ids);
+	free(pos);
 	return ex;
 }
 
@@ -358,17 +518,14 @@ cmd_rotate(struct ctl *c, int argc, char **argv)
 	char token[SECRET_MAX];
 	struct pat_msg *ok;
 	struct pat_buf req;
-	int ex;
+	int n, ex;
 
-	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: patctl rotate   (the token on stdin)\n");
-		return EX_USAGE;
-	}
-	if ((ex = read_secret("Token to rotate: ", token)) != EX_OK)
+	if ((ex = args_parse(c, argc, argv, NULL, NULL, 0, &n)) != EX_OK)
 		return ex;
+	if (read_secret("Token to rotate: ", token) != EX_OK)
+		return ctl_usage(c, "expected the token to rotate on stdin");
 	if ((ok = calloc(1, sizeof(*ok))) == NULL)
-		return EX_FAILED;
+		return ctl_err(c, EX_FAILED, "internal", "out of memory");
 	ctl_begin(c, &req, "ROTATE");
 	pat_line_field(&req, "token", token);
 	sodium_memzero(token, sizeof(token));
@@ -384,24 +541,26 @@ cmd_rotate(struct ctl *c, int argc, char **argv)
 static int
 cmd_verify(struct ctl *c, int argc, char **argv)
 {
-	const char *user = NULL, *perm = NULL, *v;
+	const char *user = NULL, *perm = NULL;
+	const struct opt opts[] = { { "--user", &user, NULL },
+		{ "--perm", &perm, NULL }, { NULL, NULL, NULL } };
 	char token[SECRET_MAX];
 	struct pat_msg *ok;
 	struct pat_buf req;
-	int i, ex;
+	bool first = false;
+	int n, ex;
 
-	for (i = 1; i < argc; i++) {
-		if ((v = optval(argc, argv, &i, "--user")))
-			user = v;
-		else if ((v = optval(argc, argv, &i, "--perm")))
-			perm = v;
-		else
-			return bad_arg("verify", argv[i]);
-	}
-	if ((ex = read_secret("Token: ", token)) != EX_OK)
+	/* whatever goes wrong, the document says the token is not valid */
+	ctl_context(c, "\"valid\":false");
+	if ((ex = args_parse(c, argc, argv, opts, NULL, 0, &n)) != EX_OK)
 		return ex;
+	if ((user && (ex = check_user(c, "--user", user)) != EX_OK) ||
+	    (perm && (ex = check_perm(c, perm, false)) != EX_OK))
+		return ex;
+	if (read_secret("Token: ", token) != EX_OK)
+		return ctl_usage(c, "expected a token on stdin");
 	if ((ok = calloc(1, sizeof(*ok))) == NULL)
-		return EX_FAILED;
+		return ctl_err(c, EX_FAILED, "internal", "out of memory");
 	pat_buf_init(&req, PAT_LINE_MAX);
 	pat_line_begin(&req, "VERIFY");
 	pat_line_field(&req, "token", token);
@@ -414,8 +573,9 @@ cmd_verify(struct ctl *c, int argc, char **argv)
 	ex = ctl_call(c, &req, NULL, NULL, ok);
 	pat_buf_free(&req);
 	if (ex == EX_OK && c->json) {
-		json_msg(stdout, ok);
-		fputc('\n', stdout);
+		fputs("{\"valid\":true", c->out);
+		json_fields(c->out, ok, &first);
+		fputs("}\n", c->out);
 	} else if (ex == EX_OK)
 		printf("valid: token %s of %s, role %s, permissions %s\n",
 		    shown(pat_msg_get(ok, "id")), shown(pat_msg_get(ok, "user")),

@@ -58,64 +58,60 @@ read_secret(const char *prompt, char out[SECRET_MAX])
 {
 	size_t n;
 
-	if (read_answer(prompt, false, out, SECRET_MAX) < 0) {
-		fprintf(stderr, "patctl: expected a token on stdin (at most "
-		    "%d bytes)\n", SECRET_MAX - 1);
+	/* the caller says what was expected: it knows which token */
+	if (read_answer(prompt, false, out, SECRET_MAX) < 0)
 		return EX_USAGE;
-	}
 	n = strlen(out);
 	while (n > 0 && isspace((unsigned char)out[n - 1]))
 		out[--n] = '\0';
-	if (n == 0) {
-		fprintf(stderr, "patctl: expected a token on stdin\n");
-		return EX_USAGE;
-	}
-	return EX_OK;
-}
-
-int64_t
-parse_expiry(const char *s, int64_t now)
-{
-	struct tm tm;
-	const char *end;
-	char *e;
-	long long v;
-
-	if (strcmp(s, "never") == 0)
-		return 0;
-	if (isdigit((unsigned char)s[0])) {
-		errno = 0;
-		v = strtoll(s, &e, 10);
-		if (errno == 0 && v > 0 && v < 100000 && e[0] != '\0' &&
-		    e[1] == '\0') {
-			switch (e[0]) {
-			case 'm': return now + v * 60;
-			case 'h': return now + v * 3600;
-			case 'd': return now + v * 86400;
-			case 'w': return now + v * 7 * 86400;
-			case 'y': return now + v * 365 * 86400;
-			}
-		}
-	}
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_isdst = -1;
-	if (((end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) != NULL ||
-	    (end = strptime(s, "%Y-%m-%dT%H:%M", &tm)) != NULL ||
-	    (end = strptime(s, "%Y-%m-%d %H:%M", &tm)) != NULL ||
-	    (end = strptime(s, "%Y-%m-%d", &tm)) != NULL) && *end == '\0')
-		return (int64_t)mktime(&tm);
-	return -1;
+	return n == 0 ? EX_USAGE : EX_OK;
 }
 
 const char *
-fmt_time(int64_t t, const char *zero, char *buf, size_t n)
+fmt_time(int64_t t, const char *zero, bool with_zone, char *buf, size_t n)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
 
 	if (t == 0 || localtime_r(&tt, &tm) == NULL)
 		return zero;
-	strftime(buf, n, "%Y-%m-%d %H:%M", &tm);
+	strftime(buf, n, with_zone ? "%Y-%m-%d %H:%M %Z" : "%Y-%m-%d %H:%M",
+	    &tm);
+	return buf;
+}
+
+const char *
+local_zone(char *buf, size_t n)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (localtime_r(&now, &tm) == NULL || strftime(buf, n, "%Z", &tm) == 0)
+		snprintf(buf, n, "local time");
+	return buf;
+}
+
+const char *
+fmt_duration(int64_t secs, char *buf, size_t n)
+{
+	int64_t m = secs / 60, h = secs / 3600, d = secs / 86400;
+
+	if (secs < 0)
+		secs = 0;
+	if (secs < 60)
+		snprintf(buf, n, "%lld s", (long long)secs);
+	else if (secs < 3600)
+		snprintf(buf, n, "%lld min", (long long)m);
+	else if (secs < 86400 && m % 60 != 0)
+		snprintf(buf, n, "%lld h %lld min", (long long)h,
+		    (long long)(m % 60));
+	else if (secs < 86400)
+		snprintf(buf, n, "%lld h", (long long)h);
+	else if (d < 10 && h % 24 != 0)
+		snprintf(buf, n, "%lld day%s %lld h", (long long)d, d == 1 ? "" :
+		    "s", (long long)(h % 24));
+	else
+		snprintf(buf, n, "%lld day%s", (long long)d, d == 1 ? "" : "s");
 	return buf;
 }
 
@@ -174,6 +170,23 @@ json_str(FILE *f, const char *s)
 	explicit_bzero(e, strlen(e));
 }
 
+/* yes/no fields that are booleans in JSON */
+static bool
+is_bool(const char *k, const char *v)
+{
+	static const char *keys[] = { "peer_admin", "admin", "verifier",
+		"pending", NULL };
+	size_t i;
+
+	if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0 &&
+	    strcmp(v, "1") != 0 && strcmp(v, "0") != 0)
+		return false;
+	for (i = 0; keys[i]; i++)
+		if (strcmp(k, keys[i]) == 0)
+			return true;
+	return false;
+}
+
 static bool
 is_list_key(const char *k)
 {
@@ -187,7 +200,8 @@ is_number(const char *k, const char *v)
 	static const char *keys[] = { "id", "uid", "created", "expires",
 		"revoked", "parent", "last_used", "count", "next", "proto",
 		"tokens", "roles", "grants", "connections", "accepted", "uptime",
-		"store_bytes", "store_max_bytes", "peer_uid", NULL };
+		"store_bytes", "store_max_bytes", "peer_uid", "writes", "commits",
+		"session_expires", NULL };
 	size_t i;
 
 	if (*v == '\0' || strspn(v, "0123456789") != strlen(v))
@@ -199,37 +213,55 @@ is_number(const char *k, const char *v)
 }
 
 void
-json_msg(FILE *f, const struct pat_msg *m)
+json_list(FILE *f, const char *v)
+{
+	const char *p = v ? v : "";
+	size_t len;
+	char item[PAT_LINE_MAX + 1];
+
+	fputc('[', f);
+	while (*p) {
+		len = strcspn(p, ",");
+		snprintf(item, sizeof(item), "%.*s", (int)len, p);
+		if (p != v)
+			fputc(',', f);
+		json_str(f, item);
+		p += len + (p[len] == ',');
+	}
+	fputc(']', f);
+}
+
+void
+json_fields(FILE *f, const struct pat_msg *m, bool *first)
 {
 	size_t i;
 
-	fputc('{', f);
 	for (i = 0; i < m->nfields; i++) {
 		const char *k = m->f[i].key, *v = m->f[i].val;
 
-		if (i > 0)
+		if (!*first)
 			fputc(',', f);
+		*first = false;
 		json_str(f, k);
 		fputc(':', f);
 		if (is_number(k, v)) {
 			fputs(v, f);
+		} else if (is_bool(k, v)) {
+			fputs(strcmp(v, "yes") == 0 || strcmp(v, "1") == 0 ?
+			    "true" : "false", f);
 		} else if (is_list_key(k)) {
-			const char *p = v;
-			size_t len;
-			char item[PAT_LINE_MAX + 1];
-
-			fputc('[', f);
-			while (*p) {
-				len = strcspn(p, ",");
-				snprintf(item, sizeof(item), "%.*s", (int)len, p);
-				if (p != v)
-					fputc(',', f);
-				json_str(f, item);
-				p += len + (p[len] == ',');
-			}
-			fputc(']', f);
+			json_list(f, v);
 		} else
 			json_str(f, v);
 	}
+}
+
+void
+json_msg(FILE *f, const struct pat_msg *m)
+{
+	bool first = true;
+
+	fputc('{', f);
+	json_fields(f, m, &first);
 	fputc('}', f);
 }

@@ -113,32 +113,42 @@ add_role(char kind, const char *who, const char *role, void *arg)
 	return 0;
 }
 
+int
+access_walk_grants(struct patd *d, MDB_txn *txn, const char *user, gid_t gid,
+    store_grant_fn fn, void *arg)
+{
+	struct group gr, *gres;
+	char buf[NSS_BUF];
+	gid_t *gids = NULL;
+	int ngids = 0, i, r;
+
+	r = store_grants(d->store, txn, 'u', user, fn, arg);
+	/* no grant names a group: membership cannot matter, skip NSS */
+	if (r == 0 && store_has_group_grants(d->store, txn) &&
+	    (r = user_groups(user, gid, &gids, &ngids)) < 0)
+		return r;
+	for (i = 0; r == 0 && i < ngids; i++) {
+		gres = NULL;
+		if (getgrgid_r(gids[i], &gr, buf, sizeof(buf), &gres) != 0 ||
+		    gres == NULL)
+			continue;
+		r = store_grants(d->store, txn, 'g', gr.gr_name, fn, arg);
+	}
+	free(gids);
+	return r;
+}
+
 /* The permissions of user whose primary group is gid. */
 static int
 perms_of(struct patd *d, MDB_txn *txn, const char *user, gid_t gid,
     struct pat_permset *out)
 {
 	struct roles_acc acc = { d, txn, out, 0 };
-	struct group gr, *gres;
-	char buf[NSS_BUF];
-	gid_t *gids = NULL;
-	int ngids = 0, i, r;
+	int r;
 
 	pat_permset_free(out);
-	r = store_grants(d->store, txn, 'u', user, add_role, &acc);
-	/* no grant names a group: membership cannot matter, skip NSS */
-	if (r == 0 && acc.err == 0 && store_has_group_grants(d->store, txn) &&
-	    (r = user_groups(user, gid, &gids, &ngids)) < 0)
-		return r;
-	for (i = 0; r == 0 && acc.err == 0 && i < ngids; i++) {
-		gres = NULL;
-		if (getgrgid_r(gids[i], &gr, buf, sizeof(buf), &gres) != 0 ||
-		    gres == NULL)
-			continue;
-		r = store_grants(d->store, txn, 'g', gr.gr_name, add_role, &acc);
-	}
-	free(gids);
-	if (r == 0)
+	r = access_walk_grants(d, txn, user, gid, add_role, &acc);
+	if (r >= 0 && acc.err != 0)
 		r = acc.err;
 	if (r < 0)
 		pat_permset_free(out);

@@ -36,6 +36,13 @@ int	access_user_perms(struct patd *d, MDB_txn *txn, const char *user,
 int	access_user_perms_gid(struct patd *d, MDB_txn *txn, const char *user,
 	    gid_t gid, struct pat_permset *out);
 
+/* Call fn for each grant that applies to user (primary group gid): the
+ * user's own, then each of its groups' (NSS now).  fn returning non-zero
+ * stops the walk, and that value is returned; a negative errno when the
+ * store or NSS fails. */
+int	access_walk_grants(struct patd *d, MDB_txn *txn, const char *user,
+	    gid_t gid, store_grant_fn fn, void *arg);
+
 /*
  * Check a presented token and, when it is good, compute its effective
  * permissions (role now ∩ owner now ∩ cap).  rec is filled whenever the id

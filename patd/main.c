@@ -36,9 +36,12 @@ usage(FILE *f)
 	    "            [--verify-group GROUP] [--map-size MB] [--max-conns N]\n"
 	    "            [--max-conns-per-uid N] [--idle-timeout SEC]\n"
 	    "            [--idle-exit SEC]\n"
+	    "       patd -h | --help | -V | --version\n"
 	    "Serves Personal Access Tokens on a Unix socket.  Under systemd the\n"
 	    "socket comes from patd.socket; otherwise --socket (default %s).\n"
-	    "Settings come from %s (or --config), then the flags.\n",
+	    "Settings come from %s (or --config), then the flags.\n"
+	    "Exit: 0 after SIGTERM or --idle-exit, 1 could not serve, 2 usage\n"
+	    "or configuration error.\n",
 	    PAT_DEFAULT_SOCKET, CONFIG_DEFAULT_PATH);
 }
 
@@ -163,6 +166,19 @@ settings(int argc, char **argv, struct patd_config *cfg, bool *socket_flag)
 	int ch, r, idx = 0;
 
 	config_defaults(cfg);
+	/* help and version whatever the configuration file holds */
+	for (ch = 1; ch < argc && strcmp(argv[ch], "--") != 0; ch++) {
+		if (strcmp(argv[ch], "-h") == 0 ||
+		    strcmp(argv[ch], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[ch], "-V") == 0 ||
+		    strcmp(argv[ch], "--version") == 0) {
+			printf("patd %s\n", PATD_VERSION);
+			return 0;
+		}
+	}
 	path = config_path(argc, argv, &explicit_path);
 	r = config_load(cfg, path, err, sizeof(err));
 	if (r < 0 && (r != -ENOENT || explicit_path)) {
@@ -170,7 +186,7 @@ settings(int argc, char **argv, struct patd_config *cfg, bool *socket_flag)
 		return 2;
 	}
 	*socket_flag = false;
-	while ((ch = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hV", opts, &idx)) != -1) {
 		switch (ch) {
 		case 'C': continue;
 		case 's': key = "socket"; *socket_flag = true; break;

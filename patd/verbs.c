@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "names.h"
 #include "verbs.h"
 
 int
@@ -55,34 +56,21 @@ token_state(struct req *q, MDB_txn *txn, const struct tok_rec *r)
 	    "revoked";
 }
 
-static bool
-name_chars(const char *s, size_t max, const char *extra)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > max)
-		return false;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr(extra, c) != NULL))
-			return false;
-	}
-	return true;
-}
+/* one rule with patctl's own checks (common/names.c) */
+_Static_assert(STORE_ROLE_MAX == PAT_ROLE_NAME_MAX, "role name limit");
+_Static_assert(STORE_USER_MAX == PAT_USER_NAME_MAX, "user name limit");
+_Static_assert(STORE_NAME_MAX == PAT_TOKEN_NAME_MAX, "token name limit");
 
 bool
 valid_role_name(const char *s)
 {
-	return name_chars(s, STORE_ROLE_MAX, "._-");
+	return pat_role_name_valid(s);
 }
 
 bool
 valid_user_name(const char *s)
 {
-	/* what shadow's useradd accepts, plus '.' and '@' seen with SSSD */
-	return name_chars(s, STORE_USER_MAX, "._-@$") && s[0] != '-';
+	return pat_user_name_valid(s);
 }
 
 int
@@ -427,6 +415,7 @@ static const struct verb {
 	{ "GRANT",		verb_grant,		true,  false, false },
 	{ "UNGRANT",		verb_ungrant,		true,  false, false },
 	{ "LOGOUT",		verb_logout,		true,  false, false },
+	{ "WHOAMI",		verb_whoami,		false, false, true },
 };
 
 /* A session= must be patd's, unexpired, not logged out, and the peer's. */
@@ -481,7 +470,10 @@ load_credential(struct req *q, MDB_txn *txn)
 	if (auth != NULL && session != NULL)
 		return reply_err(q, "bad-request", "give auth= or session=, "
 		    "not both");
-	if (session != NULL && strcmp(q->m->verb, "LOGOUT") != 0)
+	/* LOGOUT ends a session and WHOAMI reports on one: neither acts
+	 * with it, so an expired one is no refusal there */
+	if (session != NULL && strcmp(q->m->verb, "LOGOUT") != 0 &&
+	    strcmp(q->m->verb, "WHOAMI") != 0)
 		return check_session(q, txn, session);
 	if (auth == NULL)
 		return 0;

@@ -58,5 +58,6 @@ int	verb_role_list(struct req *q, MDB_txn *txn);
 int	verb_role_show(struct req *q, MDB_txn *txn);
 int	verb_grant(struct req *q, MDB_txn *txn);
 int	verb_ungrant(struct req *q, MDB_txn *txn);
+int	verb_whoami(struct req *q, MDB_txn *txn);
 
 #endif

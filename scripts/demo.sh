@@ -26,8 +26,13 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 
+# bold only for a person at a terminal who has not asked for no colour
+bold= plain=
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-dumb}" != dumb ]; then
+	bold=$(printf '\033[1m') plain=$(printf '\033[0m')
+fi
 fail() { echo "demo FAILED: $*" >&2; exit 1; }
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; }
 run() { step "patctl $*"; "$patctl" "$@" || fail "patctl $* exited $?"; }
 
 echo "pat demo: patd on $PATD_SOCKET, state in $demo/state, as user $user"
@@ -85,4 +90,5 @@ fi
 step "patd's log ($demo/patd.log): ids and users, never secrets"
 cat "$demo/patd.log"
 TOKEN=
-printf '\n\033[1mdemo OK: accepted by PAM, then refused after revocation\033[0m\n'
+printf '\n%sdemo OK: accepted by PAM, then refused after revocation%s\n' \
+	"$bold" "$plain"
