@@ -76,7 +76,7 @@ fake_patd(const char *path, const char *answer)
 		waitpid(fake, NULL, 0);
 	}
 	unlink(path);
-	fake = fork();
+	fake = t_fork();
 	cr_assert_neq(fake, -1);
 	if (fake > 0) {
 		for (i = 0; i < 250 && access(path, F_OK) != 0; i++)
