@@ -185,9 +185,9 @@ verb_create(struct req *q, MDB_txn *txn)
 		return reply_err(q, "denied", "only root may create a token "
 		    "for another user, and not from a token or session");
 	if (!q->super && !q->has_cred && !q->has_session)
-		return reply_err(q, "auth-required", "creating a token needs a "
-		    "login session (patctl login) or an existing token of "
-		    "yours (patctl create --parent-from-stdin)");
+		return need_credential(q, "auth-required", "creating a token "
+		    "needs a login session (patctl login) or an existing token "
+		    "of yours (patctl create --parent-from-stdin)");
 	if ((pw = getpwnam(user)) == NULL)
 		return reply_err(q, "not-found", "no such user: %s", user);
 	uid = pw->pw_uid;	/* pw is static: keep what we need */
@@ -480,7 +480,7 @@ verb_show(struct req *q, MDB_txn *txn)
 	unsigned long long id;
 	struct tok_rec rec;
 	const char *state;
-	char *effj = NULL;
+	char *effj = NULL, note[200];
 	size_t i;
 	int r;
 
@@ -488,7 +488,8 @@ verb_show(struct req *q, MDB_txn *txn)
 		return reply_err(q, "bad-request", "SHOW needs id=N");
 	r = store_token_get(q->d->store, txn, id, &rec);
 	if (r == -ENOENT || (r == 0 && rec.uid != q->p->uid && !q->admin))
-		return reply_err(q, "not-found", "no token %llu of yours", id);
+		return reply_err(q, "not-found", "no token %llu of yours%s", id,
+		    session_note(q, note, sizeof(note)));
 	if (r < 0)
 		return r;
 	pat_permset_init(&role);
@@ -575,6 +576,7 @@ verb_revoke(struct req *q, MDB_txn *txn)
 	const char *all = pat_msg_get(q->m, "all");
 	unsigned long long id = 0;
 	struct tok_rec rec;
+	char note[200];
 	size_t count = 0;
 	uint64_t limit;
 	uint32_t uid;
@@ -599,7 +601,7 @@ verb_revoke(struct req *q, MDB_txn *txn)
 		if (r == -ENOENT || (r == 0 && rec.uid != q->p->uid &&
 		    !q->admin))
 			return reply_err(q, "not-found", "no token %llu of "
-			    "yours", id);
+			    "yours%s", id, session_note(q, note, sizeof(note)));
 		if (r < 0 || (r = revoke_token(q, txn, &rec, &count)) < 0)
 			return r;
 		uid = rec.uid;
