@@ -132,6 +132,34 @@ cmd_role(struct ctl *c, int argc, char **argv)
 	return EX_USAGE;
 }
 
+/* GRANT: says whether the grant is new or was there already. */
+static int
+run_grant(struct ctl *c, struct pat_buf *req, const char *role,
+    const char *kind, const char *who)
+{
+	const char *existed;
+	struct pat_msg *ok;
+	int ex;
+
+	if ((ok = calloc(1, sizeof(*ok))) == NULL)
+		return EX_FAILED;
+	ex = ctl_call(c, req, NULL, NULL, ok);
+	pat_buf_free(req);
+	existed = pat_msg_get(ok, "existed");
+	if (ex == EX_OK && c->json) {
+		json_msg(stdout, ok);
+		fputc('\n', stdout);
+	} else if (ex == EX_OK && existed != NULL && strcmp(existed, "1") == 0)
+		fprintf(stderr, "%s%s already had role %s; nothing changed\n",
+		    strcmp(kind, "group") == 0 ? "group " : "", shown(who),
+		    shown(role));
+	else if (ex == EX_OK)
+		fprintf(stderr, "granted role %s to %s %s\n", shown(role), kind,
+		    shown(who));
+	free(ok);
+	return ex;
+}
+
 static int
 cmd_grant(struct ctl *c, int argc, char **argv, bool grant)
 {
@@ -152,8 +180,10 @@ cmd_grant(struct ctl *c, int argc, char **argv, bool grant)
 	ctl_begin(c, &req, grant ? "GRANT" : "UNGRANT");
 	pat_line_field(&req, "role", argv[1]);
 	pat_line_field(&req, kind, who);
-	snprintf(done, sizeof(done), "%s role %s %s %s %s", grant ? "granted" :
-	    "removed", argv[1], grant ? "to" : "from", kind, who);
+	if (grant)
+		return run_grant(c, &req, argv[1], kind, who);
+	snprintf(done, sizeof(done), "removed role %s from %s %s", argv[1],
+	    kind, who);
 	return run_simple(c, &req, done);
 }
 
