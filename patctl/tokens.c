@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -45,6 +46,8 @@ static int
 print_created(struct ctl *c, const struct pat_msg *ok, const char *what)
 {
 	const char *stripped = pat_msg_get(ok, "stripped");
+	const char *owner = pat_msg_get(ok, "stripped_owner");
+	const char *capped = pat_msg_get(ok, "stripped_cap");
 	char tb[32];
 	long long exp = 0;
 
@@ -64,7 +67,18 @@ print_created(struct ctl *c, const struct pat_msg *ok, const char *what)
 	    shown(pat_msg_get(ok, "user")), shown(pat_msg_get(ok, "role")),
 	    shown(pat_msg_get(ok, "perms")),
 	    fmt_time(exp, "never", tb, sizeof(tb)));
-	if (stripped != NULL && *stripped != '\0')
+	if (owner != NULL || capped != NULL) {
+		/* patd says which filter cut what: the owner's permissions
+		 * count at every use, the creator's cap for good */
+		if (owner != NULL && *owner != '\0')
+			fprintf(stderr, "not in force: %s does not hold %s; "
+			    "it applies as soon as %s is granted it\n",
+			    shown(pat_msg_get(ok, "user")), shown(owner),
+			    shown(pat_msg_get(ok, "user")));
+		if (capped != NULL && *capped != '\0')
+			fprintf(stderr, "never in force: the creating token "
+			    "lacks %s\n", shown(capped));
+	} else if (stripped != NULL && *stripped != '\0')
 		fprintf(stderr, "stripped (you or the creating token lack "
 		    "them): %s\n", shown(stripped));
 	fprintf(stderr, "This is the only time the token is shown.\n");
@@ -206,6 +220,11 @@ cmd_list(struct ctl *c, int argc, char **argv)
 	} while (next != NULL);
 	if (c->json)	/* a complete document even when refused */
 		fputs("]\n", stdout);
+	else if (ex == EX_OK && !all && user == NULL && getuid() == 0 &&
+	    pat_msg_get(ok, "count") != NULL &&
+	    strcmp(pat_msg_get(ok, "count"), "0") == 0)	/* no page but one */
+		fprintf(stderr, "root has no tokens of its own; patctl list "
+		    "--all shows every user's (or --user USER one user's)\n");
 	free(ok);
 	return ex;
 }
@@ -298,6 +317,21 @@ revoke_one(struct ctl *c, const char *id, const char *user,
 	if (c->json) {
 		json_msg(stdout, ok);
 		fputc('\n', stdout);
+	} else if (pat_msg_get(ok, "already") != NULL) {
+		/* nothing left to do: exit 0, as systemctl stop does for a
+		 * stopped unit, but say what had happened */
+		const char *into = pat_msg_get(ok, "rotated_into");
+		char tb[32];
+		long long when = 0;
+
+		pat_parse_i64(pat_msg_get(ok, "revoked_at"), &when);
+		if (into != NULL)
+			fprintf(stderr, "token %s was rotated into %s on %s; it "
+			    "is revoked already\n", shown(id), shown(into),
+			    fmt_time(when, "?", tb, sizeof(tb)));
+		else
+			fprintf(stderr, "token %s was already revoked on %s\n",
+			    shown(id), fmt_time(when, "?", tb, sizeof(tb)));
 	} else {
 		fprintf(stderr, "revoked %s token(s)%s%s\n",
 		    shown(pat_msg_get(ok, "revoked")), id ?

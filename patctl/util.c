@@ -178,6 +178,8 @@ static bool
 is_list_key(const char *k)
 {
 	return strcmp(k, "perms") == 0 || strcmp(k, "stripped") == 0 ||
+	    strcmp(k, "stripped_owner") == 0 ||
+	    strcmp(k, "stripped_cap") == 0 ||
 	    strcmp(k, "cap") == 0 || strcmp(k, "effective") == 0;
 }
 
@@ -187,7 +189,8 @@ is_number(const char *k, const char *v)
 	static const char *keys[] = { "id", "uid", "created", "expires",
 		"revoked", "parent", "last_used", "count", "next", "proto",
 		"tokens", "roles", "grants", "connections", "accepted", "uptime",
-		"store_bytes", "store_max_bytes", "peer_uid", NULL };
+		"store_bytes", "store_max_bytes", "peer_uid", "revoked_at",
+		"rotated_into", NULL };
 	size_t i;
 
 	if (*v == '\0' || strspn(v, "0123456789") != strlen(v))
