@@ -118,6 +118,37 @@ run_simple(struct ctl *c, struct pat_buf *req, const char *fields,
 	return ex;
 }
 
+/* GRANT: as run_simple, and says when the grant was there already. */
+static int
+run_grant(struct ctl *c, struct pat_buf *req, const char *fields,
+    const char *done, const char *role, const char *kind, const char *who)
+{
+	const char *existed;
+	struct pat_msg *ok;
+	bool first = false;
+	int ex;
+
+	if ((ok = calloc(1, sizeof(*ok))) == NULL) {
+		pat_buf_free(req);
+		return ctl_err(c, EX_FAILED, "internal", "out of memory");
+	}
+	ex = ctl_call(c, req, NULL, NULL, ok);
+	pat_buf_free(req);
+	existed = pat_msg_get(ok, "existed");
+	if (ex == EX_OK && c->json) {
+		fprintf(c->out, "{%s", fields);
+		json_fields(c->out, ok, &first);
+		fputs("}\n", c->out);
+	} else if (ex == EX_OK && existed != NULL && strcmp(existed, "1") == 0)
+		fprintf(stderr, "%s%s already had role %s; nothing changed\n",
+		    strcmp(kind, "group") == 0 ? "group " : "", shown(who),
+		    shown(role));
+	else if (ex == EX_OK)
+		fprintf(stderr, "%s\n", done);
+	free(ok);
+	return ex;
+}
+
 /* "\"name\":\"x\"" for a name already checked to be plain. */
 static void
 member(char *out, size_t n, const char *key, const char *val)
@@ -248,6 +279,8 @@ cmd_grant(struct ctl *c, int argc, char **argv, bool grant)
 	member(m1, sizeof(m1), "role", pos[0]);
 	member(m2, sizeof(m2), kind, who);
 	snprintf(fields, sizeof(fields), "%s,%s", m1, m2);
+	if (grant)
+		return run_grant(c, &req, fields, done, pos[0], kind, who);
 	return run_simple(c, &req, fields, done);
 }
 

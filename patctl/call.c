@@ -36,9 +36,8 @@ exit_for(const char *code)
 static const char *
 hint_for(const char *code)
 {
-	if (strcmp(code, "denied") == 0)
-		return "run it as root, or pass a token holding pat.admin with "
-		    "--auth-from-stdin";
+	/* no hint for "denied": patd's message says who may, and a generic
+	 * one contradicted it (a pat.admin token cannot create for others) */
 	if (strcmp(code, "auth-required") == 0)
 		return "run patctl login first, or give an existing token of "
 		    "yours on stdin with --parent-from-stdin";

@@ -16,6 +16,8 @@ static int
 print_created(struct ctl *c, const struct pat_msg *ok, const char *what)
 {
 	const char *stripped = pat_msg_get(ok, "stripped");
+	const char *owner = pat_msg_get(ok, "stripped_owner");
+	const char *capped = pat_msg_get(ok, "stripped_cap");
 	char tb[48];
 	long long exp = 0;
 
@@ -35,7 +37,18 @@ print_created(struct ctl *c, const struct pat_msg *ok, const char *what)
 	    shown(pat_msg_get(ok, "user")), shown(pat_msg_get(ok, "role")),
 	    shown(pat_msg_get(ok, "perms")),
 	    fmt_time(exp, "never", true, tb, sizeof(tb)));
-	if (stripped != NULL && *stripped != '\0')
+	if (owner != NULL || capped != NULL) {
+		/* patd says which filter cut what: the owner's permissions
+		 * count at every use, the creator's cap for good */
+		if (owner != NULL && *owner != '\0')
+			fprintf(stderr, "not in force: %s does not hold %s; "
+			    "it applies as soon as %s is granted it\n",
+			    shown(pat_msg_get(ok, "user")), shown(owner),
+			    shown(pat_msg_get(ok, "user")));
+		if (capped != NULL && *capped != '\0')
+			fprintf(stderr, "never in force: the creating token "
+			    "lacks %s\n", shown(capped));
+	} else if (stripped != NULL && *stripped != '\0')
 		fprintf(stderr, "stripped (you or the creating token lack "
 		    "them): %s\n", shown(stripped));
 	fprintf(stderr, "This is the only time the token is shown.\n");
@@ -179,6 +192,11 @@ list_all(struct ctl *c, const char *user, bool all, struct list_acc *a)
 		next = ex == EX_OK ? pat_msg_get(ok, "next") : NULL;
 		snprintf(after, sizeof(after), "%s", next ? next : "");
 	} while (next != NULL);
+	if (!c->json && ex == EX_OK && !all && user == NULL && getuid() == 0 &&
+	    pat_msg_get(ok, "count") != NULL &&
+	    strcmp(pat_msg_get(ok, "count"), "0") == 0)	/* no page but one */
+		fprintf(stderr, "root has no tokens of its own; patctl list "
+		    "--all shows every user's (or --user USER one user's)\n");
 	free(ok);
 	return ex;
 }
@@ -390,8 +408,31 @@ revoke_one(struct ctl *c, unsigned long long id, const char *user,
 			fputs("{\"all\":true,\"user\":", c->out);
 			json_str(c->out, user ? user : "");
 		}
-		fprintf(c->out, ",\"revoked\":%llu,\"pending\":%s}", k,
+		fprintf(c->out, ",\"revoked\":%llu,\"pending\":%s", k,
 		    pending ? "true" : "false");
+		if (pat_msg_get(ok, "already") != NULL) {
+			fputs(",\"already\":", c->out);
+			json_str(c->out, pat_msg_get(ok, "already"));
+		}
+		if (pat_msg_get(ok, "rotated_into") != NULL)
+			fprintf(c->out, ",\"rotated_into\":%s",
+			    shown(pat_msg_get(ok, "rotated_into")));
+		fputc('}', c->out);
+	} else if (pat_msg_get(ok, "already") != NULL) {
+		/* nothing left to do: exit 0, as systemctl stop does for a
+		 * stopped unit, but say what had happened */
+		const char *into = pat_msg_get(ok, "rotated_into");
+		char tb[48];
+		long long when = 0;
+
+		pat_parse_i64(pat_msg_get(ok, "revoked_at"), &when);
+		if (into != NULL)
+			fprintf(stderr, "token %llu was rotated into %s on %s; "
+			    "it is revoked already\n", id, shown(into),
+			    fmt_time(when, "?", true, tb, sizeof(tb)));
+		else
+			fprintf(stderr, "token %llu was already revoked on %s\n",
+			    id, fmt_time(when, "?", true, tb, sizeof(tb)));
 	} else {
 		if (id != 0)
 			fprintf(stderr, "revoked %llu token(s) starting at id "

@@ -175,7 +175,7 @@ static bool
 is_bool(const char *k, const char *v)
 {
 	static const char *keys[] = { "peer_admin", "admin", "verifier",
-		"pending", NULL };
+		"pending", "existed", NULL };
 	size_t i;
 
 	if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0 &&
@@ -191,6 +191,8 @@ static bool
 is_list_key(const char *k)
 {
 	return strcmp(k, "perms") == 0 || strcmp(k, "stripped") == 0 ||
+	    strcmp(k, "stripped_owner") == 0 ||
+	    strcmp(k, "stripped_cap") == 0 ||
 	    strcmp(k, "cap") == 0 || strcmp(k, "effective") == 0;
 }
 
@@ -201,7 +203,7 @@ is_number(const char *k, const char *v)
 		"revoked", "parent", "last_used", "count", "next", "proto",
 		"tokens", "roles", "grants", "connections", "accepted", "uptime",
 		"store_bytes", "store_max_bytes", "peer_uid", "writes", "commits",
-		"session_expires", NULL };
+		"session_expires", "revoked_at", "rotated_into", NULL };
 	size_t i;
 
 	if (*v == '\0' || strspn(v, "0123456789") != strlen(v))

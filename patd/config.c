@@ -7,7 +7,7 @@
 #include "config.h"
 #include "proto.h"
 
-enum kind { K_PATH, K_NAME, K_UINT };
+enum kind { K_PATH, K_NAME, K_UINT, K_BOOL };
 
 static const struct key {
 	const char	*name;
@@ -19,6 +19,7 @@ static const struct key {
 #define S(n, k, f) { n, k, offsetof(struct patd_config, f), \
 	sizeof(((struct patd_config *)0)->f), 0, 0 }
 #define U(n, f, lo, hi) { n, K_UINT, offsetof(struct patd_config, f), 0, lo, hi }
+#define B(n, f) { n, K_BOOL, offsetof(struct patd_config, f), 0, 0, 0 }
 	S("socket", K_PATH, socket),
 	S("state_dir", K_PATH, state_dir),
 	S("verify_group", K_NAME, verify_group),
@@ -33,6 +34,7 @@ static const struct key {
 	U("lastuse_flush", lastuse_flush, 1, 3600),
 	S("login_service", K_NAME, login_service),
 	S("login_pam_dir", K_PATH, login_pam_dir),
+	B("login_allow_fallback", login_allow_fallback),
 	U("session_lifetime", session_lifetime, 1, 7 * 86400),
 	U("login_timeout", login_timeout, 5, 3600),
 	U("login_failures", login_failures, 1, 1000),
@@ -46,6 +48,7 @@ static const struct key {
 	U("store_reserve_mb", store_reserve_mb, 0, 1u << 19),
 #undef S
 #undef U
+#undef B
 };
 
 void
@@ -128,6 +131,13 @@ config_set(struct patd_config *c, const char *key, const char *value,
 			return -EINVAL;
 		}
 		*(unsigned *)(void *)dst = (unsigned)v;
+		return 0;
+	case K_BOOL:
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+			snprintf(err, errlen, "%s must be yes or no", key);
+			return -EINVAL;
+		}
+		*(bool *)(void *)dst = strcmp(value, "yes") == 0;
 		return 0;
 	}
 	return -EINVAL;

@@ -30,6 +30,9 @@ struct patd_config {
 	unsigned	lastuse_flush;	/* seconds between last-use writes */
 	char		login_service[64];
 	char		login_pam_dir[512];	/* "": the system's /etc/pam.d */
+	/* LOGIN even when login_service has no stack of its own (PAM then
+	 * runs "other") */
+	bool		login_allow_fallback;
 	unsigned	session_lifetime;	/* seconds */
 	unsigned	login_timeout;		/* seconds */
 	unsigned	login_failures;		/* per window, per uid */

@@ -1,4 +1,5 @@
 /* login.c - PAM logins in child processes; see login.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -7,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -221,6 +224,71 @@ login_child(struct patd *d, int fd, const char *user, uid_t uid,
 	_exit(rc);
 }
 
+static bool
+is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool
+is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Whether /etc/pam.conf has a line for svc (its first field). */
+static bool
+pam_conf_has(const char *svc)
+{
+	char line[1024], *p;
+	size_t n = strlen(svc);
+	FILE *f;
+	bool found = false;
+
+	if ((f = fopen("/etc/pam.conf", "re")) == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		p = line + strspn(line, " \t");
+		found = strncasecmp(p, svc, n) == 0 && (p[n] == ' ' ||
+		    p[n] == '\t');
+	}
+	fclose(f);
+	return found;
+}
+
+int
+login_stack(const struct patd *d, char *where, size_t n)
+{
+	char svc[sizeof(d->login_service)];
+	size_t i;
+
+	/* pam_start lowercases the service name before looking it up */
+	for (i = 0; d->login_service[i] != '\0'; i++)
+		svc[i] = (char)tolower((unsigned char)d->login_service[i]);
+	svc[i] = '\0';
+	if (d->login_pam_dir[0] != '\0') {
+		snprintf(where, n, "%s/%s", d->login_pam_dir, svc);
+		return is_file(where);
+	}
+	if (is_dir("/etc/pam.d") || is_dir("/usr/lib/pam.d")) {
+		/* the vendor directory (Debian's libpam reads it) second */
+		snprintf(where, n, "/etc/pam.d/%s", svc);
+		if (is_file(where))
+			return 1;
+		snprintf(where, n, "/usr/lib/pam.d/%s", svc);
+		if (is_file(where))
+			return 1;
+		snprintf(where, n, "/etc/pam.d/%s", svc);
+		return 0;
+	}
+	snprintf(where, n, "/etc/pam.conf");
+	return pam_conf_has(svc);
+}
+
 static void
 close_others(int keep)
 {
@@ -244,7 +312,7 @@ login_begin(struct patd *d, int fd, const struct peer *p, const char *pending,
     size_t npending, struct pat_buf *out)
 {
 	struct passwd *pw;
-	char key[RL_KEY_MAX], user[STORE_USER_MAX + 1];
+	char key[RL_KEY_MAX], user[STORE_USER_MAX + 1], stack[600], msg[900];
 	unsigned i, mine;
 	pid_t pid;
 
@@ -261,6 +329,21 @@ login_begin(struct patd *d, int fd, const struct peer *p, const char *pending,
 		    (unsigned)p->uid);
 		pat_buf_adds(out, "ERR code=busy message=too%20many%20logins"
 		    "%20under%20way;%20try%20again%20shortly\n");
+		return 0;
+	}
+	if (!d->login_fallback && login_stack(d, stack, sizeof(stack)) == 0) {
+		/* PAM would run "other": a 2FA login silently becomes 1FA */
+		log_event("login", "result=refused reason=no-pam-stack uid=%u "
+		    "service=%s", (unsigned)p->uid, d->login_service);
+		pat_line_begin(out, "ERR");
+		pat_line_field(out, "code", "login-unavailable");
+		snprintf(msg, sizeof(msg), "logins are off: there is no PAM "
+		    "stack %s for patd's login service, and PAM would fall "
+		    "back to its \"other\" stack (often a password alone, not "
+		    "2FA); an admin must create it (see docs/login.md) or set "
+		    "login_allow_fallback = yes in patd.conf", stack);
+		pat_line_field(out, "message", msg);
+		pat_line_end(out);
 		return 0;
 	}
 	if ((pw = getpwuid(p->uid)) == NULL ||

@@ -27,6 +27,16 @@
  */
 int	login_begin(struct patd *d, int fd, const struct peer *p,
 	    const char *pending, size_t npending, struct pat_buf *out);
+/*
+ * Whether PAM has a stack of login_service's own, looking where
+ * pam_start_confdir() of Linux-PAM 1.5 looks: login_pam_dir when set;
+ * otherwise /etc/pam.d then /usr/lib/pam.d (when either directory exists),
+ * else the service's lines in /etc/pam.conf.  Without one PAM runs
+ * "other" (on Debian a password alone), so LOGIN is refused unless
+ * login_allow_fallback.  1 found (where: its path), 0 missing (where: the
+ * file an admin would create).
+ */
+int	login_stack(const struct patd *d, char *where, size_t n);
 /* Collect finished login children and count their failures. */
 void	login_reap(struct patd *d);
 

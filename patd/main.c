@@ -21,6 +21,7 @@
 
 #include "keyfile.h"
 #include "log.h"
+#include "login.h"
 #include "patd.h"
 #include "server.h"
 #include "statedir.h"
@@ -282,6 +283,7 @@ main(int argc, char **argv)
 	    cfg.login_service);
 	snprintf(d.login_pam_dir, sizeof(d.login_pam_dir), "%s",
 	    cfg.login_pam_dir);
+	d.login_fallback = cfg.login_allow_fallback;
 	d.session_lifetime = cfg.session_lifetime;
 	d.login_timeout = (int)cfg.login_timeout;
 	rl_init(&d.rl_login, cfg.login_failures, cfg.login_window);
@@ -328,6 +330,18 @@ main(int argc, char **argv)
 	} else if ((lfd = bind_socket(cfg.socket)) < 0)
 		return 1;
 
+	{
+		char stack[600];
+
+		if (login_stack(&d, stack, sizeof(stack)) == 0)
+			log_warn("no PAM stack %s for login_service %s: %s; see "
+			    "docs/login.md", stack, d.login_service,
+			    d.login_fallback ? "login_allow_fallback = yes, so "
+			    "patctl login runs PAM's \"other\" stack instead "
+			    "(often a password alone, not 2FA)" : "patctl login "
+			    "is refused until it exists (PAM would fall back to "
+			    "its \"other\" stack)");
+	}
 	d.sweep_pending = true;	/* a sweep a restart interrupted goes on */
 	log_info("ready: state %s, socket %s, protocol %d", cfg.state_dir,
 	    activated ? "from systemd" : cfg.socket, PAT_PROTO_VERSION);

@@ -43,6 +43,7 @@ struct patd {
 	struct jwt_keys	 jwt;
 	char		 login_service[64];
 	char		 login_pam_dir[512];	/* "" : the system's */
+	bool		 login_fallback;	/* LOGIN without its own stack */
 	int64_t		 session_lifetime;	/* seconds */
 	int		 login_timeout;		/* seconds per login */
 	struct ratelimit rl_login;

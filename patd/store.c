@@ -626,9 +626,15 @@ store_grant_put(struct store *s, MDB_txn *txn, char kind, const char *who,
 	char kb[2 + STORE_USER_MAX + 1 + STORE_ROLE_MAX + 1];
 	int n = grant_key(kb, sizeof(kb), kind, who, role);
 
+	MDB_val k, v = { 0, "" };
+	int rc;
+
 	if (n < 0)
 		return n;
-	return put_pair(txn, s->grants, (uint8_t *)kb, (size_t)n);
+	k.mv_size = (size_t)n;
+	k.mv_data = kb;
+	rc = mdb_put(txn, s->grants, &k, &v, MDB_NOOVERWRITE);
+	return rc == MDB_KEYEXIST ? 1 : map_err(rc);
 }
 
 int

@@ -132,7 +132,7 @@ int	store_role_del(struct store *s, MDB_txn *txn, const char *name);
 typedef int (*store_role_fn)(const char *name, const char *perms, void *arg);
 int	store_roles(struct store *s, MDB_txn *txn, store_role_fn fn, void *arg);
 
-/* kind is 'u' (user) or 'g' (group). */
+/* kind is 'u' (user) or 'g' (group).  Put: 0 added, 1 it was there. */
 int	store_grant_put(struct store *s, MDB_txn *txn, char kind,
 	    const char *who, const char *role);
 int	store_grant_del(struct store *s, MDB_txn *txn, char kind,

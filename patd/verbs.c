@@ -32,13 +32,42 @@ reply_err(struct req *q, const char *code, const char *fmt, ...)
 	return 1;
 }
 
+#define SESSION_ADVICE	"run patctl login for a new session, or patctl " \
+			"logout to stop sending this one"
+
+int
+need_credential(struct req *q, const char *code, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (q->session_code == NULL)
+		return reply_err(q, code, "%s", msg);
+	return reply_err(q, q->session_code, "%s; %s — " SESSION_ADVICE, msg,
+	    q->session_why);
+}
+
+const char *
+session_note(struct req *q, char *buf, size_t n)
+{
+	if (q->session_code == NULL)
+		return "";
+	snprintf(buf, n, " (%s, so it did not count: " SESSION_ADVICE ")",
+	    q->session_why);
+	return buf;
+}
+
 int
 need_admin(struct req *q, const char *what)
 {
 	if (q->admin)
 		return 0;
-	return reply_err(q, "denied", "%s needs root, or a session or token "
-	    "holding pat.admin", what);
+	return need_credential(q, "denied", "%s needs root, or pat.admin "
+	    "through a login session (patctl login) or a token "
+	    "(--auth-from-stdin)", what);
 }
 
 const char *
@@ -418,6 +447,26 @@ static const struct verb {
 	{ "WHOAMI",		verb_whoami,		false, false, true },
 };
 
+/*
+ * A session that cannot be used is set aside, not refused: it only ever
+ * adds rights to what the peer's uid may do, so a verb that needs none
+ * (LIST, SHOW, REVOKE of one's own tokens) is answered for the uid alone
+ * and grants nothing more, while one that needed it is refused with why
+ * (need_credential).  A forged one is logged either way.
+ */
+static int
+set_aside(struct req *q, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	q->session_code = code;
+	va_start(ap, fmt);
+	vsnprintf(q->session_why, sizeof(q->session_why), fmt, ap);
+	va_end(ap);
+	sodium_memzero(&q->session, sizeof(q->session));
+	return 0;
+}
+
 /* A session= must be patd's, unexpired, not logged out, and the peer's. */
 static int
 check_session(struct req *q, MDB_txn *txn, const char *jwt)
@@ -428,24 +477,23 @@ check_session(struct req *q, MDB_txn *txn, const char *jwt)
 
 	v = jwt_verify(&q->d->jwt, jwt, q->now, &q->session);
 	if (v == JWT_EXPIRED)
-		return reply_err(q, "session-expired", "session expired — run "
-		    "patctl login");
+		return set_aside(q, "session-expired", "your session expired");
 	if (v != JWT_OK) {
 		log_event("session", "result=refused reason=%s peer_uid=%u",
 		    jwt_verdict_code(v), (unsigned)q->p->uid);
-		return reply_err(q, "bad-session", "not a valid session (%s) — "
-		    "run patctl login", jwt_verdict_code(v));
+		return set_aside(q, "bad-session", "your session is not a valid "
+		    "session of this patd (%s)", jwt_verdict_code(v));
 	}
 	if ((r = store_session_revoked(q->d->store, txn, q->session.jti)) < 0)
 		return r;
 	if (r == 1)
-		return reply_err(q, "session-expired", "this session was logged "
-		    "out — run patctl login");
+		return set_aside(q, "session-expired", "your session was "
+		    "logged out");
 	if (q->session.uid != q->p->uid || (pw = getpwnam(q->session.sub)) ==
 	    NULL || pw->pw_uid != q->session.uid) {
 		log_event("session", "result=refused reason=wrong-user "
 		    "peer_uid=%u", (unsigned)q->p->uid);
-		return reply_err(q, "bad-session", "that session belongs to "
+		return set_aside(q, "bad-session", "your session belongs to "
 		    "another user");
 	}
 	if ((r = access_user_perms_gid(q->d, txn, q->session.sub, pw->pw_gid,
@@ -570,6 +618,7 @@ verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
 	q.now = (int64_t)time(NULL);
 	q.super = access_is_superuser(d, p->uid);
 	q.admin = q.has_cred = q.has_session = false;
+	q.session_code = NULL;
 	q.user[0] = '\0';
 	pat_permset_init(&q.cred_perms);
 

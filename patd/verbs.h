@@ -29,6 +29,11 @@ struct req {
 	bool			 admin;	/* super, or a credential with pat.admin */
 	bool			 has_cred;	/* a valid auth= token of the peer */
 	bool			 has_session;	/* a valid session= of the peer */
+	/* a session= that could not be used was set aside: its refusal code
+	 * ("session-expired", "bad-session") and why, for the verbs that
+	 * needed it; NULL when none was */
+	const char		*session_code;
+	char			 session_why[96];
 	struct tok_rec		 cred;
 	struct jwt_claims	 session;
 	struct pat_permset	 cred_perms;	/* the token's, or the user's now */
@@ -39,6 +44,14 @@ int	reply_err(struct req *q, const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* Refuse unless the peer is an admin. */
 int	need_admin(struct req *q, const char *what);
+/* Refuse a request that needed a credential the peer lacks (`code`, `fmt`);
+ * when the peer's session was set aside, refuse with the session's code
+ * and say why, naming patctl login and patctl logout. */
+int	need_credential(struct req *q, const char *code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* " (your session … did not count: …)" when a session was set aside, else
+ * "": for refusals that a working session might have avoided. */
+const char *session_note(struct req *q, char *buf, size_t n);
 /* Append the metadata fields of a token (no secret, no hash). */
 int	put_token_fields(struct req *q, MDB_txn *txn, const struct tok_rec *r);
 /* "active", "revoked" or "expired", counting the token's lineage. */

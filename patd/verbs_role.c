@@ -204,9 +204,11 @@ verb_grant(struct req *q, MDB_txn *txn)
 		    kind == 'u' ? "user" : "group", who);
 	if ((r = store_grant_put(q->d->store, txn, kind, who, role)) < 0)
 		return r;
-	log_event("grant", "role=%s %s=%s peer_uid=%u", role,
-	    kind == 'u' ? "user" : "group", who, (unsigned)q->p->uid);
+	log_event("grant", "role=%s %s=%s peer_uid=%u existed=%d", role,
+	    kind == 'u' ? "user" : "group", who, (unsigned)q->p->uid, r);
 	pat_line_begin(q->out, "OK");
+	/* granting twice is harmless, but the admin should know */
+	pat_line_fieldu(q->out, "existed", (unsigned)r);
 	return pat_line_end(q->out);
 }
 

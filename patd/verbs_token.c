@@ -15,9 +15,16 @@
 
 /* Make the token text for rec (id already set), store its hash and the record,
  * and answer with the secret.  text is wiped before returning. */
+/* What CREATE left out of the role, and which filter did. */
+struct stripped {
+	char	all[STORE_CAP_MAX + 1];
+	char	owner[STORE_CAP_MAX + 1];	/* the user lacks them now */
+	char	cap[STORE_CAP_MAX + 1];		/* the creator lacked them */
+};
+
 static int
 issue_token(struct req *q, MDB_txn *txn, struct tok_rec *rec,
-    const struct pat_permset *eff, const char *stripped)
+    const struct pat_permset *eff, const struct stripped *st)
 {
 	char text[PAT_TOKEN_BUFSZ], *perms;
 	int r;
@@ -39,7 +46,9 @@ issue_token(struct req *q, MDB_txn *txn, struct tok_rec *rec,
 	pat_line_field(q->out, "by", rec->by);
 	pat_line_fieldu(q->out, "parent", rec->parent);
 	pat_line_field(q->out, "perms", perms);
-	pat_line_field(q->out, "stripped", stripped);
+	pat_line_field(q->out, "stripped", st ? st->all : "");
+	pat_line_field(q->out, "stripped_owner", st ? st->owner : "");
+	pat_line_field(q->out, "stripped_cap", st ? st->cap : "");
 	r = pat_line_end(q->out);
 out:
 	sodium_memzero(text, sizeof(text));
@@ -47,21 +56,39 @@ out:
 	return r;
 }
 
-/* Role members not wholly kept by eff, comma-joined into out. */
 static int
-stripped_list(const struct pat_permset *role, const struct pat_permset *eff,
-    char *out, size_t n)
+join_add(char *out, size_t n, const char *v)
 {
-	size_t i, len = 0;
+	size_t len = strlen(out);
 
-	out[0] = '\0';
+	if (len + strlen(v) + 2 > n)
+		return -E2BIG;
+	snprintf(out + len, n - len, "%s%s", len ? "," : "", v);
+	return 0;
+}
+
+/*
+ * Role members not wholly kept by eff, comma-joined, and split by why: the
+ * creator's cap is fixed for the token's life, so what it lacks never
+ * applies (cap); the rest was cut by the owner, whose permissions count
+ * at every use, so it applies once the user is granted it (owner).
+ */
+static int
+stripped_lists(const struct pat_permset *role, const struct pat_permset *cap,
+    const struct pat_permset *eff, struct stripped *st)
+{
+	size_t i;
+	int r;
+
+	st->all[0] = st->owner[0] = st->cap[0] = '\0';
 	for (i = 0; i < role->n; i++) {
 		if (pat_permset_covers(eff, role->v[i]))
 			continue;
-		if (len + strlen(role->v[i]) + 2 > n)
-			return -E2BIG;
-		len += (size_t)snprintf(out + len, n - len, "%s%s",
-		    len ? "," : "", role->v[i]);
+		if ((r = join_add(st->all, sizeof(st->all), role->v[i])) < 0 ||
+		    (r = pat_permset_covers(cap, role->v[i]) ?
+		    join_add(st->owner, sizeof(st->owner), role->v[i]) :
+		    join_add(st->cap, sizeof(st->cap), role->v[i])) < 0)
+			return r;
 	}
 	return 0;
 }
@@ -155,7 +182,8 @@ verb_create(struct req *q, MDB_txn *txn)
 	const char *exp = pat_msg_get(q->m, "expires");
 	const char *user = pat_msg_get(q->m, "user");
 	struct pat_permset rperms, owner, cap, ro, eff;
-	char stripped[STORE_CAP_MAX + 1], *captext = NULL;
+	struct stripped *st = NULL;
+	char *captext = NULL;
 	struct tok_rec rec;
 	struct passwd *pw;
 	long long expires = 0;
@@ -180,14 +208,20 @@ verb_create(struct req *q, MDB_txn *txn)
 	if (user[0] == '\0' || !valid_user_name(user))
 		return reply_err(q, "bad-request", "no valid user to create "
 		    "the token for");
+	/* a token made by a token or a session is its creator's child, capped
+	 * by it: only for its creator's own user; pat.admin does not change
+	 * that */
 	if (strcmp(user, q->user) != 0 && (!q->super || q->has_cred ||
 	    q->has_session))
-		return reply_err(q, "denied", "only root may create a token "
-		    "for another user, and not from a token or session");
+		return reply_err(q, "denied", "a token for another user (%s) "
+		    "is created by root only, and without a token or session: "
+		    "run patctl create --user %s as root, without "
+		    "--auth-from-stdin (pat.admin does not allow it)", user,
+		    user);
 	if (!q->super && !q->has_cred && !q->has_session)
-		return reply_err(q, "auth-required", "creating a token needs a "
-		    "login session (patctl login) or an existing token of "
-		    "yours (patctl create --parent-from-stdin)");
+		return need_credential(q, "auth-required", "creating a token "
+		    "needs a login session (patctl login) or an existing token "
+		    "of yours (patctl create --parent-from-stdin)");
 	if ((pw = getpwnam(user)) == NULL)
 		return reply_err(q, "not-found", "no such user: %s", user);
 	uid = pw->pw_uid;	/* pw is static: keep what we need */
@@ -241,7 +275,11 @@ verb_create(struct req *q, MDB_txn *txn)
 		    q->super ? "" : " with this token");
 		goto out;
 	}
-	if ((r = stripped_list(&rperms, &eff, stripped, sizeof(stripped))) < 0)
+	if ((st = malloc(sizeof(*st))) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = stripped_lists(&rperms, &cap, &eff, st)) < 0)
 		goto out;
 	if ((captext = pat_permset_join(&cap)) == NULL) {
 		r = -ENOMEM;
@@ -261,14 +299,15 @@ verb_create(struct req *q, MDB_txn *txn)
 	snprintf(rec.name, sizeof(rec.name), "%s", name ? name : "");
 	snprintf(rec.role, sizeof(rec.role), "%s", role);
 	strcpy(rec.cap, captext);
-	if ((r = issue_token(q, txn, &rec, &eff, stripped)) == 0)
+	if ((r = issue_token(q, txn, &rec, &eff, st)) == 0)
 		count_create(q);
 	if (r == 0)
 		log_event("create", "id=%llu user=%s role=%s by=%s peer_uid=%u "
 		    "expires=%lld stripped=%s", (unsigned long long)rec.id,
 		    rec.user, rec.role, rec.by, (unsigned)q->p->uid,
-		    (long long)rec.expires, stripped[0] ? stripped : "-");
+		    (long long)rec.expires, st->all[0] ? st->all : "-");
 out:
+	free(st);
 	free(captext);
 	pat_permset_free(&rperms);
 	pat_permset_free(&owner);
@@ -340,7 +379,7 @@ verb_rotate(struct req *q, MDB_txn *txn)
 	    (r = store_live_kids(q->d->store, txn, old.id, collect_id,
 	    &kids)) < 0)
 		goto out;
-	if ((r = issue_token(q, txn, &rec, &eff, "")) < 0)
+	if ((r = issue_token(q, txn, &rec, &eff, NULL)) < 0)
 		goto out;
 	for (i = 0; i < kids.n; i++) {
 		if ((r = store_token_get(q->d->store, txn, kids.v[i], &kid)) < 0)
@@ -447,8 +486,14 @@ explain(struct req *q, const char *member, const char *state,
 		goto out;
 	}
 	if (strcmp(state, "active") != 0) {
+		/* a revoked or expired token has nothing in force */
 		status = "removed";
 		by = state;
+		free(keptj);
+		if ((keptj = strdup("")) == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
 	} else if (pat_permset_covers(&kept, member)) {
 		status = "effective";
 	} else {
@@ -480,7 +525,7 @@ verb_show(struct req *q, MDB_txn *txn)
 	unsigned long long id;
 	struct tok_rec rec;
 	const char *state;
-	char *effj = NULL;
+	char *effj = NULL, note[200];
 	size_t i;
 	int r;
 
@@ -488,7 +533,8 @@ verb_show(struct req *q, MDB_txn *txn)
 		return reply_err(q, "bad-request", "SHOW needs id=N");
 	r = store_token_get(q->d->store, txn, id, &rec);
 	if (r == -ENOENT || (r == 0 && rec.uid != q->p->uid && !q->admin))
-		return reply_err(q, "not-found", "no token %llu of yours", id);
+		return reply_err(q, "not-found", "no token %llu of yours%s", id,
+		    session_note(q, note, sizeof(note)));
 	if (r < 0)
 		return r;
 	pat_permset_init(&role);
@@ -568,6 +614,74 @@ sweep_inline(struct req *q, MDB_txn *txn, size_t *count, bool *more)
 	return r == -ENOSPC ? 0 : r;
 }
 
+/* Finding the token an old one was rotated into: the first later token of
+ * the same uid made "by=rotate:<old id>". */
+struct successor {
+	struct req	*q;
+	MDB_txn		*txn;
+	char		 by[32];
+	uint64_t	 id;
+	struct tok_rec	 rec;
+};
+
+static int
+is_successor(uint64_t id, void *arg)
+{
+	struct successor *s = arg;
+	int r;
+
+	if ((r = store_token_get(s->q->d->store, s->txn, id, &s->rec)) < 0)
+		return r == -ENOENT ? 0 : r;
+	if (strcmp(s->rec.by, s->by) != 0)
+		return 0;
+	s->id = id;
+	return 1;
+}
+
+/* 0 and *into (0 when it was revoked, not rotated), or -errno. */
+static int
+rotated_into(struct req *q, MDB_txn *txn, const struct tok_rec *old,
+    uint64_t *into)
+{
+	struct successor *s;
+	int r;
+
+	*into = 0;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -ENOMEM;
+	s->q = q;
+	s->txn = txn;
+	snprintf(s->by, sizeof(s->by), "rotate:%llu",
+	    (unsigned long long)old->id);
+	r = store_tokens_of_uid(q->d->store, txn, old->uid, old->id,
+	    is_successor, s);
+	if (r >= 0)
+		*into = s->id;
+	free(s);
+	return r < 0 ? r : 0;
+}
+
+/* REVOKE of a token already revoked: nothing changes; say how it went. */
+static int
+already_revoked(struct req *q, MDB_txn *txn, const struct tok_rec *rec)
+{
+	uint64_t into;
+	int r;
+
+	if ((r = rotated_into(q, txn, rec, &into)) < 0)
+		return r;
+	log_event("revoke", "id=%llu uid=%u peer_uid=%u revoked=0 already=%s",
+	    (unsigned long long)rec->id, (unsigned)rec->uid,
+	    (unsigned)q->p->uid, into ? "rotated" : "revoked");
+	pat_line_begin(q->out, "OK");
+	pat_line_fieldu(q->out, "revoked", 0);
+	pat_line_field(q->out, "already", into ? "rotated" : "revoked");
+	pat_line_fieldi(q->out, "revoked_at", rec->revoked);
+	if (into)
+		pat_line_fieldu(q->out, "rotated_into", into);
+	return pat_line_end(q->out);
+}
+
 int
 verb_revoke(struct req *q, MDB_txn *txn)
 {
@@ -575,6 +689,7 @@ verb_revoke(struct req *q, MDB_txn *txn)
 	const char *all = pat_msg_get(q->m, "all");
 	unsigned long long id = 0;
 	struct tok_rec rec;
+	char note[200];
 	size_t count = 0;
 	uint64_t limit;
 	uint32_t uid;
@@ -599,8 +714,12 @@ verb_revoke(struct req *q, MDB_txn *txn)
 		if (r == -ENOENT || (r == 0 && rec.uid != q->p->uid &&
 		    !q->admin))
 			return reply_err(q, "not-found", "no token %llu of "
-			    "yours", id);
-		if (r < 0 || (r = revoke_token(q, txn, &rec, &count)) < 0)
+			    "yours%s", id, session_note(q, note, sizeof(note)));
+		if (r < 0)
+			return r;
+		if (rec.revoked != 0)
+			return already_revoked(q, txn, &rec);
+		if ((r = revoke_token(q, txn, &rec, &count)) < 0)
 			return r;
 		uid = rec.uid;
 	}

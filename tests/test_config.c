@@ -54,6 +54,7 @@ Test(config, defaults_are_documented_values)
 	cr_assert_eq(c.lastuse_flush, 5);
 	cr_assert_str_eq(c.login_service, "patd-login");
 	cr_assert_str_eq(c.login_pam_dir, "");
+	cr_assert(!c.login_allow_fallback, "2FA logins fall back by default");
 	cr_assert_eq(c.session_lifetime, 3600);
 	cr_assert_eq(c.login_timeout, 120);
 	cr_assert_eq(c.login_failures, 5);
@@ -80,6 +81,7 @@ Test(config, every_key_is_read)
 	    "lastuse_flush = 2\n"
 	    "login_service = pat-2fa\n"
 	    "login_pam_dir = /etc/patd/pam.d\n"
+	    "login_allow_fallback = yes\n"
 	    "session_lifetime = 900\n"
 	    "login_timeout = 60\n"
 	    "login_failures = 3\n"
@@ -101,6 +103,7 @@ Test(config, every_key_is_read)
 	cr_assert_eq(c.lastuse_flush, 2);
 	cr_assert_str_eq(c.login_service, "pat-2fa");
 	cr_assert_str_eq(c.login_pam_dir, "/etc/patd/pam.d");
+	cr_assert(c.login_allow_fallback);
 	cr_assert_eq(c.session_lifetime, 900);
 	cr_assert_eq(c.login_timeout, 60);
 	cr_assert_eq(c.login_failures, 3);
@@ -140,6 +143,8 @@ Test(config, bad_files_name_the_line_and_reason)
 	expect_bad("session_lifetime = 0\n", "session_lifetime must be");
 	expect_bad("login_timeout = 1\n", "login_timeout must be");
 	expect_bad("login_service = a/b\n", "login_service must be a name");
+	expect_bad("login_allow_fallback = 1\n",
+	    "login_allow_fallback must be yes or no");
 	expect_bad("idle_exit = 1\nidle_exit = 2\n", ":2: idle_exit is set twice");
 	{
 		char big[CONFIG_LINE_MAX + 100];

@@ -114,7 +114,7 @@ Test(login, password_then_totp_gives_a_session_that_creates_tokens)
 	cr_assert_eq(st.st_uid, ALICE);
 	/* the session creates a token, capped by alice's permissions */
 	cr_assert_eq(alice(NULL, &tok, &err, "create --role ops"), 0, "%s", err);
-	cr_assert(strstr(err, "stripped") && strstr(err, "pam.sudo"),
+	cr_assert(strstr(err, "alice does not hold pam.sudo"),
 	    "stripping reported: %s", err);
 	free(err);
 	tok[strcspn(tok, "\n")] = '\0';
@@ -455,4 +455,165 @@ Test(login, a_session_never_creates_a_token_for_another_user)
 	free(r);
 	t_free(jwt);
 	free(code);
+}
+
+/* Put jwt in alice's session file, as patctl login would have. */
+static void
+set_session(const char *jwt)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/xdg/patctl-session", t.dir);
+	t_write(path, jwt, 0600);
+	cr_assert_eq(chown(path, ALICE, ALICE), 0);
+}
+
+/* A refusal that needed the session: says why and names both ways out. */
+static void
+needs_session(const char *args, const char *why, const char *what)
+{
+	char *err = NULL;
+
+	cr_assert_eq(alice(NULL, NULL, &err, args), 1, "%s with %s", args,
+	    what);
+	cr_assert(strstr(err, why) && strstr(err, "patctl login") &&
+	    strstr(err, "patctl logout"), "%s with %s: %s", args, what, err);
+	free(err);
+}
+
+Test(login, a_session_that_cannot_be_used_stops_only_what_needs_one)
+{
+	struct jwt_keys k, other;
+	struct jwt_claims c;
+	char expired[JWT_MAX + 1], foreign[JWT_MAX + 1], bobs[JWT_MAX + 1];
+	char *out = NULL, *err = NULL, *log, *tok[3];
+	const char *jwt[3], *what[3] = { "an expired session",
+		"another patd's session", "bob's session" };
+	const char *why[3] = { "expired", "not a valid session", "another user" };
+	uint8_t seed[32];
+	int64_t now = time(NULL);
+	int i;
+
+	start(3600);
+	cr_assert_eq(sodium_init() >= 0, 1);
+	load_keys(&k);
+	randombytes_buf(seed, sizeof(seed));
+	jwt_keys_from_seed(&other, seed);
+	cr_assert_eq(jwt_mint(&k, "alice", ALICE, now - 7200, 3600, expired,
+	    &c), 0);
+	cr_assert_eq(jwt_mint(&other, "alice", ALICE, now, 600, foreign, &c), 0);
+	cr_assert_eq(jwt_mint(&k, "bob", BOB, now, 600, bobs, &c), 0);
+	jwt[0] = expired;
+	jwt[1] = foreign;
+	jwt[2] = bobs;
+	for (i = 0; i < 3; i++)		/* alice's tokens 1-3 */
+		tok[i] = t_token(&t, "alice", "ssh");
+	t_grant(&t, "ssh", "--user bob");
+	t_free(t_token(&t, "bob", "ssh"));	/* bob's token 4 */
+	for (i = 0; i < 3; i++) {
+		char show[16], revoke[16];
+
+		set_session(jwt[i]);
+		/* her own tokens, by her uid: the session is not needed */
+		cr_assert_eq(alice(NULL, &out, &err, "list"), 0, "list with %s: "
+		    "%s", what[i], err);
+		cr_assert(strstr(out, "alice"), "%s", out);
+		free(out);
+		free(err);
+		snprintf(show, sizeof(show), "show %d", i + 1);
+		cr_assert_eq(alice(NULL, NULL, &err, show), 0, "show with %s: "
+		    "%s", what[i], err);
+		free(err);
+		snprintf(revoke, sizeof(revoke), "revoke %d", i + 1);
+		cr_assert_eq(alice(NULL, NULL, &err, revoke), 0, "revoke with "
+		    "%s: %s", what[i], err);
+		free(err);
+		cr_assert_eq(t_ctl(&t, 0, tok[i], NULL, NULL, "verify"), 1,
+		    "token %d was not revoked", i + 1);
+		/* what needs it says why, and how to get out */
+		needs_session("create --role ssh", why[i], what[i]);
+		needs_session("role set web svc.web:read", why[i], what[i]);
+		needs_session("list --all", why[i], what[i]);
+		/* and grants nothing: bob's token stays out of reach */
+		cr_assert_eq(alice(NULL, NULL, &err, "show 4"), 1);
+		cr_assert(strstr(err, "not-found") && strstr(err,
+		    "patctl logout"), "%s", err);
+		free(err);
+		cr_assert_eq(alice(NULL, NULL, NULL, "revoke 4"), 1);
+	}
+	cr_assert_eq(t_ctl(&t, 0, NULL, &out, NULL, "list --user bob"), 0);
+	cr_assert(strstr(out, "active"), "bob's token was touched: %s", out);
+	free(out);
+	/* the forged ones are still logged */
+	log = t_slurp(t.log);
+	cr_assert(strstr(log, "event=session result=refused reason=bad-"),
+	    "%s", log);
+	cr_assert(strstr(log, "event=session result=refused reason=wrong-user"),
+	    "%s", log);
+	free(log);
+	for (i = 0; i < 3; i++)
+		t_free(tok[i]);
+	jwt_keys_wipe(&k);
+	jwt_keys_wipe(&other);
+}
+
+/* patd with only an `other` stack (a password alone) in its PAM dir. */
+static void
+start_without_stack(const char *more)
+{
+	char path[256], conf[600];
+
+	t_need_root();
+	t_start_ns(&t, NULL);
+	snprintf(path, sizeof(path), "%s/pam.d", t.dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/pam.d/other", t.dir);
+	t_write(path, "auth required pam_unix.so\naccount required "
+	    "pam_unix.so\n", 0644);
+	snprintf(path, sizeof(path), "%s/xdg", t.dir);
+	mkdir(path, 0700);
+	cr_assert_eq(chown(path, ALICE, ALICE), 0);
+	snprintf(conf, sizeof(conf), "login_pam_dir = %s/pam.d\n%s", t.dir,
+	    more);
+	t_reconfigure(&t, conf);
+}
+
+Test(login, no_stack_of_its_own_means_no_login)
+{
+	char *err = NULL, *log, want[300];
+
+	start_without_stack("");
+	snprintf(want, sizeof(want), "%s/pam.d/patd-login", t.dir);
+	cr_assert_eq(alice(ALICE_PASSWORD "\n", NULL, &err, "login"), 1,
+	    "a password alone made a session: %s", err);
+	cr_assert(strstr(err, want) && strstr(err, "docs/login.md") &&
+	    strstr(err, "login_allow_fallback"), "%s", err);
+	free(err);
+	log = t_slurp(t.log);
+	cr_assert(strstr(log, "warning: no PAM stack") && strstr(log, want) &&
+	    strstr(log, "patctl login is refused"), "no start-up warning: %s",
+	    log);
+	cr_assert(strstr(log, "reason=no-pam-stack"), "%s", log);
+	free(log);
+	/* the stack appears: logins work, with no restart */
+	t_write(want, "auth required pam_unix.so\naccount required "
+	    "pam_unix.so\n", 0644);
+	cr_assert_eq(alice(ALICE_PASSWORD "\n", NULL, &err, "login"), 0, "%s",
+	    err);
+	free(err);
+}
+
+Test(login, login_allow_fallback_restores_the_other_stack)
+{
+	char *err = NULL, *log;
+
+	start_without_stack("login_allow_fallback = yes\n");
+	cr_assert_eq(alice(ALICE_PASSWORD "\n", NULL, &err, "login"), 0,
+	    "%s", err);
+	cr_assert(strstr(err, "logged in"), "%s", err);
+	free(err);
+	log = t_slurp(t.log);
+	cr_assert(strstr(log, "warning: no PAM stack") &&
+	    strstr(log, "login_allow_fallback = yes, so"), "%s", log);
+	free(log);
 }
