@@ -414,6 +414,9 @@ revoke_one(struct ctl *c, unsigned long long id, const char *user,
 			fputs(",\"already\":", c->out);
 			json_str(c->out, pat_msg_get(ok, "already"));
 		}
+		if (pat_msg_get(ok, "revoked_at") != NULL)
+			fprintf(c->out, ",\"revoked_at\":%s",
+			    shown(pat_msg_get(ok, "revoked_at")));
 		if (pat_msg_get(ok, "rotated_into") != NULL)
 			fprintf(c->out, ",\"rotated_into\":%s",
 			    shown(pat_msg_get(ok, "rotated_into")));

@@ -303,3 +303,38 @@ Test(bounds, a_child_never_outlives_its_parent)
 	free(out);
 	t_free(p);
 }
+
+/*
+ * Retention and sweep steps run on a timer between rounds; a pipelined
+ * request can open the next round first.  They must never start a second
+ * write transaction then (LMDB has one writer: patd would wait for itself
+ * for ever).  Pipelined writes for a few flush ticks, then patd answers.
+ */
+Test(bounds, background_work_never_waits_for_a_pipelined_round)
+{
+	char lines[50 * 40 + 1], *r;
+	time_t end;
+	int i, rounds = 0;
+
+	t_need_root();
+	t_reconfigure(&t, "lastuse_flush = 1\nretention_days = 1\n" T_BULK_CONF);
+	t_role(&t, "ssh", "pam.sshd");
+	t_grant(&t, "ssh", "--user alice");
+	lines[0] = '\0';
+	for (i = 0; i < 50; i++)
+		strcat(lines, "CREATE role=ssh user=alice name=x\n");
+	/* a revocation with a subtree keeps a sweep queued, too */
+	for (end = time(NULL) + 4; time(NULL) < end; rounds++) {
+		r = t_raw(&t, lines, 50);
+		cr_assert(strncmp(r, "OK", 2) == 0, "round %d: %.100s", rounds,
+		    r);
+		t_free(r);
+		free(t_raw(&t, "REVOKE all=1 user=alice\n", 1));
+	}
+	r = t_ask(&t, "STATUS\n");
+	cr_assert_not_null(r, "patd stopped answering");
+	cr_assert_eq(strncmp(r, "OK", 2), 0, "%s", r);
+	free(r);
+	t_figure("background: %d pipelined rounds of 50 creates over 4 flush "
+	    "ticks; patd kept answering", rounds);
+}

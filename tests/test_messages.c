@@ -92,8 +92,9 @@ Test(messages, revoking_again_says_what_had_happened)
 	cr_assert(strstr(err, "token 2 was rotated into 3 on "), "%s", err);
 	free(err);
 	cr_assert_eq(t_ctl(&t, 0, NULL, &out, NULL, "--json revoke 2"), 0);
-	cr_assert(strstr(out, "\"revoked\":0,\"already\":\"rotated\","
-	    "\"revoked_at\":") && strstr(out, "\"rotated_into\":3"), "%s", out);
+	cr_assert(strstr(out, "\"revoked\":0,") &&
+	    strstr(out, "\"already\":\"rotated\",\"revoked_at\":") &&
+	    strstr(out, "\"rotated_into\":3"), "%s", out);
 	free(out);
 	out = t_raw(&t, "REVOKE id=1\n", 1);
 	cr_assert(strncmp(out, "OK revoked=0 already=revoked revoked_at=", 40)

@@ -13,7 +13,8 @@ TOKEN = {"id": I, "user": S, "uid": I, "name": S, "role": S, "state": S,
          "created": I, "by": S, "parent": I, "expires": I, "revoked": I,
          "last_used": I, "last_service": (S, OPT), "last_rhost": (S, OPT)}
 CREATED = {"id": I, "token": S, "user": S, "role": S, "name": S,
-           "expires": I, "by": S, "parent": I, "perms": [S], "stripped": [S]}
+           "expires": I, "by": S, "parent": I, "perms": [S], "stripped": [S],
+           "stripped_owner": [S], "stripped_cap": [S]}
 PERM = {"perm": S, "status": S, "by": (S, OPT), "effective": [S]}
 
 
@@ -29,7 +30,9 @@ SCHEMAS = {
     "list": items(TOKEN),
     "show": {"token": dict(TOKEN, perms=[S], cap=[S]), "items": [PERM],
              "count": I},
-    "revoke": items({"id": I, "revoked": I, "pending": B}, revoked=I),
+    "revoke": items({"id": I, "revoked": I, "pending": B,
+                     "already": (S, OPT), "revoked_at": (I, OPT),
+                     "rotated_into": (I, OPT)}, revoked=I),
     "revoke-all": items({"all": B, "user": S, "revoked": I, "pending": B},
                         revoked=I),
     "verify": {"valid": B, "id": I, "user": S, "uid": I, "role": S,
@@ -38,7 +41,7 @@ SCHEMAS = {
     "role-show": items({"kind": S, "name": S}, name=S, perms=[S]),
     "role-set": {"name": S},
     "role-delete": {"deleted": B, "name": S},
-    "grant": {"role": S, "user": (S, OPT), "group": (S, OPT)},
+    "grant": {"role": S, "user": (S, OPT), "group": (S, OPT), "existed": B},
     "ungrant": {"role": S, "user": (S, OPT), "group": (S, OPT)},
     "status": {"proto": I, "version": S, "tokens": I, "roles": I,
                "grants": I, "connections": I, "accepted": I, "uptime": I,
