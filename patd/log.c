@@ -42,8 +42,26 @@ log_escape(char *dst, size_t n, const char *src, size_t srclen, bool value)
 	for (i = 0; i < srclen && src[i] != '\0'; i++) {
 		unsigned char c = (unsigned char)src[i];
 		char e[4];
-		size_t k;
+		size_t k, run;
 
+		/* the common case: a run that needs no escape, copied at once */
+		for (run = 0; i + run < srclen; run++) {
+			unsigned char r = (unsigned char)src[i + run];
+
+			if (!((r > 0x20 && r < 0x7f && r != '\\') ||
+			    (r == ' ' && !value)))
+				break;
+		}
+		if (run > 0) {
+			if (run > n - 1 - o)
+				run = n - 1 - o;	/* cut: whole bytes only */
+			memcpy(dst + o, src + i, run);
+			o += run;
+			i += run - 1;
+			if (o + 1 >= n)
+				break;
+			continue;
+		}
 		if (c == '\\') {
 			e[0] = e[1] = '\\';
 			k = 2;
@@ -114,8 +132,10 @@ vformat(char *dst, size_t n, bool event, const char *fmt, va_list ap)
 		unsigned long long v = 0;
 		size_t len;
 
-		if (*fmt != '%') {
-			o += log_escape(dst + o, n - o, fmt++, 1, false);
+		if (*fmt != '%') {	/* a run of our own text at once */
+			len = strcspn(fmt, "%");
+			o += log_escape(dst + o, n - o, fmt, len, false);
+			fmt += len;
 			continue;
 		}
 		value = event && pct > fmt0 && pct[-1] == '=';
