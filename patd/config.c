@@ -46,6 +46,7 @@ static const struct key {
 	U("create_window", create_window, 1, 86400),
 	U("retention_days", retention_days, 0, 36500),
 	U("store_reserve_mb", store_reserve_mb, 0, 1u << 19),
+	U("log_refusals", log_refusals, 1, 1000000),
 #undef S
 #undef U
 #undef B
@@ -79,6 +80,7 @@ config_defaults(struct patd_config *c)
 	c->create_window = 3600;
 	c->retention_days = 90;
 	c->store_reserve_mb = 16;
+	c->log_refusals = 100;
 }
 
 static const struct key *

@@ -45,6 +45,7 @@ struct patd_config {
 	unsigned	create_window;		/* seconds */
 	unsigned	retention_days;		/* revoked/expired kept; 0 ever */
 	unsigned	store_reserve_mb;	/* kept for revocations, admin */
+	unsigned	log_refusals;		/* refusal lines per uid a minute */
 };
 
 void	config_defaults(struct patd_config *c);

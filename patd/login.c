@@ -1,5 +1,6 @@
 /* login.c - PAM logins in child processes; see login.h. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -292,13 +293,33 @@ login_stack(const struct patd *d, char *where, size_t n)
 static void
 close_others(int keep)
 {
+	struct dirent *de;
 	socklen_t len;
-	int fd, type;
+	DIR *dir;
+	int fd, type, dfd;
+	long max;
 
 	/* the child must not hold other clients' connections (or the
 	 * listening socket) open; it keeps libsystemd's journal socket, a
-	 * datagram socket, so its login events still reach the journal */
-	for (fd = 3; fd < 4096; fd++) {
+	 * datagram socket, so its login events still reach the journal.
+	 * Every open fd, however high max_conns put them: /proc/self/fd,
+	 * else every number up to the fd limit */
+	if ((dir = opendir("/proc/self/fd")) != NULL) {
+		dfd = dirfd(dir);
+		while ((de = readdir(dir)) != NULL) {
+			fd = atoi(de->d_name);
+			len = sizeof(type);
+			if (fd < 3 || fd == keep || fd == dfd ||
+			    (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type,
+			    &len) == 0 && type == SOCK_DGRAM))
+				continue;
+			close(fd);
+		}
+		closedir(dir);
+		return;
+	}
+	max = sysconf(_SC_OPEN_MAX);
+	for (fd = 3; fd < (max > 0 ? max : 65536 + 64); fd++) {
 		len = sizeof(type);
 		if (fd == keep || (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type,
 		    &len) == 0 && type == SOCK_DGRAM))

@@ -288,6 +288,7 @@ main(int argc, char **argv)
 	d.login_timeout = (int)cfg.login_timeout;
 	rl_init(&d.rl_login, cfg.login_failures, cfg.login_window);
 	rl_init(&d.rl_create, cfg.create_limit, cfg.create_window);
+	rl_init(&d.rl_log, cfg.log_refusals, 60);
 	d.max_depth = cfg.max_token_depth;
 	d.max_user_tokens = cfg.max_tokens_per_user;
 	d.max_children = cfg.max_children_per_token;

@@ -63,6 +63,8 @@ struct patd {
 	size_t		 reserve_bytes;	/* map kept for revocation and admin */
 	int64_t		 retention;	/* seconds; 0: keep for ever */
 	struct ratelimit rl_create;
+	struct ratelimit rl_log;	/* refusal lines per peer uid */
+	uint64_t	 log_suppressed;	/* …cut since the last summary */
 	/* background work (sweep.c) */
 	bool		 sweep_pending;	/* revocations left to mark */
 	bool		 sweeping;	/* the last batch left more */

@@ -52,29 +52,64 @@ say_and_close(int fd, const char *line)
 	close(fd);
 }
 
+/* Connections uid holds now. */
+static unsigned
+held_by(struct conn **cs, unsigned n, uid_t uid)
+{
+	unsigned i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += cs[i]->peer.uid == uid;
+	return k;
+}
+
+#define STALLED_MS	1000	/* an answer unread this long: the peer
+				 * is not reading, its place may go */
+
 /*
- * Make room for a privileged newcomer: close the connection idle longest
- * that has no request in progress (no answer queued or waiting for its
- * commit, not handed to a login).  False when every one is busy.
+ * Make room for a privileged newcomer.  A connection may go when it has no
+ * request in progress (nothing queued, not waiting for a commit, not
+ * handed to a login) or its peer left an answer unread for STALLED_MS;
+ * for root and patd's uid, as a last resort, any connection of another
+ * uid that is not waiting for a commit.  Taken first from the uid holding
+ * the most connections (whoever floods pays), then the idlest.  False
+ * when nothing may go.
  */
 static bool
-evict_idlest(struct patd *d, struct conn **cs, unsigned *n, uid_t newcomer,
-    int64_t now)
+evict_for(struct patd *d, struct conn **cs, unsigned *n, uid_t newcomer,
+    bool super, int64_t now)
 {
-	unsigned i, best = *n;
+	unsigned i, best = *n, best_held = 0, held;
+	int pass;
 
-	for (i = 0; i < *n; i++) {
-		const struct conn *c = cs[i];
+	for (pass = 0; pass < 2 && best == *n; pass++) {
+		if (pass == 1 && !super)
+			break;
+		for (i = 0; i < *n; i++) {
+			const struct conn *c = cs[i];
+			bool idle = c->out.len == 0,
+			    stalled = c->out.len > 0 &&
+			    now - c->last > STALLED_MS;
 
-		if (c->out.len > 0 || c->waiting || c->drop)
-			continue;
-		if (best == *n || c->last < cs[best]->last)
-			best = i;
+			if (c->waiting || c->drop)
+				continue;
+			if (pass == 0 && !idle && !stalled)
+				continue;
+			if (pass == 1 && (c->peer.uid == 0 ||
+			    c->peer.uid == d->self_uid))
+				continue;
+			held = held_by(cs, *n, c->peer.uid);
+			if (best == *n || held > best_held || (held ==
+			    best_held && c->last < cs[best]->last)) {
+				best = i;
+				best_held = held;
+			}
+		}
 	}
 	if (best == *n)
 		return false;
-	log_warn("closing uid %u's connection, idle %lld ms, to make room for "
-	    "uid %u", (unsigned)cs[best]->peer.uid,
+	log_warn("closing uid %u's connection (it holds %u, idle %lld ms) to "
+	    "make room for uid %u", (unsigned)cs[best]->peer.uid, best_held,
 	    (long long)(now - cs[best]->last), (unsigned)newcomer);
 	conn_close(d, cs, n, best);
 	return true;
@@ -104,8 +139,8 @@ admit(struct patd *d, struct conn **cs, unsigned *n,
 	if (!access_is_verifier(d, cred->uid, cred->gid))
 		return *n >= lim->max_conns - reserved ? "too many connections" :
 		    "too many connections from that uid";
-	if (*n < lim->max_conns || evict_idlest(d, cs, n, cred->uid,
-	    pat_monotonic_ms()))
+	if (*n < lim->max_conns || evict_for(d, cs, n, cred->uid,
+	    access_is_superuser(d, cred->uid), pat_monotonic_ms()))
 		return NULL;
 	return "too many connections, none of them idle";
 }
@@ -445,6 +480,12 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 			if ((k = lastuse_flush(d)) < 0)
 				log_warn("cannot record last use: %s",
 				    store_strerror(k));
+			if (d->log_suppressed > 0) {
+				log_event("log-suppressed", "refusals=%llu "
+				    "reason=over-log_refusals-per-uid",
+				    (unsigned long long)d->log_suppressed);
+				d->log_suppressed = 0;
+			}
 			if ((k = purge_step(d)) < 0)
 				log_warn("cannot purge old records: %s",
 				    store_strerror(k));

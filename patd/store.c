@@ -13,7 +13,7 @@
 struct store {
 	MDB_env	*env;
 	MDB_dbi	 meta, tokens, by_uid, children, roles, grants, lastuse;
-	MDB_dbi	 sessions, live, livekids, revall, sweep;
+	MDB_dbi	 sessions, live, livekids, revall, sweep, rotated;
 };
 
 /* On-disk token header; the text fields follow, each NUL-terminated. */
@@ -121,10 +121,10 @@ open_dbs(struct store *s)
 {
 	static const char *names[] = { "meta", "tokens", "by_uid", "children",
 		"roles", "grants", "lastused", "sessions", "live", "livekids",
-		"revall", "sweep" };
+		"revall", "sweep", "rotated" };
 	MDB_dbi *dbis[] = { &s->meta, &s->tokens, &s->by_uid, &s->children,
 		&s->roles, &s->grants, &s->lastuse, &s->sessions, &s->live,
-		&s->livekids, &s->revall, &s->sweep };
+		&s->livekids, &s->revall, &s->sweep, &s->rotated };
 	MDB_txn *txn;
 	MDB_val k = { 6, "schema" }, v;
 	char schema[16];
@@ -1057,6 +1057,7 @@ store_token_del(struct store *s, MDB_txn *txn, const struct tok_rec *r)
 	put_be64(kb, r->id);
 	if ((rc = del_key(txn, s->tokens, kb, 8)) < 0 ||
 	    (rc = del_key(txn, s->lastuse, kb, 8)) < 0 ||
+	    (rc = del_key(txn, s->rotated, kb, 8)) < 0 ||
 	    (rc = live_del(s, txn, r->uid, r->parent, r->id)) < 0)
 		return rc;
 	live_key(kb, r->uid, r->id);
@@ -1065,4 +1066,47 @@ store_token_del(struct store *s, MDB_txn *txn, const struct tok_rec *r)
 	put_be64(kb, r->parent);
 	put_be64(kb + 8, r->id);
 	return del_key(txn, s->children, kb, 16);
+}
+
+int
+store_rotated_put(struct store *s, MDB_txn *txn, uint64_t old_id,
+    uint64_t new_id)
+{
+	uint8_t kb[8], vb[8];
+	MDB_val k = { 8, kb }, v = { 8, vb };
+
+	put_be64(kb, old_id);
+	put_be64(vb, new_id);
+	return map_err(mdb_put(txn, s->rotated, &k, &v, 0));
+}
+
+int
+store_rotated_get(struct store *s, MDB_txn *txn, uint64_t old_id,
+    uint64_t *new_id)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	int rc;
+
+	*new_id = 0;
+	put_be64(kb, old_id);
+	if ((rc = mdb_get(txn, s->rotated, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return map_err(rc);
+	if (v.mv_size != 8)
+		return -EINVAL;
+	*new_id = get_be64(v.mv_data);
+	return 0;
+}
+
+bool
+store_sweep_queued(struct store *s, MDB_txn *txn, uint64_t id)
+{
+	struct sweep_item it = { .kind = 'T', .id = id };
+	uint8_t kb[9];
+	MDB_val k = { 0, kb }, v;
+
+	k.mv_size = sweep_key(kb, &it);
+	return mdb_get(txn, s->sweep, &k, &v) == 0;
 }

@@ -22,6 +22,7 @@
  *             marked revoked, resuming after child `after`)
  *             'U' u32be uid -> u64be limit . u64be after  (tokens of uid
  *             below limit still to be marked revoked)
+ *   rotated   u64be old id -> u64be new id   (ROTATE's replacement)
  * live and livekids are kept in step by store_token_put; a store made before
  * they existed gets them built once, when opened.
  * All functions take an open transaction: the caller decides what commits
@@ -198,6 +199,14 @@ int	store_sweep_del(struct store *s, MDB_txn *txn,
  * from after+1 on. */
 int	store_live_of_uid(struct store *s, MDB_txn *txn, uint32_t uid,
 	    uint64_t after, store_id_fn fn, void *arg);
+
+/* ROTATE replaced old by new; get gives 0 in *new_id when it did not. */
+int	store_rotated_put(struct store *s, MDB_txn *txn, uint64_t old_id,
+	    uint64_t new_id);
+int	store_rotated_get(struct store *s, MDB_txn *txn, uint64_t old_id,
+	    uint64_t *new_id);
+/* True while a sweep of id's subtree is queued. */
+bool	store_sweep_queued(struct store *s, MDB_txn *txn, uint64_t id);
 
 /* Forget a token: its record, index entries and last use (retention). */
 int	store_token_del(struct store *s, MDB_txn *txn, const struct tok_rec *r);

@@ -184,7 +184,10 @@ purge_step(struct patd *d)
 	for (i = 0; i < b.n; i++) {
 		if ((r = store_token_get(d->store, txn, b.v[i], &rec)) < 0)
 			goto fail;
-		if (!outlived(d, &rec, now))
+		/* a revoked record whose subtree still waits for the sweep
+		 * stays: purged first, its children would never be marked */
+		if (!outlived(d, &rec, now) || (rec.revoked != 0 &&
+		    store_sweep_queued(d->store, txn, rec.id)))
 			continue;
 		if ((r = store_token_del(d->store, txn, &rec)) < 0)
 			goto fail;

@@ -184,6 +184,26 @@ lastuse_flush(struct patd *d)
 	return r;
 }
 
+/*
+ * Refusals are logged within a budget per peer uid (log_refusals a
+ * minute): one user sending junk as fast as patd answers must not drown
+ * everyone else's records in the journal (or fill the disk).  What is cut
+ * is counted and said once a flush interval (event=log-suppressed).
+ */
+static bool
+refusal_logged(struct req *q)
+{
+	char key[RL_KEY_MAX];
+
+	snprintf(key, sizeof(key), "log:%u", (unsigned)q->p->uid);
+	if (rl_blocked(&q->d->rl_log, key, q->now)) {
+		q->d->log_suppressed++;
+		return false;
+	}
+	rl_fail(&q->d->rl_log, key, q->now);
+	return true;
+}
+
 /* "kind:value", cut like snprintf would; no printf on the verify path. */
 static void
 rl_key(char *out, size_t n, const char *kind, const char *v)
@@ -289,10 +309,11 @@ verb_verify(struct req *q, MDB_txn *txn)
 		 * any lookup): it counts against no one */
 		if (v != TOK_MALFORMED && (!verifier || ukey[0] != '\0'))
 			rl_fail(&q->d->rl, verifier ? ukey : pkey, q->now);
-		log_event("verify", "result=refused reason=%s id=%llu user=%s "
-		    "peer_uid=%u service=%s", tok_verdict_code(v),
-		    (unsigned long long)rec.id, rec.user[0] ? rec.user : "-",
-		    (unsigned)q->p->uid, service ? service : "-");
+		if (refusal_logged(q))
+			log_event("verify", "result=refused reason=%s id=%llu user=%s "
+			    "peer_uid=%u service=%s", tok_verdict_code(v),
+			    (unsigned long long)rec.id, rec.user[0] ? rec.user : "-",
+			    (unsigned)q->p->uid, service ? service : "-");
 		return reply_err(q, tok_verdict_code(v), "%s",
 		    v == TOK_MALFORMED ? "not a well-formed token (bad shape or "
 		    "checksum)" : v == TOK_INVALID ? "unknown token or wrong "
@@ -303,27 +324,30 @@ verb_verify(struct req *q, MDB_txn *txn)
 	if (!verifier && rec.uid != q->p->uid) {
 		pat_permset_free(&eff);
 		rl_fail(&q->d->rl, pkey, q->now);
-		log_event("verify", "result=refused reason=denied id=%llu "
-		    "peer_uid=%u", (unsigned long long)rec.id,
-		    (unsigned)q->p->uid);
+		if (refusal_logged(q))
+			log_event("verify", "result=refused reason=denied id=%llu "
+			    "peer_uid=%u", (unsigned long long)rec.id,
+			    (unsigned)q->p->uid);
 		return reply_err(q, "denied", "you may verify only your own "
 		    "tokens (or join the %s group)", q->d->verify_group);
 	}
 	if (user != NULL && strcmp(user, rec.user) != 0) {
 		pat_permset_free(&eff);
 		rl_fail(&q->d->rl, verifier ? ukey : pkey, q->now);
-		log_event("verify", "result=refused reason=wrong-user id=%llu "
-		    "owner=%s user=%s service=%s", (unsigned long long)rec.id,
-		    rec.user, user, service ? service : "-");
+		if (refusal_logged(q))
+			log_event("verify", "result=refused reason=wrong-user id=%llu "
+			    "owner=%s user=%s service=%s", (unsigned long long)rec.id,
+			    rec.user, user, service ? service : "-");
 		return reply_err(q, "wrong-user", "the token belongs to "
 		    "another user");
 	}
 	if (perm != NULL && !pat_permset_covers(&eff, perm)) {
 		pat_permset_free(&eff);
-		log_event("verify", "result=refused reason=permission-missing "
-		    "id=%llu user=%s perm=%s service=%s",
-		    (unsigned long long)rec.id, rec.user, perm,
-		    service ? service : "-");
+		if (refusal_logged(q))
+			log_event("verify", "result=refused reason=permission-missing "
+			    "id=%llu user=%s perm=%s service=%s",
+			    (unsigned long long)rec.id, rec.user, perm,
+			    service ? service : "-");
 		return reply_err(q, "permission-missing", "the token does not "
 		    "grant %s", perm);
 	}
@@ -347,8 +371,9 @@ verb_verify(struct req *q, MDB_txn *txn)
 	free(perms);
 	return 0;
 limited:
-	log_event("verify", "result=refused reason=rate-limited peer_uid=%u "
-	    "user=%s", (unsigned)q->p->uid, user ? user : "-");
+	if (refusal_logged(q))
+		log_event("verify", "result=refused reason=rate-limited peer_uid=%u "
+		    "user=%s", (unsigned)q->p->uid, user ? user : "-");
 	return reply_err(q, "rate-limited", "too many failed verifications; "
 	    "try again in a minute");
 }
@@ -479,8 +504,9 @@ check_session(struct req *q, MDB_txn *txn, const char *jwt)
 	if (v == JWT_EXPIRED)
 		return set_aside(q, "session-expired", "your session expired");
 	if (v != JWT_OK) {
-		log_event("session", "result=refused reason=%s peer_uid=%u",
-		    jwt_verdict_code(v), (unsigned)q->p->uid);
+		if (refusal_logged(q))
+			log_event("session", "result=refused reason=%s peer_uid=%u",
+			    jwt_verdict_code(v), (unsigned)q->p->uid);
 		return set_aside(q, "bad-session", "your session is not a valid "
 		    "session of this patd (%s)", jwt_verdict_code(v));
 	}
@@ -491,8 +517,9 @@ check_session(struct req *q, MDB_txn *txn, const char *jwt)
 		    "logged out");
 	if (q->session.uid != q->p->uid || (pw = getpwnam(q->session.sub)) ==
 	    NULL || pw->pw_uid != q->session.uid) {
-		log_event("session", "result=refused reason=wrong-user "
-		    "peer_uid=%u", (unsigned)q->p->uid);
+		if (refusal_logged(q))
+			log_event("session", "result=refused reason=wrong-user "
+			    "peer_uid=%u", (unsigned)q->p->uid);
 		return set_aside(q, "bad-session", "your session belongs to "
 		    "another user");
 	}
@@ -540,8 +567,9 @@ load_credential(struct req *q, MDB_txn *txn)
 		/* the peer's own counter; a malformed token guesses nothing */
 		if (!q->super && v != TOK_MALFORMED)
 			rl_fail(&q->d->rl, key, q->now);
-		log_event("credential", "result=refused reason=%s peer_uid=%u",
-		    tok_verdict_code(v), (unsigned)q->p->uid);
+		if (refusal_logged(q))
+			log_event("credential", "result=refused reason=%s peer_uid=%u",
+			    tok_verdict_code(v), (unsigned)q->p->uid);
 		return reply_err(q, "bad-credential", "the token given to "
 		    "authorise this request is not a valid token of yours "
 		    "(%s)", tok_verdict_code(v));

@@ -340,6 +340,18 @@ collect_id(uint64_t id, void *arg)
 	return 0;
 }
 
+/* One LIST page and one id more (to know there is a next page): no walk
+ * past that, however many tokens follow. */
+static int
+collect_page(uint64_t id, void *arg)
+{
+	struct idlist *l = arg;
+
+	if (l->n == LIST_LIMIT + 1)
+		return 1;
+	return collect_id(id, arg);
+}
+
 int
 verb_rotate(struct req *q, MDB_txn *txn)
 {
@@ -389,7 +401,8 @@ verb_rotate(struct req *q, MDB_txn *txn)
 			goto out;
 	}
 	old.revoked = q->now;
-	if ((r = store_token_put(q->d->store, txn, &old, 0)) < 0)
+	if ((r = store_token_put(q->d->store, txn, &old, 0)) < 0 ||
+	    (r = store_rotated_put(q->d->store, txn, old.id, rec.id)) < 0)
 		goto out;
 	count_create(q);
 	log_event("rotate", "id=%llu old_id=%llu user=%s peer_uid=%u",
@@ -438,14 +451,17 @@ verb_list(struct req *q, MDB_txn *txn)
 	if (all != NULL && strcmp(all, "1") == 0) {
 		if (need_admin(q, "listing every token") != 0)
 			return 1;
-		r = store_tokens_all(q->d->store, txn, after, collect_id, &ids);
+		r = store_tokens_all(q->d->store, txn, after, collect_page,
+		    &ids);
 	} else {
 		if ((r = target_uid(q, "listing another user's tokens",
 		    &uid)) != 0)
 			return r;
 		r = store_tokens_of_uid(q->d->store, txn, uid, after,
-		    collect_id, &ids);
+		    collect_page, &ids);
 	}
+	if (r == 1)
+		r = 0;	/* a page and one more: there is a next page */
 	for (i = 0; r == 0 && i < ids.n && shown < LIST_LIMIT; i++) {
 		if ((r = store_token_get(q->d->store, txn, ids.v[i], &rec)) < 0)
 			break;
@@ -614,51 +630,14 @@ sweep_inline(struct req *q, MDB_txn *txn, size_t *count, bool *more)
 	return r == -ENOSPC ? 0 : r;
 }
 
-/* Finding the token an old one was rotated into: the first later token of
- * the same uid made "by=rotate:<old id>". */
-struct successor {
-	struct req	*q;
-	MDB_txn		*txn;
-	char		 by[32];
-	uint64_t	 id;
-	struct tok_rec	 rec;
-};
 
-static int
-is_successor(uint64_t id, void *arg)
-{
-	struct successor *s = arg;
-	int r;
-
-	if ((r = store_token_get(s->q->d->store, s->txn, id, &s->rec)) < 0)
-		return r == -ENOENT ? 0 : r;
-	if (strcmp(s->rec.by, s->by) != 0)
-		return 0;
-	s->id = id;
-	return 1;
-}
-
-/* 0 and *into (0 when it was revoked, not rotated), or -errno. */
+/* 0 and *into (0 when it was revoked, not rotated), or -errno: one read,
+ * whatever the number of the user's tokens (ROTATE records the link). */
 static int
 rotated_into(struct req *q, MDB_txn *txn, const struct tok_rec *old,
     uint64_t *into)
 {
-	struct successor *s;
-	int r;
-
-	*into = 0;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return -ENOMEM;
-	s->q = q;
-	s->txn = txn;
-	snprintf(s->by, sizeof(s->by), "rotate:%llu",
-	    (unsigned long long)old->id);
-	r = store_tokens_of_uid(q->d->store, txn, old->uid, old->id,
-	    is_successor, s);
-	if (r >= 0)
-		*into = s->id;
-	free(s);
-	return r < 0 ? r : 0;
+	return store_rotated_get(q->d->store, txn, old->id, into);
 }
 
 /* REVOKE of a token already revoked: nothing changes; say how it went. */

@@ -6,6 +6,8 @@
  * when everything is full they take the place of the connection idle
  * longest.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -256,4 +258,58 @@ Test(conns, pam_pat_half_closes_after_its_request)
 	    "its sending side open after the request: %s", o);
 	t_free(o);
 	t_free(tok);
+}
+
+/*
+ * A verify-group member (a service account: no per-uid cap, may use the
+ * reserve) fills every place with connections it sends requests on but
+ * never reads: none is idle.  Root still gets in — an answer left unread
+ * past a second marks a connection whose place may go — and the place is
+ * taken from the uid holding the most.
+ */
+Test(conns, a_verifier_not_reading_its_answers_cannot_shut_root_out)
+{
+	enum { MAX = 8, REQS = 3000 };
+	static char flood[REQS * 7 + 1];
+	int fds[MAX], i, gone = 0;
+	char *tok, *spare, *r;
+
+	t_need_root();
+	t_reconfigure(&t, "max_conns = 8\nreserved_conns = 4\n");
+	t_role(&t, "ssh", "pam.sshd");
+	t_grant(&t, "ssh", "--user alice");
+	tok = t_token(&t, "alice", "ssh");
+	spare = t_token(&t, "alice", "ssh");
+	for (i = 0; i < REQS; i++)
+		memcpy(flood + i * 7, "STATUS\n", 7);
+	for (i = 0; i < MAX; i++) {
+		fds[i] = t_dial_as(&t, CAROL);
+		cr_assert(kept(fds[i]), "carol's connection %d refused", i);
+		fcntl(fds[i], F_SETFL, O_NONBLOCK);
+		cr_assert_gt(send(fds[i], flood, sizeof(flood) - 1,
+		    MSG_NOSIGNAL), 0);
+	}
+	usleep(1500 * 1000);	/* every answer queue full and unread */
+	r = t_ask_as(&t, ALICE, "STATUS\n");
+	cr_assert_eq(strncmp(r, "ERR code=busy", 13), 0, "the pool was not "
+	    "full, the test proves nothing: %.40s", r);
+	free(r);
+	root_still_works(tok, 2, "a verifier's stalled connections");
+	for (i = 0; i < MAX; i++) {
+		char buf[4096];
+		ssize_t k;
+
+		/* patd closed some of carol's: read what is left, find EOF */
+		while ((k = recv(fds[i], buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+			;
+		/* EOF, or a reset: patd closed it with requests unread */
+		gone += k == 0 || (k < 0 && errno != EAGAIN &&
+		    errno != EWOULDBLOCK);
+		close(fds[i]);
+	}
+	cr_assert_gt(gone, 0, "none of carol's connections gave way");
+	t_figure("conns: a verifier held all %d places with unread answers; "
+	    "root got in, %d of them closed", MAX, gone);
+	t_free(tok);
+	t_free(spare);
 }

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -190,4 +192,41 @@ Test(logrecords, create_refuses_a_name_that_is_not_printable_ascii,
 	cr_assert(strstr(r, "OK count=1"), "only the plain name was stored: "
 	    "%.200s", r);
 	free(r);
+}
+
+/* One user's junk cannot drown the log: refusals are logged within a
+ * budget per uid, the rest counted; another user's are still logged. */
+Test(logrecords, one_uid_cannot_flood_the_log, .init = setup,
+    .fini = teardown)
+{
+	static char flood[500 * 60 + 1];
+	char *r, *log, *p;
+	int i, bobs = 0, fd;
+
+	t_need_root();
+	t_reconfigure(&t, "lastuse_flush = 1\n");
+	for (i = 0; i < 500; i++)
+		strcat(flood, "VERIFY token=1|pat-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		    "AAAAAA\n");
+	fd = t_dial_as(&t, BOB);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(send(fd, flood, strlen(flood), MSG_NOSIGNAL),
+	    (ssize_t)strlen(flood));
+	for (i = 0; i < 500; i++)
+		free(t_line(fd));
+	close(fd);
+	r = t_ask_as(&t, ALICE, "VERIFY token=2|pat-BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB\n");
+	free(r);
+	usleep(1500 * 1000);	/* a flush tick: the summary */
+	log = t_slurp(t.log);
+	for (p = log; (p = strstr(p, "peer_uid=1002")) != NULL; p++)
+		bobs++;
+	cr_assert_leq(bobs, 100, "%d of bob's 500 refusals logged", bobs);
+	cr_assert_geq(bobs, 50, "bob's first refusals are logged: %d", bobs);
+	cr_assert(strstr(log, "peer_uid=1001"), "alice's refusal was cut too");
+	cr_assert(strstr(log, "event=log-suppressed refusals="), "the cut is "
+	    "not said");
+	free(log);
+	t_figure("log: 500 junk verifications from one uid, %d logged, the "
+	    "rest counted", bobs);
 }

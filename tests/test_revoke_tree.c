@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -148,7 +149,7 @@ Test(revoke_tree, a_token_with_a_million_descendants_is_revoked_in_one_call)
 	char known[3][PAT_TOKEN_BUFSZ], *root, *other, *err = NULL, req[64];
 	char *r;
 	long n;
-	int rc;
+	int rc, fd, i;
 
 	t_need_root();
 	root = t_token(&t, "alice", "ssh");
@@ -173,6 +174,20 @@ Test(revoke_tree, a_token_with_a_million_descendants_is_revoked_in_one_call)
 	expect(known[0], "ERR code=revoked", "a child");
 	expect(known[1], "ERR code=revoked", "the deepest, newest grandchild");
 	expect(other, "OK", "a token outside the tree");
+	/* LIST pages through a million tokens without reading them all */
+	fd = t_dial(&t);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(send(fd, "LIST all=1\n", 11, MSG_NOSIGNAL), 11);
+	for (i = 0; i < 1001; i++) {
+		r = t_line(fd);
+		if (strncmp(r, "ITEM ", 5) != 0)
+			break;
+		free(r);
+	}
+	cr_assert_eq(strncmp(r, "OK count=1000 next=", 19), 0, "LIST all=1 "
+	    "of a million tokens, after %d items: %.200s", i, r);
+	free(r);
+	close(fd);
 	r = t_raw(&t, "SHOW id=1000000\n", 1);
 	cr_assert(strstr(r, " state=revoked "), "a grandchild shows revoked "
 	    "before the sweep reaches it: %s", r);
