@@ -6,6 +6,7 @@
 #   make demo       show the main job end to end on a private socket
 #   make mutants    break each security check once; the tests must notice
 #   make install    DESTDIR= PREFIX= ;  make clean
+#                   (then systemd-sysusers creates the patd-verify group)
 # Each target first runs scripts/deps.sh, which installs missing Debian
 # packages when root and prints the apt-get line otherwise.
 
@@ -15,6 +16,9 @@ SBINDIR	?= $(PREFIX)/sbin
 DOCDIR	?= $(PREFIX)/share/doc/pat
 UNITDIR	?= $(PREFIX)/lib/systemd/system
 MANDIR	?= $(PREFIX)/share/man
+# systemd-sysusers reads /usr/lib/sysusers.d and /usr/local/lib/sysusers.d:
+# the entry follows PREFIX, as the units do
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 # bash-completion (2.x) also looks under $XDG_DATA_DIRS, which holds
 # /usr/local/share by default: the completion follows PREFIX
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
@@ -219,6 +223,8 @@ install: all
 	install -m 0644 patctl/patctl.bash $(DESTDIR)$(BASHCOMPDIR)/patctl
 	install -m 0644 docs/patd.conf.example $(DESTDIR)$(DOCDIR)/
 	install -m 0644 systemd/patd.socket $(DESTDIR)$(UNITDIR)/patd.socket
+	install -d $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0644 systemd/patd.sysusers $(DESTDIR)$(SYSUSERSDIR)/patd.conf
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/patd.service.in \
 	    >$(DESTDIR)$(UNITDIR)/patd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/patd.service
@@ -230,6 +236,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man8/pam_pat.8 $(DESTDIR)$(MANDIR)/man8/patd.8
 	rm -f $(DESTDIR)$(MANDIR)/man5/patd.conf.5 $(DESTDIR)$(MANDIR)/man1/patctl.1
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/patctl
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/patd.conf
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:

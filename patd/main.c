@@ -263,6 +263,13 @@ main(int argc, char **argv)
 		refuse("state directory", cfg.state_dir, &prob);
 		return 1;
 	}
+	/* one patd per state directory, before it reads a key or touches the
+	 * socket the other one serves on; held until patd exits (sfd stays
+	 * open; login children close it) */
+	if (statedir_lock(sfd, cfg.state_dir, &prob) < 0) {
+		refuse("state directory", cfg.state_dir, &prob);
+		return 1;
+	}
 	if ((r = keyfile_load(sfd, "token.key", d.key, &why)) < 0) {
 		fprintf(stderr, "patd: %s/token.key: %s (%s)\n", cfg.state_dir,
 		    why, strerror(-r));
@@ -304,8 +311,7 @@ main(int argc, char **argv)
 		    store_strerror(r));
 		return 1;
 	}
-	r = check_store_files(d.store, sfd, &prob);
-	close(sfd);
+	r = check_store_files(d.store, sfd, &prob);	/* sfd: the lock */
 	if (r < 0) {
 		refuse("state directory", cfg.state_dir, &prob);
 		return 1;

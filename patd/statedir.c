@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +30,8 @@
 			"state directory"
 #define FIX_NLINK	"remove the other hard links to it (or replace it " \
 			"with a copy)"
+#define FIX_BUSY	"stop that patd first (systemctl stop patd.socket " \
+			"patd.service), or give this one a --state of its own"
 #define FIX_SOCKET	"that is another user's file: choose a socket path in " \
 			"a directory patd's user owns (mktemp -d), or remove it " \
 			"once you know whose it is"
@@ -340,4 +343,16 @@ statedir_check_socket(const char *path, struct statedir_problem *p)
 		    (unsigned)st.st_uid, (unsigned)me);
 	close(pfd);
 	return r;
+}
+
+int
+statedir_lock(int dfd, const char *dir, struct statedir_problem *p)
+{
+	if (flock(dfd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return problem(p, -EBUSY, FIX_BUSY, "another patd is using %s "
+		    "(it holds the directory's lock)", dir);
+	return problem(p, -errno, FIX_REACH, "cannot lock %s: %s", dir,
+	    strerror(errno));
 }

@@ -19,7 +19,7 @@
  *
  * Every function returns 0 or a negative errno (-EPERM: wrong owner or
  * mode, -ELOOP: a symbolic link, -EMLINK: hard links, -EINVAL: not a plain
- * absolute path, -ENOTDIR, or what the system said) and then fills *p with
+ * absolute path, -ENOTDIR, -EBUSY: in use by another patd, or what the system said) and then fills *p with
  * the problem and what to do about it.  Nothing here logs.
  */
 #ifndef PATD_STATEDIR_H
@@ -38,6 +38,14 @@ struct statedir_problem {
  * left alone.
  */
 int	statedir_open(const char *dir, int *dfd, struct statedir_problem *p);
+
+/*
+ * Take the exclusive lock (flock) on the state directory dfd, without
+ * waiting: one patd per state directory.  It lasts while dfd (or a copy
+ * of it) is open: patd keeps dfd for its lifetime; forked children must
+ * close it.  -EBUSY when another process holds it.
+ */
+int	statedir_lock(int dfd, const char *dir, struct statedir_problem *p);
 
 /* Check an open file of the state directory (the store's, once LMDB has
  * it): a regular file of patd's euid, one link, not group/other-writable.

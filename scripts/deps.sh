@@ -8,7 +8,7 @@ build_pkgs="gcc make pkg-config libpam0g-dev libsystemd-dev libsodium-dev liblmd
 test_pkgs="libcriterion-dev libnss-wrapper libpam-wrapper libpamtest0-dev pamtester
   lmdb-utils socat util-linux binutils valgrind openssh-server openssh-client
   sshpass sudo iproute2 libcrypt-dev libpam-oath oathtool clang libclang-rt-14-dev
-  python3"
+  python3 groff-base"
 demo_pkgs="libpam-wrapper pamtester"
 
 case "${1:-test}" in

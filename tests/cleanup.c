@@ -417,16 +417,37 @@ t_fork(void)
 	return pid;
 }
 
-/* The runner: a run tag when make test gave none. */
+/* The runner: a run tag when make test gave none, and the run's copy of
+ * the programs other uids execute (runbin.c). */
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
 	char tag[16];
+
+	const char *b = getenv("PAT_BUILD");
+	int rc;
 
 	(void)set;
 	if (getenv("PAT_TEST_RUN") == NULL) {
 		snprintf(tag, sizeof(tag), "%08x", (unsigned)randombytes_random());
 		setenv("PAT_TEST_RUN", tag, 1);
 	}
+	unsetenv("PAT_TEST_BIN");	/* ours only, never an inherited one */
+	/* PAT_TEST_NO_BINCOPY=1: no copy, as before issue 12, for the test
+	 * that shows a closed checkout then fails as an environment problem */
+	if (getenv("PAT_TEST_NO_BINCOPY") != NULL)
+		return;
+	if ((rc = t_runbin_make(run_tag(), b && *b ? b : "build")) < 0)
+		fprintf(stderr, "[ENVIRONMENT] could not copy the programs other "
+		    "uids run into a 0755 directory (%s): tests acting as alice, "
+		    "bob or carol fail if the checkout is closed to them\n",
+		    strerror(-rc));
+}
+
+/* The runner, after the last test: the run's program copies go. */
+ReportHook(POST_ALL)(struct criterion_global_stats *st)
+{
+	(void)st;
+	t_runbin_remove();
 }
 
 /* The runner, after each test's worker is done (or dead: crash, timeout):

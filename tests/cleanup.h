@@ -25,5 +25,13 @@ extern int t_helpers;
 /* The processes half of t_cleanup (t_stop calls it before removing its
  * directory). */
 void	t_stop_helpers(void);
+/* The runner, before the first test: copies what other uids execute
+ * (patd, patctl, pam_pat.so, the ASan module, pamcall, sockact) from build
+ * into a fresh 0755 directory named after run and exports it as
+ * PAT_TEST_BIN.  Returns 0 or a negative errno (then nothing is
+ * exported and the harness runs build's own files). */
+int	t_runbin_make(const char *run, const char *build);
+/* The runner, after the last test: removes that directory. */
+void	t_runbin_remove(void);
 
 #endif

@@ -29,6 +29,16 @@ build_dir(void)
 	return b && *b ? b : "build";
 }
 
+/* Where the programs other uids execute are: the run's 0755 copy
+ * (runbin.c), else build itself. */
+static const char *
+exec_dir(void)
+{
+	const char *b = getenv("PAT_TEST_BIN");
+
+	return b && *b ? b : build_dir();
+}
+
 char *
 t_slurp(const char *path)
 {
@@ -124,20 +134,20 @@ set_env(struct tpatd *t)
 {
 	char path[512];
 
-	snprintf(path, sizeof(path), "%s/patctl", build_dir());
+	snprintf(path, sizeof(path), "%s/patctl", exec_dir());
 	setenv("PATCTL", path, 1);
-	snprintf(path, sizeof(path), "%s/patd", build_dir());
+	snprintf(path, sizeof(path), "%s/patd", exec_dir());
 	setenv("PATD", path, 1);
 	setenv("PATD_SOCKET", t->sock, 1);
-	snprintf(path, sizeof(path), "%s/tests/pamcall", build_dir());
+	snprintf(path, sizeof(path), "%s/tests/pamcall", exec_dir());
 	setenv("PAMCALL", path, 1);
-	snprintf(path, sizeof(path), "%s/pam_pat.so", build_dir());
+	snprintf(path, sizeof(path), "%s/pam_pat.so", exec_dir());
 	setenv("PAM_PAT", path, 1);
-	snprintf(path, sizeof(path), "%s/tests/sockact", build_dir());
+	snprintf(path, sizeof(path), "%s/tests/sockact", exec_dir());
 	setenv("SOCKACT", path, 1);
 	if (getenv("PAT_SRC") == NULL)
 		setenv("PAT_SRC", ".", 1);
-	snprintf(path, sizeof(path), "%s/asan/pam_pat.so", build_dir());
+	snprintf(path, sizeof(path), "%s/asan/pam_pat.so", exec_dir());
 	setenv("PAM_PAT_ASAN", path, 1);
 	snprintf(path, sizeof(path), "%s/shadow", t->dir);
 	setenv("NSS_WRAPPER_SHADOW", path, 1);
@@ -282,6 +292,75 @@ as_uid(char *full, size_t n, uid_t uid, const char *cmd)
 		    cmd);
 }
 
+/*
+ * Before a test first runs something as uid: can uid execute patctl and
+ * patd and read the PAM module?  If not (a checkout in a 0700 directory
+ * without the run's copy, a noexec /tmp), every later exit status would be
+ * the shell's 126, which a test expecting a refusal could take for one.
+ * Fail at once, saying it is the environment, never pat.
+ */
+static void
+check_reach(struct tpatd *t, uid_t uid)
+{
+	static uid_t checked[8];
+	static unsigned nchecked;
+	char cmd[600];
+	unsigned i;
+	pid_t pid;
+	int st;
+
+	for (i = 0; i < nchecked; i++)
+		if (checked[i] == uid)
+			return;
+	snprintf(cmd, sizeof(cmd), "exec setpriv --reuid=%u --regid=%u "
+	    "--clear-groups -- sh -c 'test -x \"$PATCTL\" && test -x \"$PATD\" "
+	    "&& test -r \"$PAM_PAT\"'", (unsigned)uid, (unsigned)uid);
+	pid = t_owned_fork(false, false);
+	if (pid == 0) {
+		set_env(t);
+		close_extra_fds();
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		cr_assert_fail("environment: uid %u cannot execute %s or %s (or "
+		    "read %s), so nothing this test runs as that uid could "
+		    "start. This is a problem of where the suite runs, not a "
+		    "verdict on pat: run it through make test, whose runner "
+		    "copies the programs into a 0755 directory (PAT_TEST_BIN)",
+		    (unsigned)uid, getenv("PATCTL"), getenv("PATD"),
+		    getenv("PAM_PAT"));
+	if (nchecked < sizeof(checked) / sizeof(checked[0]))
+		checked[nchecked++] = uid;
+}
+
+/* Exit 126 (found, cannot execute) and, for another uid, 127 (not found)
+ * are the shell's, not pat's: fail the test saying so, before any
+ * assertion could read them as pat's verdict.  Only the shell's own
+ * complaints are quoted (the rest of stderr may hold a secret). */
+static void
+check_shell_status(uid_t uid, int rc, const char *ferr)
+{
+	char *err, *line, *save = NULL, said[600] = "";
+	size_t n = 0;
+
+	if (rc != 126 && !(rc == 127 && uid != 0))
+		return;
+	err = t_slurp(ferr);
+	for (line = strtok_r(err, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "sh: ", 4) == 0 && n + strlen(line) + 2 <
+		    sizeof(said))
+			n += (size_t)snprintf(said + n, sizeof(said) - n, "%s%s",
+			    n ? "; " : "", line);
+	t_free(err);
+	cr_assert_fail("environment: the shell run as uid %u exited %d (%s): "
+	    "a program could not be executed. This is a problem of where the "
+	    "suite runs, not a verdict on pat", (unsigned)uid, rc,
+	    n ? said : "no message");
+}
+
 pid_t
 t_bg(struct tpatd *t, uid_t uid, const char *fmt, ...)
 {
@@ -294,11 +373,15 @@ t_bg(struct tpatd *t, uid_t uid, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
+	if (uid != 0)
+		check_reach(t, uid);
 	as_uid(full, sizeof(full), uid, cmd);
 	snprintf(ferr, sizeof(ferr), "%s/bg.%u.err", t->dir, ++seq);
 	pid = t_owned_fork(true, true);
 	if (pid == 0) {
 		set_env(t);
+		if (uid != 0 && chdir(t->dir) < 0)	/* not a closed checkout */
+			_exit(126);
 		fd = open("/dev/null", O_RDWR);
 		dup2(fd, 0);
 		dup2(fd, 1);
@@ -353,10 +436,14 @@ t_sh(struct tpatd *t, uid_t uid, const char *in, char **out, char **err,
 	snprintf(fout, sizeof(fout), "%s/out.%u", t->dir, seq);
 	snprintf(ferr, sizeof(ferr), "%s/err.%u", t->dir, seq);
 	t_write(fin, in ? in : "", 0644);
+	if (uid != 0)
+		check_reach(t, uid);
 	as_uid(full, sizeof(full), uid, cmd);
 	pid = t_owned_fork(true, false);
 	if (pid == 0) {
 		set_env(t);
+		if (uid != 0 && chdir(t->dir) < 0)	/* not a closed checkout */
+			_exit(126);
 		fd = open(fin, O_RDONLY);
 		dup2(fd, 0);
 		fd = open(fout, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -384,6 +471,8 @@ t_sh(struct tpatd *t, uid_t uid, const char *in, char **out, char **err,
 		*err = t_slurp(ferr);
 	unlink(fin);
 	unlink(fout);
+	if (WIFEXITED(st))
+		check_shell_status(uid, WEXITSTATUS(st), ferr);
 	unlink(ferr);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -609,7 +698,7 @@ t_pam_login(struct tpatd *t, const char *service, const char *user,
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/pam.d/%s", t->dir, service);
 	snprintf(stack, sizeof(stack), "auth required %s/pam_pat.so socket=%s "
-	    "timeout=3000\n", build_dir(), t->sock);
+	    "timeout=3000\n", exec_dir(), t->sock);
 	t_write(path, stack, 0644);
 	t_sh(t, 0, token, &o, NULL, "\"$PAMCALL\" --confdir %s/pam.d "
 	    "--service %s --user %s %s", t->dir, service, user,

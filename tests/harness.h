@@ -57,6 +57,14 @@ struct tpatd {
  * test's worker is gone (a crash, a timeout).  make test then checks that
  * nothing of the run remains (tests/tools/leakcheck.sh).
  *
+ * Programs other uids execute (PATCTL, PATD, PAM_PAT, PAM_PAT_ASAN,
+ * PAMCALL, SOCKACT) come from the run's 0755 copy (PAT_TEST_BIN, made by
+ * the runner: runbin.c), so the checkout may sit in a 0700 directory.  A
+ * command run as another uid first checks that uid can execute them, and
+ * t_sh fails the test, saying it is the environment, when the shell exits
+ * 126 (or 127 as another uid): an exit status is pat's verdict only when
+ * pat ran.
+ *
  * PAT_TEST_FAIL_ONE=suite/test[:N][:crash] fails that test on purpose
  * right after the N-th helper it starts with t_bg or t_fork is up (default
  * 1; 0: when its patd is up), with an assertion or, with :crash, abort().

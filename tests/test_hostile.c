@@ -42,7 +42,7 @@ Test(hostile, a_good_client_is_answered_through_every_attack)
 	static int slow[SLOW];
 	char *tok, big[1 << 16], *log;
 	long rss0, rss1, rss2;
-	int i, held = 0, busy = 0, dropped = 0, fd;
+	int i, held = 0, busy = 0, dropped = 0, fd, rc;
 	char buf[256];
 
 	t_need_root();
@@ -77,8 +77,9 @@ Test(hostile, a_good_client_is_answered_through_every_attack)
 			held++;
 	}
 	cr_assert_leq(held, 100, "one uid held %d connections (cap 100)", held);
-	cr_assert_eq(alice_verifies(tok), 0,
-	    "alice was not answered during the slowloris");
+	rc = alice_verifies(tok);
+	cr_assert_eq(rc, 0, "alice's verify during the slowloris exited %d, "
+	    "want 0 (answered, valid)", rc);
 	rss1 = t_rss_kib(t.pid);
 	for (i = 0; i < SLOW; i++)
 		if (slow[i] >= 0)

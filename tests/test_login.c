@@ -165,7 +165,7 @@ Test(login, wrong_password_wrong_code_and_a_replayed_code_fail)
 	cr_assert_eq(login(ALICE_PASSWORD, code, &err), 0, "right: %s", err);
 	free(err);
 	cr_assert_eq(login(ALICE_PASSWORD, code, &err), 1,
-	    "a replayed one-time code was accepted");
+	    "a replayed one-time code: login did not exit 1 (refused)");
 	free(err);
 	/* without a session (logged out) creating needs a token again */
 	cr_assert_eq(alice(NULL, NULL, NULL, "logout"), 0);
@@ -284,7 +284,9 @@ refused(const char *jwt, const char *why)
 {
 	char *err = NULL;
 
-	cr_assert_eq(create_with(jwt, &err), 1, "%s accepted", why);
+	int rc = create_with(jwt, &err);
+
+	cr_assert_eq(rc, 1, "%s: create exited %d, want 1 (refused)", why, rc);
 	cr_assert(strstr(err, "session"), "%s: %s", why, err);
 	free(err);
 }

@@ -335,3 +335,37 @@ Test(statedir, restart_on_its_own_state_keeps_working)
 	works_again(tok);
 	t_free(tok);
 }
+
+/* Issue 12, item 9: one patd per state directory.  A second one, on the
+ * same socket or another, refuses before it reads a key or touches the
+ * first one's socket, and says why; the first keeps serving. */
+Test(statedir, a_second_patd_on_the_same_directory_refuses)
+{
+	char *err = NULL, other[200];
+	int rc;
+
+	t_role(&t, "ssh", "pam.sshd");
+	/* one that starts anyway is stopped after 5 s (exit 124) */
+	rc = t_sh(&t, 0, NULL, NULL, &err, "timeout 5 \"$PATD\" --socket %s "
+	    "--state %s", t.sock, t.state);
+	cr_assert_eq(rc, 1, "second patd on the same socket: exit %d: %s", rc,
+	    err);
+	cr_assert(strstr(err, "another patd is using") &&
+	    strstr(err, t.state) && strstr(err, "stop that patd first"),
+	    "%s", err);
+	free(err);
+	snprintf(other, sizeof(other), "%s/other.sock", t.dir);
+	rc = t_sh(&t, 0, NULL, NULL, &err, "timeout 5 \"$PATD\" --socket %s "
+	    "--state %s", other, t.state);
+	cr_assert_eq(rc, 1, "second patd on another socket: exit %d: %s", rc,
+	    err);
+	cr_assert(strstr(err, "another patd is using"), "%s", err);
+	free(err);
+	cr_assert_neq(access(other, F_OK), 0, "the refused patd made a socket");
+	/* the first one still answers, on its own socket, with its state */
+	cr_assert_eq(t_ctl(&t, 0, NULL, NULL, NULL, "role show ssh"), 0);
+	/* and once it is gone, a new patd takes the directory */
+	t_kill9(&t);
+	t_restart(&t);
+	cr_assert_eq(t_ctl(&t, 0, NULL, NULL, NULL, "role show ssh"), 0);
+}

@@ -361,6 +361,7 @@ Test(systemd, make_install_and_uninstall_with_destdir)
 		"644 /usr/local/share/man/man1/patctl.1",
 		"644 /usr/local/share/doc/pat/README.md",
 		"644 /usr/local/share/doc/pat/patd.conf.example",
+		"644 /usr/local/lib/sysusers.d/patd.conf",
 		"644 /usr/share/pam-configs/pat",
 		"/security/pam_pat.so",
 	};
@@ -380,6 +381,16 @@ Test(systemd, make_install_and_uninstall_with_destdir)
 	    "module mode: %s", out);
 	free(out);
 	free(err);
+	/* the sysusers.d entry makes the verify group (a root of its own) */
+	if (t_sh(&t, 0, NULL, NULL, NULL, "command -v systemd-sysusers") == 0) {
+		rc = t_sh(&t, 0, NULL, &out, &err, "mkdir %s/root/etc && "
+		    "systemd-sysusers --root=%s/root && grep '^patd-verify:' "
+		    "%s/root/etc/group && rm -r %s/root/etc", t.dir, t.dir,
+		    t.dir, t.dir);
+		cr_assert_eq(rc, 0, "systemd-sysusers: %s %s", out, err);
+		free(out);
+		free(err);
+	}
 	rc = t_sh(&t, 0, NULL, &out, &err, "make -s -C \"$PAT_SRC\" uninstall "
 	    "DESTDIR=%s/root >/dev/null && find %s/root -type f", t.dir, t.dir);
 	cr_assert_eq(rc, 0, "make uninstall: %s", err);

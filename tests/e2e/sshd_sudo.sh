@@ -59,8 +59,9 @@ chmod 0440 "$dir/sudoers"
 visudo -cqf "$dir/sudoers" || die "sudoers"
 mount --bind "$dir/sudoers" /etc/sudoers || die "bind /etc/sudoers"
 
-# patd, as root, on the socket pam_pat.so trusts.
-"$build/patd" --socket /run/patd/patd.sock --state "$dir/state" \
+# patd, as root, on the socket pam_pat.so trusts, on a state directory of
+# its own (the harness's patd holds DIR/state: one patd per directory).
+"$build/patd" --socket /run/patd/patd.sock --state "$dir/e2e-state" \
 	</dev/null >/dev/null 2>"$dir/patd.log" &
 patd_pid=$!
 cleanup() {
