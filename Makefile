@@ -47,7 +47,7 @@ PATCTL_SRC = $(wildcard patctl/*.c)
 PAM_SRC    = $(wildcard pam_pat/*.c)
 # the parts of common/ the module needs: the client side only
 PAM_COMMON = common/buf.c common/client.c common/proto.c common/token.c \
-	     common/perm.c common/clock.c
+	     common/perm.c common/clock.c common/names.c
 TEST_SRC   = $(wildcard tests/*.c)
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/obj/%.o)

@@ -44,3 +44,15 @@ pat_token_name_valid(const char *s)
 			return false;
 	return true;
 }
+
+bool
+pat_plain_value_valid(const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= max || (unsigned char)s[i] < 0x21 ||
+		    (unsigned char)s[i] > 0x7e)
+			return false;
+	return true;
+}

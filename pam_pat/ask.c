@@ -7,6 +7,7 @@
 
 #include "ask.h"
 #include "client.h"
+#include "names.h"
 #include "token.h"
 
 /* patd's refusals; any other ERR means patd could not answer. */
@@ -29,15 +30,7 @@ set(struct pp_answer *a, enum pp_verdict v, const char *reason)
 static bool
 clean_value(const char *s, size_t max)
 {
-	size_t i;
-
-	if (s == NULL || *s == '\0')
-		return false;
-	for (i = 0; s[i] != '\0'; i++)
-		if (i >= max || (unsigned char)s[i] < 0x21 ||
-		    (unsigned char)s[i] > 0x7e)
-			return false;
-	return true;
+	return s != NULL && *s != '\0' && pat_plain_value_valid(s, max);
 }
 
 /* An OK answer must be about this user and carry a sane id and role. */

@@ -334,28 +334,33 @@ login_begin(struct patd *d, int fd, const struct peer *p, const char *pending,
 {
 	struct passwd *pw;
 	char key[RL_KEY_MAX], user[STORE_USER_MAX + 1], stack[600], msg[900];
+	int64_t now = (int64_t)time(NULL);
 	unsigned i, mine;
 	pid_t pid;
 
 	snprintf(key, sizeof(key), "login:%u", (unsigned)p->uid);
-	if (rl_blocked(&d->rl_login, key, (int64_t)time(NULL))) {
-		log_event("login", "result=refused reason=rate-limited uid=%u",
-		    (unsigned)p->uid);
+	if (rl_blocked(&d->rl_login, key, now)) {
+		if (refusal_log_ok(d, p->uid, now))
+			log_event("login", "result=refused reason=rate-limited "
+			    "uid=%u", (unsigned)p->uid);
 		goto limited;
 	}
 	for (i = 0, mine = 0; i < d->nlogins; i++)
 		mine += d->logins[i].uid == p->uid;
 	if (d->nlogins >= LOGIN_MAX || mine >= LOGIN_MAX_PER_UID) {
-		log_event("login", "result=refused reason=busy uid=%u",
-		    (unsigned)p->uid);
+		if (refusal_log_ok(d, p->uid, now))
+			log_event("login", "result=refused reason=busy uid=%u",
+			    (unsigned)p->uid);
 		pat_buf_adds(out, "ERR code=busy message=too%20many%20logins"
 		    "%20under%20way;%20try%20again%20shortly\n");
 		return 0;
 	}
 	if (!d->login_fallback && login_stack(d, stack, sizeof(stack)) == 0) {
 		/* PAM would run "other": a 2FA login silently becomes 1FA */
-		log_event("login", "result=refused reason=no-pam-stack uid=%u "
-		    "service=%s", (unsigned)p->uid, d->login_service);
+		if (refusal_log_ok(d, p->uid, now))
+			log_event("login", "result=refused reason=no-pam-stack "
+			    "uid=%u service=%s", (unsigned)p->uid,
+			    d->login_service);
 		pat_line_begin(out, "ERR");
 		pat_line_field(out, "code", "login-unavailable");
 		snprintf(msg, sizeof(msg), "logins are off: there is no PAM "

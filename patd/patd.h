@@ -88,6 +88,9 @@ int	verbs_dispatch(struct patd *d, const struct peer *p,
 int	verbs_round_end(struct patd *d);
 /* The answer for a request whose round could not be committed. */
 void	verbs_round_failed(struct pat_buf *out, int err);
+/* Whether uid's next refusal may be logged: log_refusals a minute per
+ * uid; the rest are counted (log_suppressed) and summed up later. */
+bool	refusal_log_ok(struct patd *d, uid_t uid, int64_t now);
 /* Write pending last-use records: into this round when one is open. */
 int	lastuse_flush(struct patd *d);
 

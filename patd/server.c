@@ -130,11 +130,9 @@ admit(struct patd *d, struct conn **cs, unsigned *n,
 {
 	unsigned reserved = lim->reserved < lim->max_conns / 2 ?
 	    lim->reserved : lim->max_conns / 2;
-	unsigned i, same = 0;
 
-	for (i = 0; i < *n; i++)
-		same += cs[i]->peer.uid == cred->uid;
-	if (*n < lim->max_conns - reserved && same < lim->max_per_uid)
+	if (*n < lim->max_conns - reserved &&
+	    held_by(cs, *n, cred->uid) < lim->max_per_uid)
 		return NULL;
 	if (!access_is_verifier(d, cred->uid, cred->gid))
 		return *n >= lim->max_conns - reserved ? "too many connections" :
@@ -166,8 +164,9 @@ accept_one(struct patd *d, int lfd, struct conn **cs, unsigned *n,
 		return NULL;
 	}
 	if ((why = admit(d, cs, n, lim, &cred)) != NULL) {
-		log_warn("refusing connection from uid %u: %s",
-		    (unsigned)cred.uid, why);
+		if (refusal_log_ok(d, cred.uid, (int64_t)time(NULL)))
+			log_warn("refusing connection from uid %u: %s",
+			    (unsigned)cred.uid, why);
 		say_and_close(fd, "ERR code=busy message=too%20many%20"
 		    "connections;%20try%20again%20later\n");
 		return NULL;
@@ -201,8 +200,10 @@ handle_line(struct patd *d, struct conn *c)
 		return;
 	if ((nl = memchr(c->in, '\n', c->inlen)) == NULL) {
 		if (c->inlen > PAT_LINE_MAX) {
-			log_warn("dropping uid %u: request line over %d bytes",
-			    (unsigned)c->peer.uid, PAT_LINE_MAX);
+			if (refusal_log_ok(d, c->peer.uid, (int64_t)time(NULL)))
+				log_warn("dropping uid %u: request line over "
+				    "%d bytes", (unsigned)c->peer.uid,
+				    PAT_LINE_MAX);
 			pat_buf_adds(&c->out, "ERR code=too-long message="
 			    "request%20line%20too%20long\n");
 			c->drop = true;
@@ -219,8 +220,9 @@ handle_line(struct patd *d, struct conn *c)
 		if (login_begin(d, c->fd, &c->peer, c->in, c->inlen, &c->out))
 			c->drop = true;
 	} else if (r < 0) {
-		log_warn("dropping uid %u: malformed request",
-		    (unsigned)c->peer.uid);
+		if (refusal_log_ok(d, c->peer.uid, (int64_t)time(NULL)))
+			log_warn("dropping uid %u: malformed request",
+			    (unsigned)c->peer.uid);
 		pat_buf_adds(&c->out, "ERR code=bad-request message=malformed"
 		    "%20request%20line%20(see%20docs/protocol.md)\n");
 		c->drop = true;

@@ -825,7 +825,7 @@ store_stats(struct store *s, MDB_txn *txn, struct store_stats *st)
 }
 
 int
-store_used_bytes(struct store *s, size_t below, size_t *used, size_t *map)
+store_used_bytes(struct store *s, size_t slack, size_t *used, size_t *map)
 {
 	MDB_envinfo info;
 	MDB_cursor *cur;
@@ -840,8 +840,8 @@ store_used_bytes(struct store *s, size_t below, size_t *used, size_t *map)
 	*map = info.me_mapsize;
 	hw = (info.me_last_pgno + 1) * (size_t)ms.ms_psize;
 	*used = hw;
-	if (hw <= below)
-		return 0;
+	if (hw + slack <= *map)
+		return 0;	/* far from the end: no need to look closer */
 	/* LMDB opens no cursor on its freelist in a write transaction: read
 	 * the last committed one (what mdb_stat -f does) */
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &rtxn)) != 0)

@@ -163,10 +163,11 @@ int	store_stats(struct store *s, MDB_txn *txn, struct store_stats *st);
 
 /*
  * Bytes of the map in use as of the last commit: pages up to the high-water
- * mark less the free pages LMDB will reuse.  When the mark itself is at
- * most `below`, that is the answer (no walk of the freelist).
+ * mark less the free pages LMDB will reuse.  The freelist is walked only
+ * when the mark is within slack bytes of the map's end; otherwise *used is
+ * the mark itself (an upper bound, and cheap).
  */
-int	store_used_bytes(struct store *s, size_t below, size_t *used,
+int	store_used_bytes(struct store *s, size_t slack, size_t *used,
 	    size_t *map);
 
 /*

@@ -1,4 +1,4 @@
-/* sweep.c - revoked descendants marked, and old records purged, in bounded batches. */
+/* sweep.c - revocations marked and old records purged, in bounded batches. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -190,18 +190,24 @@ lastuse_flush(struct patd *d)
  * everyone else's records in the journal (or fill the disk).  What is cut
  * is counted and said once a flush interval (event=log-suppressed).
  */
-static bool
-refusal_logged(struct req *q)
+bool
+refusal_log_ok(struct patd *d, uid_t uid, int64_t now)
 {
 	char key[RL_KEY_MAX];
 
-	snprintf(key, sizeof(key), "log:%u", (unsigned)q->p->uid);
-	if (rl_blocked(&q->d->rl_log, key, q->now)) {
-		q->d->log_suppressed++;
+	snprintf(key, sizeof(key), "log:%u", (unsigned)uid);
+	if (rl_blocked(&d->rl_log, key, now)) {
+		d->log_suppressed++;
 		return false;
 	}
-	rl_fail(&q->d->rl_log, key, q->now);
+	rl_fail(&d->rl_log, key, now);
 	return true;
+}
+
+static bool
+refusal_logged(struct req *q)
+{
+	return refusal_log_ok(q->d, q->p->uid, q->now);
 }
 
 /* "kind:value", cut like snprintf would; no printf on the verify path. */
@@ -233,23 +239,6 @@ uid_text(char out[16], uid_t uid)
 	out[n] = '\0';
 }
 
-/*
- * A peer's value that is logged and stored (service=, rhost=): printable
- * ASCII only, so it can never carry a line break, a space-like character
- * or bytes a log reader decodes into a second record.
- */
-static bool
-log_value_ok(const char *s, size_t max)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (i >= max || (unsigned char)s[i] < 0x21 ||
-		    (unsigned char)s[i] > 0x7e)
-			return false;
-	return true;
-}
-
 static int
 verb_verify(struct req *q, MDB_txn *txn)
 {
@@ -270,8 +259,8 @@ verb_verify(struct req *q, MDB_txn *txn)
 		return reply_err(q, "bad-request", "perm= must be one "
 		    "permission such as pam.sshd, without a wildcard");
 	if ((user != NULL && !valid_user_name(user)) ||
-	    (service != NULL && !log_value_ok(service, STORE_SERVICE_MAX)) ||
-	    (rhost != NULL && !log_value_ok(rhost, STORE_RHOST_MAX)))
+	    (service != NULL && !pat_plain_value_valid(service, STORE_SERVICE_MAX)) ||
+	    (rhost != NULL && !pat_plain_value_valid(rhost, STORE_RHOST_MAX)))
 		return reply_err(q, "bad-request", "user=, service= or rhost= "
 		    "is too long or holds a byte outside printable ASCII "
 		    "(0x21-0x7e)");
@@ -310,10 +299,11 @@ verb_verify(struct req *q, MDB_txn *txn)
 		if (v != TOK_MALFORMED && (!verifier || ukey[0] != '\0'))
 			rl_fail(&q->d->rl, verifier ? ukey : pkey, q->now);
 		if (refusal_logged(q))
-			log_event("verify", "result=refused reason=%s id=%llu user=%s "
-			    "peer_uid=%u service=%s", tok_verdict_code(v),
-			    (unsigned long long)rec.id, rec.user[0] ? rec.user : "-",
-			    (unsigned)q->p->uid, service ? service : "-");
+			log_event("verify", "result=refused reason=%s id=%llu "
+			    "user=%s peer_uid=%u service=%s",
+			    tok_verdict_code(v), (unsigned long long)rec.id,
+			    rec.user[0] ? rec.user : "-", (unsigned)q->p->uid,
+			    service ? service : "-");
 		return reply_err(q, tok_verdict_code(v), "%s",
 		    v == TOK_MALFORMED ? "not a well-formed token (bad shape or "
 		    "checksum)" : v == TOK_INVALID ? "unknown token or wrong "
@@ -325,8 +315,8 @@ verb_verify(struct req *q, MDB_txn *txn)
 		pat_permset_free(&eff);
 		rl_fail(&q->d->rl, pkey, q->now);
 		if (refusal_logged(q))
-			log_event("verify", "result=refused reason=denied id=%llu "
-			    "peer_uid=%u", (unsigned long long)rec.id,
+			log_event("verify", "result=refused reason=denied "
+			    "id=%llu peer_uid=%u", (unsigned long long)rec.id,
 			    (unsigned)q->p->uid);
 		return reply_err(q, "denied", "you may verify only your own "
 		    "tokens (or join the %s group)", q->d->verify_group);
@@ -335,19 +325,20 @@ verb_verify(struct req *q, MDB_txn *txn)
 		pat_permset_free(&eff);
 		rl_fail(&q->d->rl, verifier ? ukey : pkey, q->now);
 		if (refusal_logged(q))
-			log_event("verify", "result=refused reason=wrong-user id=%llu "
-			    "owner=%s user=%s service=%s", (unsigned long long)rec.id,
-			    rec.user, user, service ? service : "-");
+			log_event("verify", "result=refused reason=wrong-user "
+			    "id=%llu owner=%s user=%s service=%s",
+			    (unsigned long long)rec.id, rec.user, user,
+			    service ? service : "-");
 		return reply_err(q, "wrong-user", "the token belongs to "
 		    "another user");
 	}
 	if (perm != NULL && !pat_permset_covers(&eff, perm)) {
 		pat_permset_free(&eff);
 		if (refusal_logged(q))
-			log_event("verify", "result=refused reason=permission-missing "
-			    "id=%llu user=%s perm=%s service=%s",
-			    (unsigned long long)rec.id, rec.user, perm,
-			    service ? service : "-");
+			log_event("verify", "result=refused "
+			    "reason=permission-missing id=%llu user=%s perm=%s "
+			    "service=%s", (unsigned long long)rec.id, rec.user,
+			    perm, service ? service : "-");
 		return reply_err(q, "permission-missing", "the token does not "
 		    "grant %s", perm);
 	}
@@ -372,8 +363,9 @@ verb_verify(struct req *q, MDB_txn *txn)
 	return 0;
 limited:
 	if (refusal_logged(q))
-		log_event("verify", "result=refused reason=rate-limited peer_uid=%u "
-		    "user=%s", (unsigned)q->p->uid, user ? user : "-");
+		log_event("verify", "result=refused reason=rate-limited "
+		    "peer_uid=%u user=%s", (unsigned)q->p->uid,
+		    user ? user : "-");
 	return reply_err(q, "rate-limited", "too many failed verifications; "
 	    "try again in a minute");
 }
@@ -505,8 +497,9 @@ check_session(struct req *q, MDB_txn *txn, const char *jwt)
 		return set_aside(q, "session-expired", "your session expired");
 	if (v != JWT_OK) {
 		if (refusal_logged(q))
-			log_event("session", "result=refused reason=%s peer_uid=%u",
-			    jwt_verdict_code(v), (unsigned)q->p->uid);
+			log_event("session", "result=refused reason=%s "
+			    "peer_uid=%u", jwt_verdict_code(v),
+			    (unsigned)q->p->uid);
 		return set_aside(q, "bad-session", "your session is not a valid "
 		    "session of this patd (%s)", jwt_verdict_code(v));
 	}
@@ -568,8 +561,9 @@ load_credential(struct req *q, MDB_txn *txn)
 		if (!q->super && v != TOK_MALFORMED)
 			rl_fail(&q->d->rl, key, q->now);
 		if (refusal_logged(q))
-			log_event("credential", "result=refused reason=%s peer_uid=%u",
-			    tok_verdict_code(v), (unsigned)q->p->uid);
+			log_event("credential", "result=refused reason=%s "
+			    "peer_uid=%u", tok_verdict_code(v),
+			    (unsigned)q->p->uid);
 		return reply_err(q, "bad-credential", "the token given to "
 		    "authorise this request is not a valid token of yours "
 		    "(%s)", tok_verdict_code(v));

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "log.h"
+#include "names.h"
 #include "verbs.h"
 
-#define ROLE_PERMS_MAX	64	/* patterns in one role */
 
 static int
 role_arg(struct req *q, const char *key, const char **name)
@@ -33,11 +33,11 @@ verb_role_set(struct req *q, MDB_txn *txn)
 		return r;
 	pat_permset_init(&set);
 	if (list == NULL || pat_permset_add_list(&set, list) < 0 ||
-	    set.n == 0 || set.n > ROLE_PERMS_MAX) {
+	    set.n == 0 || set.n > PAT_ROLE_PERMS_MAX) {
 		pat_permset_free(&set);
 		return reply_err(q, "bad-request", "perms= must list 1 to %d "
 		    "permissions such as pam.sshd, svc.billing:read or pam.*",
-		    ROLE_PERMS_MAX);
+		    PAT_ROLE_PERMS_MAX);
 	}
 	r = store_role_put(q->d->store, txn, name, &set);
 	/* log the parsed set, not the peer's text: a value must not carry

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "names.h"
 #include "sweep.h"
 #include "verbs.h"
 
@@ -114,21 +115,19 @@ within_bounds(struct req *q, MDB_txn *txn, uid_t uid, const char *user,
 		    "by uid %u lately (create_limit %u per %lld s); try again "
 		    "later", (unsigned)q->p->uid, d->rl_create.limit,
 		    (long long)d->rl_create.window);
-	if ((r = store_used_bytes(d->store, SIZE_MAX / 2, &used, &map)) < 0)
+	if ((r = store_used_bytes(d->store, d->reserve_bytes, &used,
+	    &map)) < 0)
 		return r;
-	if (map > d->reserve_bytes && used > map - d->reserve_bytes &&
-	    (r = store_used_bytes(d->store, map - d->reserve_bytes, &used,
-	    &map)) == 0 && used > map - d->reserve_bytes) {
-		log_warn("the store is full but for its reserve (%zu of %zu "
-		    "bytes used): new tokens refused, revocations and admin "
-		    "changes still go", used, map);
+	if (used + d->reserve_bytes > map) {
+		if (refusal_log_ok(d, q->p->uid, q->now))
+			log_warn("the store is full but for its reserve (%zu of "
+			    "%zu bytes used): new tokens refused, revocations "
+			    "and admin changes still go", used, map);
 		return reply_err(q, "store-full", "the store is nearly full; "
 		    "its last %zu KiB are kept for revocations and admin "
 		    "changes (raise map_size_mb in patd.conf)",
 		    d->reserve_bytes >> 10);
 	}
-	if (r < 0)
-		return r;
 	if (replacing)
 		return 0;
 	if (q->has_cred && q->cred.depth + 1 > d->max_depth)
@@ -151,15 +150,6 @@ within_bounds(struct req *q, MDB_txn *txn, uid_t uid, const char *user,
 		    "%zu active children (max_children_per_token); revoke "
 		    "some first", (unsigned long long)q->cred.id, n);
 	return 0;
-}
-
-static bool
-printable_ascii(const char *s)
-{
-	for (; *s; s++)
-		if (*s < 0x20 || *s > 0x7e)
-			return false;
-	return true;
 }
 
 /* One more creation against the peer's create_limit. */
@@ -194,8 +184,7 @@ verb_create(struct req *q, MDB_txn *txn)
 	if (role == NULL || !valid_role_name(role))
 		return reply_err(q, "bad-request", "CREATE needs role=NAME");
 	/* shown on admins' terminals and in scripts' JSON: plain text only */
-	if (name != NULL && (strlen(name) > STORE_NAME_MAX ||
-	    !printable_ascii(name)))
+	if (name != NULL && !pat_token_name_valid(name))
 		return reply_err(q, "bad-request", "name= must be at most %d "
 		    "printable ASCII characters (spaces allowed)",
 		    STORE_NAME_MAX);
