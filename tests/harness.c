@@ -709,3 +709,36 @@ t_pam_login(struct tpatd *t, const char *service, const char *user,
 	t_free(o);
 	return res;
 }
+
+pid_t
+t_fake_patd(const char *path, const char *answer)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char buf[4096];
+	pid_t pid;
+	int fd, c, i;
+
+	unlink(path);
+	pid = t_fork();
+	cr_assert_neq(pid, -1);
+	if (pid > 0) {
+		for (i = 0; i < 250 && access(path, F_OK) != 0; i++)
+			usleep(20000);
+		cr_assert_eq(access(path, F_OK), 0, "the fake patd is not up");
+		return pid;
+	}
+	for (fd = 3; fd < 1024; fd++)
+		close(fd);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    listen(fd, 4) < 0)
+		_exit(1);
+	for (;;) {
+		if ((c = accept(fd, NULL, NULL)) < 0)
+			continue;
+		if (recv(c, buf, sizeof(buf), 0) > 0)
+			send(c, answer, strlen(answer), MSG_NOSIGNAL);
+		close(c);
+	}
+}

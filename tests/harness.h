@@ -94,6 +94,12 @@ void	t_cleanup(void);
  * for temporary files a test makes outside its tpatd directory. */
 void	t_tmpname(char *buf, size_t n, const char *tag);
 
+/* A stand-in patd run by root (so clients trust it), forked through
+ * t_fork: it binds path and answers each connection's first read with
+ * `answer`.  Returns once the socket is there; kill and reap it, or let
+ * the harness. */
+pid_t	t_fake_patd(const char *path, const char *answer);
+
 /* Make the directory, the NSS files, and start patd (extra args may be
  * NULL).  Fails the test when patd does not come up. */
 void	t_start(struct tpatd *t, const char *extra);

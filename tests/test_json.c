@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,37 +66,11 @@ run(const char *kind, uid_t uid, const char *in, int want, const char *args)
 static void
 fake_patd(const char *path, const char *answer)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char buf[4096];
-	int fd, c, i;
-
 	if (fake > 0) {
 		kill(fake, SIGKILL);
 		waitpid(fake, NULL, 0);
 	}
-	unlink(path);
-	fake = t_fork();
-	cr_assert_neq(fake, -1);
-	if (fake > 0) {
-		for (i = 0; i < 250 && access(path, F_OK) != 0; i++)
-			usleep(20000);
-		cr_assert_eq(access(path, F_OK), 0, "the fake patd is not up");
-		return;
-	}
-	for (fd = 3; fd < 1024; fd++)
-		close(fd);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    listen(fd, 4) < 0)
-		_exit(1);
-	for (;;) {
-		if ((c = accept(fd, NULL, NULL)) < 0)
-			continue;
-		if (recv(c, buf, sizeof(buf), 0) > 0)
-			send(c, answer, strlen(answer), MSG_NOSIGNAL);
-		close(c);
-	}
+	fake = t_fake_patd(path, answer);
 }
 
 Test(json, every_command_prints_one_documented_document)

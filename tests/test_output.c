@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -177,40 +176,6 @@ Test(output, a_hostile_stored_name_and_service_are_escaped_in_list_show_json)
 	}
 }
 
-/* A fake patd (root's, so trusted) that answers every connection with
- * `answer` once it has read a line. */
-static pid_t
-fake_patd(const char *path, const char *answer)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char buf[4096];
-	pid_t pid;
-	int fd, c, i;
-
-	pid = t_fork();
-	cr_assert_neq(pid, -1);
-	if (pid > 0) {
-		fake = pid;	/* the teardown ends it whatever happens */
-		for (i = 0; i < 250 && access(path, F_OK) != 0; i++)
-			usleep(20000);
-		cr_assert_eq(access(path, F_OK), 0, "the fake patd is not up");
-		return pid;
-	}
-	for (fd = 3; fd < 1024; fd++)
-		close(fd);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    listen(fd, 4) < 0)
-		_exit(1);
-	for (;;) {
-		if ((c = accept(fd, NULL, NULL)) < 0)
-			continue;
-		if (recv(c, buf, sizeof(buf), 0) > 0)
-			send(c, answer, strlen(answer), MSG_NOSIGNAL);
-		close(c);
-	}
-}
 
 Test(output, relayed_pam_text_and_patd_messages_are_escaped)
 {
@@ -218,7 +183,7 @@ Test(output, relayed_pam_text_and_patd_messages_are_escaped)
 	t_start(&t, NULL);
 	snprintf(sock, sizeof(sock), "%s/fake.sock", t.dir);
 	/* what a PAM module or a hostile record could make patd relay */
-	fake = fake_patd(sock,
+	fake = t_fake_patd(sock,
 	    "INFO text=hi%C2%9B2J%E2%80%A8there%FF\n"
 	    "ERROR text=%C2%9D0;title%C2%9C\n"
 	    "ERR code=login-failed message=no%C2%9B31m%FE\n");
