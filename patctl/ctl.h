@@ -196,5 +196,6 @@ void	json_str(FILE *f, const char *s);
 int	cmd_tokens(struct ctl *c, int argc, char **argv);	/* create… */
 int	cmd_admin(struct ctl *c, int argc, char **argv);	/* role… */
 int	cmd_whoami(struct ctl *c, int argc, char **argv);	/* whoami */
+int	cmd_scan(struct ctl *c, int argc, char **argv);		/* scan */
 
 #endif

@@ -51,14 +51,26 @@ static const struct help {
 	  "in force and, if not, what removed it (the owner no longer holds it,\n"
 	  "or the creating credential did not).\n" EXITS },
 	{ "revoke", "patctl revoke ID... | patctl revoke --all [--user USER] "
-	  "[--yes]",
+	  "[--yes] | patctl revoke --token-from-stdin",
 	  "Revoke tokens, each with every token created from it.  --all revokes\n"
 	  "every token of yours (or USER's, for an admin): patctl first says how\n"
 	  "many are active and, on a terminal, asks to confirm; without a terminal\n"
 	  "it needs --yes (it never waits for an answer that cannot come).\n"
+	  "--token-from-stdin revokes the token read from stdin, whoever's it is:\n"
+	  "anyone who holds a leaked token may revoke it (patd logs it as\n"
+	  "reported, with your uid).\n"
 	  "Exit: 0 done, 1 refused or not confirmed, 2 usage error (or --all\n"
 	  "      without a terminal or --yes), 3 patd unreachable, 4 patd failed.\n"
 	  "      With several IDs, the worst outcome.\n" },
+	{ "scan", "patctl scan [--revoke] PATH...     (- for stdin)",
+	  "Find tokens in files, directories (walked without following symbolic\n"
+	  "links) or stdin (git log -p --all | patctl scan -): prints\n"
+	  "FILE:LINE:ID for each string with a token's shape and a valid\n"
+	  "checksum (look-alikes are not reported), never the secret.  Needs no\n"
+	  "patd unless --revoke, which revokes each one found (anyone holding a\n"
+	  "token may) and adds revoked, already or unknown (not this patd's).\n"
+	  "Exit: 0 none found, 1 tokens found, 2 usage error, 3 patd\n"
+	  "      unreachable, 4 a path could not be read or a revocation failed.\n" },
 	{ "rotate", "patctl rotate     (the token on stdin)",
 	  "Replace a token of yours: the new one has the same role, name, expiry\n"
 	  "and children, and is printed like create's; the old one is revoked.\n"
@@ -108,6 +120,8 @@ static const char general[] =
 "  list [--user USER | --all] [--active | --expiring DAYS]\n"
 "  show ID\n"
 "  revoke ID... | revoke --all [--user USER] [--yes]\n"
+"  revoke --token-from-stdin     (anyone holding a leaked token)\n"
+"  scan [--revoke] PATH...      find leaked tokens (- for stdin)\n"
 "  rotate                       (token on stdin; prints its replacement)\n"
 "  verify [--user USER] [--perm PERM]   (token on stdin; exit 0 valid, 1 not)\n"
 "  role list | role show NAME | role set NAME PERM... | role delete NAME\n"

@@ -175,7 +175,9 @@ run(struct ctl *c, int argc, char **argv, const struct global *g)
 	(void)session_load(c);	/* used by commands a session may authorise */
 	if ((ex = cmd_tokens(c, argc, argv)) == -1 &&
 	    (ex = cmd_admin(c, argc, argv)) == -1 &&
-	    (ex = cmd_whoami(c, argc, argv)) == -1) {
+	    (ex = cmd_whoami(c, argc, argv)) == -1 &&
+	    (strcmp(argv[0], "scan") != 0 ||
+	    (ex = cmd_scan(c, argc, argv)) == -1)) {
 		c->cmd = NULL;
 		ex = ctl_err(c, EX_USAGE, "usage", "unknown command '%s' "
 		    "(patctl --help lists them)", argv[0]);

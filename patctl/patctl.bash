@@ -43,11 +43,17 @@ _patctl()
 
 	local opts=
 	case $cmd in
-	"") COMPREPLY=($(compgen -W "login logout whoami perms create list show revoke rotate verify role grant ungrant status $globals" -- "$cur"))
+	"") COMPREPLY=($(compgen -W "login logout whoami perms create list show revoke rotate verify scan role grant ungrant status $globals" -- "$cur"))
 	    return ;;
 	create) opts="--role --name --expires --user --parent-from-stdin" ;;
 	list) opts="--user --all --active --expiring" ;;
-	revoke) opts="--all --user --yes" ;;
+	revoke) opts="--all --user --yes --token-from-stdin" ;;
+	scan)
+		if [[ $cur != -* ]]; then
+			COMPREPLY=($(compgen -f -- "$cur"))
+			return
+		fi
+		opts="--revoke" ;;
 	verify) opts="--user --perm" ;;
 	grant|ungrant)
 		if [[ $cur != -* && $prev == "$cmd" ]]; then

@@ -486,13 +486,61 @@ confirm_all(struct ctl *c, const char *user, bool yes)
 	return EX_OK;
 }
 
+/* revoke --token-from-stdin: a leaked token, by whoever holds it. */
+static int
+revoke_secret(struct ctl *c)
+{
+	char secret[SECRET_MAX];
+	struct pat_msg ok = { 0 };
+	struct pat_buf req;
+	const char *id;
+	unsigned long long k = 0;
+	int ex;
+
+	if (read_secret("Token to revoke: ", secret) != 0)
+		return ctl_usage(c, "--token-from-stdin: expected the token "
+		    "on stdin");
+	pat_buf_init(&req, PAT_LINE_MAX);
+	pat_line_begin(&req, "REVOKE");
+	pat_line_field(&req, "token", secret);
+	sodium_memzero(secret, sizeof(secret));
+	ex = ctl_call(c, &req, NULL, NULL, &ok);
+	pat_buf_free(&req);
+	if (ex != EX_OK)
+		goto out;
+	id = pat_msg_get(&ok, "id");
+	pat_parse_u64(pat_msg_get(&ok, "revoked"), UINT64_MAX, &k);
+	if (c->json) {
+		fprintf(c->out, "{\"revoked\":%llu,\"pending\":%s", k,
+		    pat_msg_get(&ok, "pending") ? "true" : "false");
+		if (pat_msg_get(&ok, "already") != NULL) {
+			fputs(",\"already\":", c->out);
+			json_str(c->out, pat_msg_get(&ok, "already"));
+		}
+		if (id != NULL)
+			fprintf(c->out, ",\"id\":%s", shown(id));
+		fputs("}\n", c->out);
+	} else if (pat_msg_get(&ok, "already") != NULL)
+		fprintf(stderr, "that token was %s already\n",
+		    strcmp(pat_msg_get(&ok, "already"), "rotated") == 0 ?
+		    "rotated away and is revoked" : "revoked");
+	else
+		fprintf(stderr, "revoked token %s and %llu token(s) created "
+		    "from it; patd logged it as reported (reason=reported)\n",
+		    id ? shown(id) : "?", k > 0 ? k - 1 : 0);
+out:
+	pat_msg_wipe(&ok);
+	return ex;
+}
+
 static int
 cmd_revoke(struct ctl *c, int argc, char **argv)
 {
 	const char *user = NULL, **pos;
-	bool all = false, yes = false;
+	bool all = false, yes = false, from_stdin = false;
 	const struct opt opts[] = { { "--user", &user, NULL },
 		{ "--all", NULL, &all }, { "--yes", NULL, &yes },
+		{ "--token-from-stdin", NULL, &from_stdin },
 		{ NULL, NULL, NULL } };
 	unsigned long long *ids = NULL, total = 0;
 	struct pat_msg *ok = NULL;
@@ -507,6 +555,12 @@ cmd_revoke(struct ctl *c, int argc, char **argv)
 	}
 	if ((ex = args_parse(c, argc, argv, opts, pos, argc, &n)) != EX_OK)
 		goto out;
+	if (from_stdin) {
+		ex = all || n > 0 || user ? ctl_usage(c, "--token-from-stdin "
+		    "names the token by its secret: no ids, --all or --user") :
+		    revoke_secret(c);
+		goto out;
+	}
 	if (all == (n > 0)) {
 		ex = ctl_usage(c, all ? "give token ids or --all, not both" :
 		    "which tokens? give their ids, or --all");

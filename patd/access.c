@@ -279,14 +279,11 @@ access_lineage(struct patd *d, MDB_txn *txn, const struct tok_rec *rec,
 }
 
 int
-access_check_token(struct patd *d, MDB_txn *txn, const char *text,
-    int64_t now, struct tok_rec *rec, struct pat_permset *eff)
+access_check_secret(struct patd *d, MDB_txn *txn, const char *text,
+    struct tok_rec *rec)
 {
 	static const uint8_t nothing[PAT_HASH_LEN];
-	struct pat_permset role, owner, cap;
-	struct passwd pw, *res = NULL;
 	uint8_t h[PAT_HASH_LEN];
-	char buf[NSS_BUF];
 	size_t len = strlen(text);
 	uint64_t id;
 	int r, same;
@@ -306,8 +303,20 @@ access_check_token(struct patd *d, MDB_txn *txn, const char *text,
 		memset(rec, 0, sizeof(*rec));
 		return TOK_INVALID;
 	}
-	if (same != 0)
-		return TOK_INVALID;
+	return same != 0 ? TOK_INVALID : TOK_OK;
+}
+
+int
+access_check_token(struct patd *d, MDB_txn *txn, const char *text,
+    int64_t now, struct tok_rec *rec, struct pat_permset *eff)
+{
+	struct pat_permset role, owner, cap;
+	struct passwd pw, *res = NULL;
+	char buf[NSS_BUF];
+	int r;
+
+	if ((r = access_check_secret(d, txn, text, rec)) != TOK_OK)
+		return r;
 	if (rec->revoked != 0)
 		return TOK_REVOKED;
 	if (rec->expires != 0 && now >= rec->expires)

@@ -44,6 +44,15 @@ int	access_walk_grants(struct patd *d, MDB_txn *txn, const char *user,
 	    gid_t gid, store_grant_fn fn, void *arg);
 
 /*
+ * The secret alone: shape, checksum, and the keyed hash against the stored
+ * record, whatever the token's state (revoked, expired, ...).  TOK_OK with
+ * rec filled, TOK_MALFORMED, TOK_INVALID (rec zeroed for an unknown id, the stored record's for a
+ * wrong secret), or a negative errno.
+ */
+int	access_check_secret(struct patd *d, MDB_txn *txn, const char *text,
+	    struct tok_rec *rec);
+
+/*
  * Check a presented token and, when it is good, compute its effective
  * permissions (role now ∩ owner now ∩ cap).  rec is filled whenever the id
  * was found and the secret matched (so callers may log the id and owner).

@@ -13,7 +13,7 @@
 struct store {
 	MDB_env	*env;
 	MDB_dbi	 meta, tokens, by_uid, children, roles, grants, lastuse;
-	MDB_dbi	 sessions, live, livekids, revall, sweep, rotated;
+	MDB_dbi	 sessions, live, livekids, revall, sweep, rotated, reasons;
 };
 
 /* On-disk token header; the text fields follow, each NUL-terminated. */
@@ -121,10 +121,10 @@ open_dbs(struct store *s)
 {
 	static const char *names[] = { "meta", "tokens", "by_uid", "children",
 		"roles", "grants", "lastused", "sessions", "live", "livekids",
-		"revall", "sweep", "rotated" };
+		"revall", "sweep", "rotated", "reasons" };
 	MDB_dbi *dbis[] = { &s->meta, &s->tokens, &s->by_uid, &s->children,
 		&s->roles, &s->grants, &s->lastuse, &s->sessions, &s->live,
-		&s->livekids, &s->revall, &s->sweep, &s->rotated };
+		&s->livekids, &s->revall, &s->sweep, &s->rotated, &s->reasons };
 	MDB_txn *txn;
 	MDB_val k = { 6, "schema" }, v;
 	char schema[16];
@@ -1058,6 +1058,7 @@ store_token_del(struct store *s, MDB_txn *txn, const struct tok_rec *r)
 	if ((rc = del_key(txn, s->tokens, kb, 8)) < 0 ||
 	    (rc = del_key(txn, s->lastuse, kb, 8)) < 0 ||
 	    (rc = del_key(txn, s->rotated, kb, 8)) < 0 ||
+	    (rc = del_key(txn, s->reasons, kb, 8)) < 0 ||
 	    (rc = live_del(s, txn, r->uid, r->parent, r->id)) < 0)
 		return rc;
 	live_key(kb, r->uid, r->id);
@@ -1097,6 +1098,40 @@ store_rotated_get(struct store *s, MDB_txn *txn, uint64_t old_id,
 	if (v.mv_size != 8)
 		return -EINVAL;
 	*new_id = get_be64(v.mv_data);
+	return 0;
+}
+
+int
+store_reason_put(struct store *s, MDB_txn *txn, uint64_t id,
+    const char *reason)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v = { strlen(reason), (void *)reason };
+
+	if (v.mv_size == 0 || v.mv_size > STORE_REASON_MAX)
+		return -EINVAL;
+	put_be64(kb, id);
+	return map_err(mdb_put(txn, s->reasons, &k, &v, 0));
+}
+
+int
+store_reason_get(struct store *s, MDB_txn *txn, uint64_t id, char *out,
+    size_t n)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	int rc;
+
+	put_be64(kb, id);
+	if ((rc = mdb_get(txn, s->reasons, &k, &v)) == MDB_NOTFOUND)
+		return -ENOENT;
+	if (rc != 0)
+		return map_err(rc);
+	if (v.mv_size == 0 || v.mv_size > STORE_REASON_MAX ||
+	    v.mv_size >= n || memchr(v.mv_data, '\0', v.mv_size) != NULL)
+		return -EINVAL;
+	memcpy(out, v.mv_data, v.mv_size);
+	out[v.mv_size] = '\0';
 	return 0;
 }
 

@@ -23,6 +23,8 @@
  *             'U' u32be uid -> u64be limit . u64be after  (tokens of uid
  *             below limit still to be marked revoked)
  *   rotated   u64be old id -> u64be new id   (ROTATE's replacement)
+ *   reasons   u64be id -> why it was revoked, when not by its owner or an
+ *             admin ("reported": REVOKE token=, by whoever held the secret)
  * live and livekids are kept in step by store_token_put; a store made before
  * they existed gets them built once, when opened.
  * All functions take an open transaction: the caller decides what commits
@@ -49,6 +51,7 @@
 #define STORE_CAP_MAX		4096
 #define STORE_SERVICE_MAX	64
 #define STORE_RHOST_MAX		128
+#define STORE_REASON_MAX	32
 
 struct tok_rec {
 	uint64_t	id;
@@ -202,6 +205,12 @@ int	store_live_of_uid(struct store *s, MDB_txn *txn, uint32_t uid,
 	    uint64_t after, store_id_fn fn, void *arg);
 
 /* ROTATE replaced old by new; get gives 0 in *new_id when it did not. */
+/* Why id was revoked (see "reasons" above); -ENOENT when no reason was
+ * recorded. */
+int	store_reason_put(struct store *s, MDB_txn *txn, uint64_t id,
+	    const char *reason);
+int	store_reason_get(struct store *s, MDB_txn *txn, uint64_t id,
+	    char *out, size_t n);
 int	store_rotated_put(struct store *s, MDB_txn *txn, uint64_t old_id,
 	    uint64_t new_id);
 int	store_rotated_get(struct store *s, MDB_txn *txn, uint64_t old_id,

@@ -650,6 +650,59 @@ already_revoked(struct req *q, MDB_txn *txn, const struct tok_rec *rec)
 	return pat_line_end(q->out);
 }
 
+/*
+ * REVOKE token=: whoever holds a token's secret may revoke it, with no
+ * other credential (the fastest answer to a leak is whoever found it).
+ * Revoking is less than what the secret already allows, so nothing is
+ * gained; a wrong secret is a guess like VERIFY's and counts against the
+ * peer's uid, under the same limit.
+ */
+static int
+revoke_reported(struct req *q, MDB_txn *txn, const char *token)
+{
+	struct tok_rec rec;
+	char key[RL_KEY_MAX];
+	size_t count = 0;
+	bool more;
+	int r, v;
+
+	snprintf(key, sizeof(key), "uid:%u", (unsigned)q->p->uid);
+	if (!q->super && rl_blocked(&q->d->rl, key, q->now))
+		return reply_err(q, "rate-limited", "too many failures; wait "
+		    "a minute");
+	v = access_check_secret(q->d, txn, token, &rec);
+	if (v < 0)
+		return v;
+	if (v != TOK_OK) {
+		if (v != TOK_MALFORMED)
+			rl_fail(&q->d->rl, key, q->now);
+		if (refusal_log_ok(q->d, q->p->uid, q->now))
+			log_event("revoke", "result=refused reason=%s "
+			    "peer_uid=%u", tok_verdict_code(v),
+			    (unsigned)q->p->uid);
+		return reply_err(q, tok_verdict_code(v), "%s",
+		    v == TOK_MALFORMED ? "not a well-formed token (bad shape "
+		    "or checksum)" : "unknown token or wrong secret");
+	}
+	if (rec.revoked != 0)
+		return already_revoked(q, txn, &rec);
+	if ((r = revoke_token(q, txn, &rec, &count)) < 0 ||
+	    (r = store_reason_put(q->d->store, txn, rec.id, "reported")) < 0 ||
+	    (r = sweep_inline(q, txn, &count, &more)) < 0)
+		return r;
+	q->d->sweep_pending |= more;
+	log_event("revoke", "id=%llu uid=%u peer_uid=%u reason=reported "
+	    "revoked=%zu pending=%s", (unsigned long long)rec.id,
+	    (unsigned)rec.uid, (unsigned)q->p->uid, count,
+	    more ? "yes" : "no");
+	pat_line_begin(q->out, "OK");
+	pat_line_fieldu(q->out, "revoked", count);
+	pat_line_fieldu(q->out, "id", rec.id);
+	if (more)
+		pat_line_field(q->out, "pending", "1");
+	return pat_line_end(q->out);
+}
+
 int
 verb_revoke(struct req *q, MDB_txn *txn)
 {
@@ -664,6 +717,12 @@ verb_revoke(struct req *q, MDB_txn *txn)
 	bool more;
 	int r;
 
+	if (pat_msg_get(q->m, "token") != NULL) {
+		if (id_s != NULL || all != NULL)
+			return reply_err(q, "bad-request", "REVOKE takes one "
+			    "of id=, all=1 or token=");
+		return revoke_reported(q, txn, pat_msg_get(q->m, "token"));
+	}
 	if (all != NULL && strcmp(all, "1") == 0) {
 		if ((r = target_uid(q, "revoking another user's tokens",
 		    &uid)) != 0)

@@ -51,7 +51,8 @@ roles(void)
 Test(cli, every_command_has_help_with_its_synopsis_and_exit_codes)
 {
 	static const char *cmds[] = { "login", "logout", "whoami", "perms",
-		"create", "list", "show", "revoke", "rotate", "verify", "role",
+		"create", "list", "show", "revoke", "rotate", "verify", "scan",
+		"role",
 		"role list", "role show", "role set", "role delete", "grant",
 		"ungrant", "status" };
 	static const char *flags[] = { "--help", "-h" };

@@ -76,7 +76,7 @@ fake_patd(const char *path, const char *answer)
 Test(json, every_command_prints_one_documented_document)
 {
 	static const char *all[] = { "create", "rotate", "list", "show",
-		"revoke", "revoke-all", "verify", "role-list", "role-show",
+		"revoke", "revoke-all", "revoke-secret", "scan", "verify", "role-list", "role-show",
 		"role-set", "role-delete", "grant", "ungrant", "status",
 		"whoami", "login", "logout", "help", "version" };
 	char path[200], args[300], *tok, *tok2, *out = NULL;
@@ -137,6 +137,21 @@ Test(json, every_command_prints_one_documented_document)
 	run("rotate", ALICE, "junk", 1, "rotate");
 	t_free(tok2);
 
+	snprintf(path, sizeof(path), "%s/found.txt", t.dir);
+	t_write(path, "", 0644);
+	snprintf(args, sizeof(args), "scan %s", path);
+	run("scan", ALICE, NULL, 0, args);
+	snprintf(args, sizeof(args), "scan %s %s/nope", path, t.dir);
+	run("scan", ALICE, NULL, 4, args);
+	run("revoke-secret", ALICE, "1|pat-nonsense", 1,
+	    "revoke --token-from-stdin");
+	rc = t_ctl(&t, 0, NULL, &out, NULL, "create --user alice --role web");
+	cr_assert_eq(rc, 0);
+	t_write(path, out, 0644);
+	snprintf(args, sizeof(args), "scan --revoke %s", path);
+	run("scan", BOB, NULL, 1, args);
+	run("revoke-secret", BOB, out, 0, "revoke --token-from-stdin");
+	t_free(out);
 	run("revoke", 0, NULL, 0, "revoke 2");
 	run("revoke", 0, NULL, 1, "revoke 999");
 	run("revoke", 0, NULL, 1, "revoke 1 999");	/* one done, one not */

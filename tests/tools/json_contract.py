@@ -16,6 +16,7 @@ CREATED = {"id": I, "token": S, "user": S, "role": S, "name": S,
            "expires": I, "by": S, "parent": I, "perms": [S], "stripped": [S],
            "stripped_owner": [S], "stripped_cap": [S]}
 PERM = {"perm": S, "status": S, "by": (S, OPT), "effective": [S]}
+FOUND = {"file": S, "line": I, "id": I, "revoke": (S, OPT)}
 
 
 def items(item, **more):
@@ -35,6 +36,9 @@ SCHEMAS = {
                      "rotated_into": (I, OPT)}, revoked=I),
     "revoke-all": items({"all": B, "user": S, "revoked": I, "pending": B},
                         revoked=I),
+    "revoke-secret": {"revoked": I, "pending": B, "id": (I, OPT),
+                      "already": (S, OPT)},
+    "scan": items(FOUND, revoked=I, unreadable=I),
     "verify": {"valid": B, "id": I, "user": S, "uid": I, "role": S,
                "name": S, "expires": I, "perms": [S]},
     "role-list": items({"name": S, "perms": [S]}),
@@ -55,7 +59,10 @@ SCHEMAS = {
     "help": {"help": S},
     "version": {"version": S},
     "error": {"error": {"code": S, "message": S, "hint": (S, OPT)},
-              "valid": (B, OPT), "revoked": (I, OPT)},
+              "valid": (B, OPT), "revoked": (I, OPT),
+              # scan: what was found goes with tokens-found
+              "items": ([FOUND], OPT), "count": (I, OPT),
+              "unreadable": (I, OPT)},
 }
 
 
