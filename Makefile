@@ -293,10 +293,11 @@ $(B)/libpat_pic.a: $(LIBPAT_ALL_OBJ)
 FORCE:
 $(B)/pat.pc: libpat/pat.pc.in FORCE
 	@mkdir -p $(dir $@)
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	$(Q)tmp=$@.tmp.$$$$; \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(PAT_VERSION)|' \
-	    libpat/pat.pc.in >$@.tmp
-	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+	    libpat/pat.pc.in >$$tmp && \
+	if cmp -s $$tmp $@; then rm -f $$tmp; else mv $$tmp $@; fi
 
 .PHONY: install-libpat uninstall-libpat
 install: install-libpat
