@@ -1,5 +1,6 @@
 # pat - Personal Access Tokens for Linux.
-#   make            build patd, patctl (and pam_pat.so) into build/
+#   make            build patd, patctl, pam_pat.so and libpat (libpat.so.1,
+#                   libpat_pic.a, pat.pc) into build/
 #   make test       build and run the whole test suite (Criterion), then
 #                   check that it left no process or temporary file behind
 #   make test-hygiene  show that a failing test leaves nothing behind
@@ -45,9 +46,9 @@ COMMON_SRC = $(wildcard common/*.c)
 PATD_SRC   = $(filter-out patd/main.c,$(wildcard patd/*.c))
 PATCTL_SRC = $(wildcard patctl/*.c)
 PAM_SRC    = $(wildcard pam_pat/*.c)
-# the parts of common/ the module needs: the client side only
-PAM_COMMON = common/buf.c common/client.c common/proto.c common/token.c \
-	     common/perm.c common/clock.c common/names.c
+# the parts of common/ the module needs besides libpat (libpat_pic.a: the
+# client side)
+PAM_COMMON = common/token.c common/perm.c common/names.c
 TEST_SRC   = $(wildcard tests/*.c)
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/obj/%.o)
@@ -56,7 +57,7 @@ PATCTL_OBJ = $(PATCTL_SRC:%.c=$(B)/obj/%.o)
 PAM_OBJ    = $(PAM_SRC:%.c=$(B)/obj/%.o) $(PAM_COMMON:%.c=$(B)/obj/%.o)
 TEST_OBJ   = $(TEST_SRC:%.c=$(B)/obj/%.o)
 
-PROGS	 = $(B)/patd $(B)/patctl $(B)/pam_pat.so
+PROGS	 = $(B)/patd $(B)/patctl $(B)/pam_pat.so $(LIBPAT)
 PAM_LDFLAGS = -shared -Wl,--version-script=pam_pat/pam_pat.map -Wl,-z,defs \
 	      -Wl,-z,relro,-z,now
 # no libsodium in host processes: wiping is glibc's explicit_bzero
@@ -93,17 +94,21 @@ $(B)/patctl: $(PATCTL_OBJ) $(B)/libpatcommon.a
 	@$(if $(V),:,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -pie -Wl,-z,relro,-z,now -o $@ $^ $(PKG_LIBS)
 
-$(B)/pam_pat.so: $(PAM_OBJ) pam_pat/pam_pat.map
+# libpat linked in: only pam_sm_* leave the module (pam_pat.map)
+$(B)/pam_pat.so: $(PAM_OBJ) $(B)/libpat_pic.a pam_pat/pam_pat.map
 	@$(if $(V),:,echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS_ALL) $(PAM_LDFLAGS) -o $@ $(PAM_OBJ) $(PAM_LIBS)
+	$(Q)$(CC) $(CFLAGS_ALL) $(PAM_LDFLAGS) -o $@ $(PAM_OBJ) \
+	    $(B)/libpat_pic.a $(PAM_LIBS)
 
-# The same module built with AddressSanitizer, for the test suite.
+# The same module built with AddressSanitizer, for the test suite: libpat's
+# sources too (more prerequisites in the libpat block).
 $(B)/asan/pam_pat.so: $(PAM_SRC) $(PAM_COMMON) $(wildcard pam_pat/*.h common/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(V),:,echo "  LD      $@")
 	$(Q)$(CC) $(CPPFLAGS_ALL) -std=c11 $(WARN) -fPIC -g -O1 -fsanitize=address \
-	    -fno-omit-frame-pointer -fvisibility=hidden -Ipam_pat \
-	    $(PAM_LDFLAGS) -o $@ $(PAM_SRC) $(PAM_COMMON) $(PAM_LIBS)
+	    -fno-omit-frame-pointer -fvisibility=hidden -Ipam_pat -Ilibpat \
+	    -Ilibpat/include $(PAM_LDFLAGS) -o $@ $(PAM_SRC) \
+	    $(sort $(PAM_COMMON) $(LIBPAT_SRC) $(LIBPAT_COMMON)) $(PAM_LIBS)
 
 # A small PAM application for the tests: real libpam, private config dir.
 $(B)/tests/pamcall: tests/tools/pamcall.c
@@ -116,9 +121,10 @@ $(B)/tests/sockact: tests/tools/sockact.c
 	@$(if $(V),:,echo "  LD      $@")
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $<
 
-# the tests also reach into patctl's escaping (tests/test_escape.c)
+# the tests also reach into patctl's escaping (tests/test_escape.c) and
+# call libpat (tests/test_libpat.c)
 $(B)/tests/run: $(TEST_OBJ) $(PATD_OBJ) $(B)/obj/patctl/escape.o \
-    $(B)/libpatcommon.a
+    $(B)/libpatcommon.a $(B)/libpat_pic.a
 	@mkdir -p $(dir $@)
 	@$(if $(V),:,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcriterion -lcrypt
@@ -241,3 +247,79 @@ uninstall:
 
 clean:
 	rm -rf $(B) .demo
+
+# ---- libpat: the client library (libpat/, issue 13) -------------------------
+# build/libpat.so.1 for C services (symbols versioned PAT_1, exactly those of
+# pat/pat.h), build/libpat_pic.a for pam_pat.so (linked in, so a login never
+# depends on a library search path), build/pat.pc for pkg-config.
+LIBDIR	?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+LIBPAT	 = $(B)/libpat.so.1 $(B)/libpat.so $(B)/libpat_pic.a $(B)/pat.pc
+LIBPAT_SRC = $(wildcard libpat/*.c)
+LIBPAT_HDR = $(wildcard libpat/*.h libpat/include/pat/*.h)
+# the parts of common/ libpat needs: the client side only
+LIBPAT_COMMON = common/buf.c common/client.c common/proto.c common/clock.c \
+	     common/names.c common/perm.c
+LIBPAT_OBJ = $(LIBPAT_SRC:%.c=$(B)/obj/%.o)
+LIBPAT_ALL_OBJ = $(LIBPAT_OBJ) $(LIBPAT_COMMON:%.c=$(B)/obj/%.o)
+LIBPAT_MAN = pat_open.3 pat_open_trusted.3 pat_close.3 pat_strerror.3 \
+	     pat_is_refusal.3 pat_retry_after.3
+PAT_VERSION := $(shell sed -n 's/.*PATD_VERSION[[:space:]]*"\(.*\)".*/\1/p' \
+	     patd/patd.h)
+
+$(B)/obj/libpat/%.o $(B)/obj/pam_pat/%.o $(B)/obj/tests/%.o: \
+    CPPFLAGS_ALL += -Ilibpat -Ilibpat/include
+$(LIBPAT_OBJ) $(PAM_SRC:%.c=$(B)/obj/%.o) $(B)/obj/tests/test_libpat.o: \
+    $(LIBPAT_HDR)
+
+$(B)/libpat.so.1: $(LIBPAT_ALL_OBJ) libpat/libpat.map
+	@$(if $(V),:,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -shared -Wl,-soname,libpat.so.1 \
+	    -Wl,--version-script=libpat/libpat.map -Wl,-z,defs \
+	    -Wl,-z,relro,-z,now -o $@ $(LIBPAT_ALL_OBJ)
+
+$(B)/asan/pam_pat.so: $(LIBPAT_SRC) $(LIBPAT_COMMON) $(LIBPAT_HDR)
+
+$(B)/libpat.so: $(B)/libpat.so.1
+	$(Q)ln -sf libpat.so.1 $@
+
+$(B)/libpat_pic.a: $(LIBPAT_ALL_OBJ)
+	@$(if $(V),:,echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+# rewritten when PREFIX or LIBDIR change, so make install never installs a
+# pat.pc pointing elsewhere
+.PHONY: FORCE
+FORCE:
+$(B)/pat.pc: libpat/pat.pc.in FORCE
+	@mkdir -p $(dir $@)
+	$(Q)tmp=$@.tmp.$$$$; \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(PAT_VERSION)|' \
+	    libpat/pat.pc.in >$$tmp && \
+	if cmp -s $$tmp $@; then rm -f $$tmp; else mv $$tmp $@; fi
+
+.PHONY: install-libpat uninstall-libpat
+install: install-libpat
+install-libpat: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/pat \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3
+	install -m 0644 $(B)/libpat.so.1 $(DESTDIR)$(LIBDIR)/libpat.so.1
+	ln -sf libpat.so.1 $(DESTDIR)$(LIBDIR)/libpat.so
+	install -m 0644 libpat/include/pat/pat.h $(DESTDIR)$(INCLUDEDIR)/pat/pat.h
+	install -m 0644 $(B)/pat.pc $(DESTDIR)$(PKGCONFIGDIR)/pat.pc
+	install -m 0644 docs/man/pat_verify.3 $(DESTDIR)$(MANDIR)/man3/
+	for m in $(LIBPAT_MAN); do \
+	    ln -sf pat_verify.3 $(DESTDIR)$(MANDIR)/man3/$$m || exit 1; done
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
+
+uninstall: uninstall-libpat
+uninstall-libpat:
+	rm -f $(DESTDIR)$(LIBDIR)/libpat.so.1 $(DESTDIR)$(LIBDIR)/libpat.so
+	rm -f $(DESTDIR)$(INCLUDEDIR)/pat/pat.h $(DESTDIR)$(PKGCONFIGDIR)/pat.pc
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/pat 2>/dev/null
+	rm -f $(DESTDIR)$(MANDIR)/man3/pat_verify.3
+	for m in $(LIBPAT_MAN); do rm -f $(DESTDIR)$(MANDIR)/man3/$$m; done
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
+# ---- end of libpat ----------------------------------------------------------
