@@ -1,5 +1,6 @@
 # pat - Personal Access Tokens for Linux.
-#   make            build patd, patctl (and pam_pat.so) into build/
+#   make            build patd, patctl, pam_pat.so and libpat (libpat.so.1,
+#                   libpat_pic.a, pat.pc) into build/
 #   make test       build and run the whole test suite (Criterion), then
 #                   check that it left no process or temporary file behind
 #   make test-hygiene  show that a failing test leaves nothing behind
