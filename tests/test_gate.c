@@ -1375,3 +1375,20 @@ Test(gate, socket_activation_hands_the_gate_its_socket)
 	cr_assert_eq(gate_stop(&g), 0);
 	t_free(tok);
 }
+
+Test(gate, listen_mode_and_group_of_its_own_socket)
+{
+	struct gate g;
+	struct stat st;
+
+	t_need_root();	/* chown to a group the gate is not in */
+	t_start(&t, NULL);
+	gate_start_as(&g, 0, "g", NULL, "listen_mode = 0600\n"
+	    "listen_group = 2000\n");
+	cr_assert_eq(stat(g.sock, &st), 0);
+	cr_assert(S_ISSOCK(st.st_mode));
+	cr_assert_eq(st.st_mode & 0777, 0600, "mode %o", st.st_mode & 0777);
+	cr_assert_eq(st.st_gid, 2000);
+	cr_assert_eq(gate_stop(&g), 0);
+	cr_assert_neq(access(g.sock, F_OK), 0);
+}
