@@ -323,3 +323,54 @@ uninstall-libpat:
 	for m in $(LIBPAT_MAN); do rm -f $(DESTDIR)$(MANDIR)/man3/$$m; done
 	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
 # ---- end of libpat ----------------------------------------------------------
+
+# ---- pat-gate: forward auth for web servers (pat_gate/, issue 13) -----------
+# build/pat-gate on libmicrohttpd, linked against build/libpat.so.1 (tests run
+# it with LD_LIBRARY_PATH=$PAT_BUILD; installed, the loader finds LIBDIR).
+GATE_SRC = $(wildcard pat_gate/*.c)
+GATE_OBJ = $(GATE_SRC:%.c=$(B)/obj/%.o)
+# what the gate shares with patd: the shapes of a permission and a user name
+GATE_COMMON = common/perm.c common/names.c
+GATE_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd libsystemd 2>/dev/null \
+	    || echo -lmicrohttpd -lsystemd) -pthread
+PROGS	+= $(B)/pat-gate
+
+$(GATE_OBJ) $(B)/obj/tests/test_gate.o: CPPFLAGS_ALL += -Ipat_gate -Ilibpat/include
+$(GATE_OBJ) $(B)/obj/tests/test_gate.o: $(wildcard pat_gate/*.h) \
+    libpat/include/pat/pat.h
+
+$(B)/pat-gate: $(GATE_OBJ) $(GATE_COMMON:%.c=$(B)/obj/%.o) $(B)/libpat.so
+	@$(if $(V),:,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -pie -Wl,-z,relro,-z,now -o $@ $(GATE_OBJ) \
+	    $(GATE_COMMON:%.c=$(B)/obj/%.o) -L$(B) -lpat $(GATE_LIBS)
+
+# the tests call the header and address parsers directly (tests/test_gate.c)
+$(B)/tests/run: $(B)/obj/pat_gate/auth.o $(B)/obj/pat_gate/addr.o
+
+FUZZ_TARGETS += authz
+FUZZ_SRC_authz = pat_gate/auth.c common/names.c
+$(B)/fuzz/fuzz_authz: pat_gate/auth.c pat_gate/auth.h
+
+.PHONY: install-gate uninstall-gate
+install: install-gate
+install-gate: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(B)/pat-gate $(DESTDIR)$(SBINDIR)/pat-gate
+	install -m 0644 systemd/pat-gate.socket $(DESTDIR)$(UNITDIR)/pat-gate.socket
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/pat-gate.service.in \
+	    >$(DESTDIR)$(UNITDIR)/pat-gate.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/pat-gate.service
+	install -m 0644 systemd/pat-gate.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/pat-gate.conf
+	install -m 0644 docs/man/pat-gate.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/pat-gate.conf.example $(DESTDIR)$(DOCDIR)/
+
+uninstall: uninstall-gate
+uninstall-gate:
+	rm -f $(DESTDIR)$(SBINDIR)/pat-gate $(DESTDIR)$(MANDIR)/man8/pat-gate.8
+	rm -f $(DESTDIR)$(UNITDIR)/pat-gate.socket \
+	    $(DESTDIR)$(UNITDIR)/pat-gate.service
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/pat-gate.conf
+	rm -f $(DESTDIR)$(DOCDIR)/pat-gate.conf.example
+# ---- end of pat-gate --------------------------------------------------------
