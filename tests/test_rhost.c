@@ -325,6 +325,15 @@ Test(rhost, guesses_at_a_users_name_block_only_the_guessing_address)
 	/* …while the guessing address is, even with her right token */
 	expect(CAROL, tok, "alice", "203.0.113.9", "ERR code=rate-limited",
 	    "the guessing address was not blocked");
+	/* the other way round: guesses through a local login (su: root,
+	 * no rhost) block alice's local logins, not her web or ssh ones */
+	for (i = 0; i < 10; i++)
+		expect(0, bad, "alice", NULL, "ERR code=invalid-token",
+		    "a local guess");
+	expect(0, tok, "alice", NULL, "ERR code=rate-limited",
+	    "local guesses at alice are not limited per user");
+	expect(CAROL, tok, "alice", "198.51.100.7", "OK",
+	    "local guesses locked alice out of the web");
 	explicit_bzero(bad, sizeof(bad));
 	t_free(tok);
 	t_free(tok2);
