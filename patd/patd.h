@@ -50,6 +50,9 @@ struct patd {
 	unsigned	 nlogins;
 	struct login_child logins[LOGIN_MAX];
 	struct lastuse_batch lastuse;	/* written by lastuse_flush */
+	/* --test-clock FILE ("" : none): patd_now() adds its offset */
+	char		 test_clock[512];
+	bool		 test_clock_bad;	/* …which could not be read */
 	/* group commit: the writes of one event-loop round share one
 	 * durable commit; their answers wait for it (verbs_round_end) */
 	MDB_txn		*round;
