@@ -13,7 +13,7 @@
 /* patd's refusals; any other ERR means patd could not answer. */
 static const char *refusals[] = { "malformed-token", "invalid-token",
 	"revoked", "expired", "owner-gone", "wrong-user", "permission-missing",
-	"denied", "rate-limited", "too-deep", NULL };
+	"denied", "rate-limited", "too-deep", "idle", NULL };
 
 #define ROLE_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
 	"0123456789._-"
