@@ -95,9 +95,11 @@ int	access_lineage(struct patd *d, MDB_txn *txn, const struct tok_rec *rec,
  * its own expiry, the role's max_lifetime counted from the token's
  * creation, its max_idle from the token's last use (a use not yet written
  * counts: patd->lastuse) or, never used, from its creation.  Sets
- * rec->ends (the earliest; 0: none) and rec->ends_by.  TOK_OK while that
- * time is ahead; once it has come, TOK_EXPIRED (expiry, max_lifetime) or
- * TOK_IDLE, with rec->why in words naming the role's limit; or -errno.
+ * rec->ends (the earliest; 0: none) and rec->ends_by.  TOK_OK unless the
+ * role's limit that comes first has come: TOK_EXPIRED (max_lifetime) or
+ * TOK_IDLE, with rec->why in words naming the limit; or -errno.  The
+ * record's own expiry is reported in rec->ends but is the caller's to
+ * refuse (access_check_token, token_state check it first).
  * One read of the role's policy, and one of the last use when the role
  * has a max_idle.
  */
