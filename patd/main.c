@@ -334,6 +334,15 @@ main(int argc, char **argv)
 		    store_strerror(r));
 		return 1;
 	}
+	{
+		MDB_txn *txn;
+
+		/* until a ROLE-SET gives one, VERIFY reads no policy */
+		if (store_begin(d.store, false, &txn) == 0) {
+			d.no_policies = !store_policy_any(d.store, txn);
+			store_abort(txn);
+		}
+	}
 	r = check_store_files(d.store, sfd, &prob);	/* sfd: the lock */
 	if (r < 0) {
 		refuse("state directory", cfg.state_dir, &prob);

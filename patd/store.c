@@ -650,6 +650,15 @@ store_policy_get(struct store *s, MDB_txn *txn, const char *name,
 	return 0;
 }
 
+bool
+store_policy_any(struct store *s, MDB_txn *txn)
+{
+	MDB_stat ms;
+
+	/* cannot tell: look, as if there were one */
+	return mdb_stat(txn, s->rolepolicy, &ms) != 0 || ms.ms_entries > 0;
+}
+
 int
 store_policy_put(struct store *s, MDB_txn *txn, const char *name,
     const struct role_policy *p)

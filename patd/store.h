@@ -159,6 +159,9 @@ int	store_policy_get(struct store *s, MDB_txn *txn, const char *name,
 	    struct role_policy *out);
 int	store_policy_put(struct store *s, MDB_txn *txn, const char *name,
 	    const struct role_policy *p);
+/* Whether any role has a policy (the database's entry count; true when
+ * it cannot tell). */
+bool	store_policy_any(struct store *s, MDB_txn *txn);
 
 /* kind is 'u' (user) or 'g' (group).  Put: 0 added, 1 it was there. */
 int	store_grant_put(struct store *s, MDB_txn *txn, char kind,

@@ -87,6 +87,11 @@ verb_role_set(struct req *q, MDB_txn *txn)
 		    "permissions such as pam.sshd, svc.billing:read or pam.*",
 		    PAT_ROLE_PERMS_MAX);
 	}
+	/* before it can be committed: from now on the verify path reads
+	 * policies (a ROLE-SET that is then undone costs only reads) */
+	if (pol.max_lifetime != 0 || pol.default_lifetime != 0 ||
+	    pol.max_idle != 0)
+		q->d->no_policies = false;
 	/* the role is replaced whole: no field, no policy */
 	r = store_role_put(q->d->store, txn, name, &set);
 	if (r == 0)
