@@ -74,18 +74,19 @@ need_admin(struct req *q, const char *what)
 const char *
 token_state(struct req *q, MDB_txn *txn, struct tok_rec *r)
 {
-	int v;
+	int v, pv;
 
 	/* until when, whatever the state: LIST and SHOW print it */
-	if ((v = access_policy(q->d, txn, r, q->now)) < 0)
-		v = TOK_OK;	/* the fields say what the record says */
+	if ((pv = access_policy(q->d, txn, r, q->now)) < 0)
+		pv = TOK_OK;	/* the fields say what the record says */
 	if (r->revoked != 0)
 		return "revoked";
 	if (r->expires != 0 && q->now >= r->expires)
 		return "expired";
-	/* revoked with an ancestor or by REVOKE all=1, maybe not yet marked */
-	if (v == TOK_OK)
-		v = access_lineage(q->d, txn, r, q->now, NULL);
+	/* revoked with an ancestor or by REVOKE all=1, maybe not yet marked;
+	 * then the role's policy */
+	if ((v = access_lineage(q->d, txn, r, q->now, NULL)) == TOK_OK)
+		v = pv;
 	return v == TOK_OK ? "active" : v == TOK_EXPIRED ? "expired" :
 	    v == TOK_IDLE ? "idle" : "revoked";
 }
