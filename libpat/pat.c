@@ -46,6 +46,7 @@ static const struct {
 	{ "denied",		PAT_E_DENIED },
 	{ "rate-limited",	PAT_E_RATE_LIMITED },
 	{ "too-deep",		PAT_E_TOO_DEEP },
+	{ "idle",		PAT_E_IDLE },
 	{ "bad-request",	PAT_E_ARGUMENT },
 };
 
@@ -65,6 +66,7 @@ static const struct {
 	{ PAT_E_DENIED,		"denied" },
 	{ PAT_E_RATE_LIMITED,	"rate-limited" },
 	{ PAT_E_TOO_DEEP,	"too-deep" },
+	{ PAT_E_IDLE,		"idle" },
 	{ PAT_E_ARGUMENT,	"bad-argument" },
 	{ PAT_E_NOMEM,		"out-of-memory" },
 	{ PAT_E_NO_SOCKET,	"no-socket" },
@@ -89,7 +91,7 @@ pat_strerror(int status)
 PAT_PUBLIC int
 pat_is_refusal(int status)
 {
-	return status <= PAT_E_MALFORMED && status >= PAT_E_TOO_DEEP;
+	return status <= PAT_E_MALFORMED && status >= PAT_E_IDLE;
 }
 
 /*

@@ -204,6 +204,7 @@ map_result(int r, int retry_after, const struct gate_config *cfg,
 	case PAT_E_OWNER_GONE:
 	case PAT_E_WRONG_USER:
 	case PAT_E_TOO_DEEP:
+	case PAT_E_IDLE:
 		v->status = 401;
 		v->www = "Bearer realm=\"pat\", error=\"invalid_token\"";
 		return;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "duration.h"
 #include "names.h"
 
 struct acc {
@@ -14,13 +15,80 @@ struct acc {
 	size_t		 n;
 };
 
+/* A role's lifetime policy in short, from an answer's max_lifetime=
+ * default_lifetime= max_idle=: "max 90d, default 30d, idle 60d", or "-". */
+static const char *
+policy_short(const struct pat_msg *m, char *buf, size_t n)
+{
+	static const struct { const char *key, *label; } f[] = {
+		{ "max_lifetime", "max" }, { "default_lifetime", "default" },
+		{ "max_idle", "idle" } };
+	unsigned long long v;
+	char d[48];
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(f) / sizeof(*f); i++) {
+		if (pat_parse_u64(pat_msg_get(m, f[i].key), UINT64_MAX,
+		    &v) < 0 || v == 0)
+			continue;
+		snprintf(buf + len, n - len, "%s%s %s", len ? ", " : "",
+		    f[i].label, pat_duration_short((int64_t)v, d, sizeof(d)));
+		len = strlen(buf);
+	}
+	return len ? buf : "-";
+}
+
+/* The same in words, for role show and role set: "tokens live at most 90
+ * days (30 days when created without an expiry); tokens stop after 60
+ * days unused", or "" when there is no policy. */
+static const char *
+policy_words(int64_t mx, int64_t def, int64_t idle, char *buf, size_t n)
+{
+	char d1[48], d2[48], d3[48];
+	size_t len;
+
+	buf[0] = '\0';
+	if (mx != 0)
+		snprintf(buf, n, "tokens live at most %s",
+		    pat_duration_words((int64_t)mx, d1, sizeof(d1)));
+	if (def != 0) {
+		len = strlen(buf);
+		snprintf(buf + len, n - len, "%s%s when created without an "
+		    "expiry%s", len ? " (" : "tokens live ",
+		    pat_duration_words((int64_t)def, d2, sizeof(d2)),
+		    len ? ")" : "");
+	}
+	if (idle != 0) {
+		len = strlen(buf);
+		snprintf(buf + len, n - len, "%stokens stop after %s unused",
+		    len ? "; " : "", pat_duration_words((int64_t)idle, d3,
+		    sizeof(d3)));
+	}
+	return buf;
+}
+
+/* policy_words for an answer's max_lifetime= default_lifetime= max_idle=. */
+static const char *
+policy_of(const struct pat_msg *m, char *buf, size_t n)
+{
+	unsigned long long v[3] = { 0, 0, 0 };
+
+	pat_parse_u64(pat_msg_get(m, "max_lifetime"), UINT64_MAX, &v[0]);
+	pat_parse_u64(pat_msg_get(m, "default_lifetime"), UINT64_MAX, &v[1]);
+	pat_parse_u64(pat_msg_get(m, "max_idle"), UINT64_MAX, &v[2]);
+	return policy_words((int64_t)v[0], (int64_t)v[1], (int64_t)v[2], buf,
+	    n);
+}
+
 static int
 role_item(const struct pat_msg *m, void *arg)
 {
 	struct acc *a = arg;
 	const char *u = pat_msg_get(m, "user"), *g = pat_msg_get(m, "group");
 	const char *perms = pat_msg_get(m, "perms");
-	const char *cells[2];
+	const char *cells[3];
+	char pb[128];
 
 	if (a->c->json) {
 		fputs(a->n++ ? "," : "", a->items);
@@ -38,9 +106,19 @@ role_item(const struct pat_msg *m, void *arg)
 	cells[0] = perms != NULL ? shown(pat_msg_get(m, "name")) : u ? "user" :
 	    "group";
 	cells[1] = perms != NULL ? shown(perms) : shown(u ? u : g);
+	cells[2] = policy_short(m, pb, sizeof(pb));	/* role list only */
 	if (table_row(a->t, ROW_PLAIN, cells) < 0)
 		return ctl_err(a->c, EX_FAILED, "internal", "out of memory");
 	return 0;
+}
+
+/* A number patd sent, for a JSON document: "0" when absent or odd (an
+ * older patd without role policies). */
+static const char *
+number(const char *v)
+{
+	return v != NULL && *v != '\0' && strspn(v, "0123456789") ==
+	    strlen(v) && strlen(v) < 20 ? v : "0";
 }
 
 /*
@@ -48,18 +126,19 @@ role_item(const struct pat_msg *m, void *arg)
  * "count": N} and, for ROLE-SHOW, the role's name and perms first.
  */
 static int
-run_items(struct ctl *c, struct pat_buf *req, const char *h1, const char *h2)
+run_items(struct ctl *c, struct pat_buf *req, const char *h1, const char *h2,
+    const char *h3)
 {
-	const char *head[] = { h1, h2 };
+	const char *head[] = { h1, h2, h3 };
 	struct acc a = { c, NULL, NULL, 0 };
 	struct pat_msg *ok;
-	char *items = NULL;
+	char *items = NULL, pw[320];
 	size_t len = 0;
 	int ex;
 
 	if ((ok = calloc(1, sizeof(*ok))) == NULL || (c->json &&
 	    (a.items = open_memstream(&items, &len)) == NULL) ||
-	    (!c->json && (a.t = table_new(2, head, "11")) == NULL)) {
+	    (!c->json && (a.t = table_new(h3 ? 3 : 2, head, "110")) == NULL)) {
 		free(ok);
 		pat_buf_free(req);
 		return ctl_err(c, EX_FAILED, "internal", "out of memory");
@@ -75,14 +154,22 @@ run_items(struct ctl *c, struct pat_buf *req, const char *h1, const char *h2)
 			json_str(c->out, pat_msg_get(ok, "name"));
 			fputs(",\"perms\":", c->out);
 			json_list(c->out, pat_msg_get(ok, "perms"));
-			fputc(',', c->out);
+			fprintf(c->out, ",\"max_lifetime\":%s,"
+			    "\"default_lifetime\":%s,\"max_idle\":%s,",
+			    number(pat_msg_get(ok, "max_lifetime")),
+			    number(pat_msg_get(ok, "default_lifetime")),
+			    number(pat_msg_get(ok, "max_idle")));
 		}
 		fprintf(c->out, "\"items\":[%s],\"count\":%zu}\n",
 		    items ? items : "", a.n);
 	} else if (ex == EX_OK) {
-		if (pat_msg_get(ok, "perms") != NULL)
-			printf("role %s: %s\n\n", shown(pat_msg_get(ok, "name")),
+		if (pat_msg_get(ok, "perms") != NULL) {
+			printf("role %s: %s\n", shown(pat_msg_get(ok, "name")),
 			    shown(pat_msg_get(ok, "perms")));
+			if (*policy_of(ok, pw, sizeof(pw)))
+				printf("%s\n", pw);
+			printf("\n");
+		}
 		table_print(c, a.t);
 		a.t = NULL;
 	}
@@ -161,8 +248,13 @@ cmd_role(struct ctl *c, int argc, char **argv)
 {
 	static char cmdname[16];
 	const char *sub = argc > 1 ? argv[1] : "", **pos;
+	const char *maxs = NULL, *defs = NULL, *idles = NULL;
+	const struct opt opts[] = { { "--max-lifetime", &maxs, NULL },
+		{ "--default-lifetime", &defs, NULL },
+		{ "--max-idle", &idles, NULL }, { NULL, NULL, NULL } };
 	struct pat_buf req, perms;
-	char done[256], fields[128];
+	int64_t mx = 0, def = 0, idle = 0;
+	char done[640], fields[128], pw[320], d1[48], d2[48];
 	int i, n, ex;
 
 	if (strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 &&
@@ -179,7 +271,9 @@ cmd_role(struct ctl *c, int argc, char **argv)
 	c->cmd = cmdname;
 	if ((pos = calloc((size_t)argc, sizeof(*pos))) == NULL)
 		return ctl_err(c, EX_FAILED, "internal", "out of memory");
-	ex = args_parse(c, argc - 1, argv + 1, NULL, pos, argc, &n);
+	/* the policy flags are set's alone */
+	ex = args_parse(c, argc - 1, argv + 1, strcmp(sub, "set") == 0 ? opts :
+	    NULL, pos, argc, &n);
 	if (ex != EX_OK)
 		goto out;
 	if (strcmp(sub, "list") == 0) {
@@ -188,7 +282,7 @@ cmd_role(struct ctl *c, int argc, char **argv)
 			goto out;
 		}
 		ctl_begin(c, &req, "ROLE-LIST");
-		ex = run_items(c, &req, "ROLE", "PERMISSIONS");
+		ex = run_items(c, &req, "ROLE", "PERMISSIONS", "POLICY");
 		goto out;
 	}
 	if (n < 1) {
@@ -206,7 +300,7 @@ cmd_role(struct ctl *c, int argc, char **argv)
 		    "ROLE-DELETE");
 		pat_line_field(&req, "name", pos[0]);
 		if (strcmp(sub, "show") == 0) {
-			ex = run_items(c, &req, "GRANTED TO", "NAME");
+			ex = run_items(c, &req, "GRANTED TO", "NAME", NULL);
 			goto out;
 		}
 		snprintf(done, sizeof(done), "deleted role %s and its grants; "
@@ -228,6 +322,19 @@ cmd_role(struct ctl *c, int argc, char **argv)
 	for (i = 1; i < n; i++)
 		if ((ex = check_perm(c, pos[i], true)) != EX_OK)
 			goto out;
+	if ((maxs && (ex = check_duration(c, "--max-lifetime", maxs,
+	    &mx)) != EX_OK) || (defs && (ex = check_duration(c,
+	    "--default-lifetime", defs, &def)) != EX_OK) ||
+	    (idles && (ex = check_duration(c, "--max-idle", idles,
+	    &idle)) != EX_OK))
+		goto out;
+	if (mx != 0 && def > mx) {
+		ex = ctl_usage(c, "--default-lifetime %s is longer than "
+		    "--max-lifetime %s: a token created without --expires "
+		    "would be refused", pat_duration_words(def, d1, sizeof(d1)),
+		    pat_duration_words(mx, d2, sizeof(d2)));
+		goto out;
+	}
 	pat_buf_init(&perms, PAT_LINE_MAX);
 	for (i = 1; i < n; i++) {
 		if ((i > 1 && pat_buf_adds(&perms, ",") < 0) ||
@@ -242,7 +349,15 @@ cmd_role(struct ctl *c, int argc, char **argv)
 	pat_line_field(&req, "name", pos[0]);
 	pat_line_field(&req, "perms", perms.data);
 	pat_buf_free(&perms);
-	snprintf(done, sizeof(done), "role %s set", pos[0]);
+	/* set replaces the role whole: no flag, no such limit */
+	if (mx != 0)
+		pat_line_fieldi(&req, "max_lifetime", mx);
+	if (def != 0)
+		pat_line_fieldi(&req, "default_lifetime", def);
+	if (idle != 0)
+		pat_line_fieldi(&req, "max_idle", idle);
+	snprintf(done, sizeof(done), "role %s set%s%s", pos[0],
+	    *policy_words(mx, def, idle, pw, sizeof(pw)) ? ": " : "", pw);
 	fields[0] = '\0';
 	ex = run_simple(c, &req, fields, done);
 out:

@@ -19,7 +19,7 @@ exit_for(const char *code)
 		"owner-gone", "denied", "not-found", "auth-required",
 		"empty-permissions", "bad-credential", "rate-limited",
 		"session-expired", "bad-session", "login-failed",
-		"quota-exceeded", "too-deep", NULL };
+		"quota-exceeded", "too-deep", "policy-exceeded", "idle", NULL };
 	static const char *usage[] = { "bad-request", "unknown-verb",
 		"too-long", "unsupported-version", NULL };
 	size_t i;
@@ -45,6 +45,11 @@ hint_for(const char *code)
 		return "free disk space or raise patd --map-size";
 	if (strcmp(code, "rate-limited") == 0)
 		return "wait a minute before trying again";
+	if (strcmp(code, "policy-exceeded") == 0)
+		return "patctl role show ROLE shows the role's lifetime limits";
+	if (strcmp(code, "idle") == 0)
+		return "the token went unused for longer than its role allows; "
+		    "create a new one (patctl create)";
 	if (strcmp(code, "busy") == 0)
 		return "patd has too many connections; try again shortly";
 	return NULL;

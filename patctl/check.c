@@ -77,8 +77,21 @@ check_days(struct ctl *c, const char *what, const char *s,
 	return EX_OK;
 }
 
+int
+check_duration(struct ctl *c, const char *what, const char *s, int64_t *secs)
+{
+	if ((*secs = parse_duration(s)) < 0)
+		return ctl_usage(c, "cannot read %s '%s': give a duration such "
+		    "as 30m, 36h, 1d12h, 2w or 1y (" EXPIRY_UNITS ")", what, s);
+	if (*secs == 0)
+		return ctl_usage(c, "%s '%s' is no time at all: give a duration "
+		    "longer than 0, or leave %s out for no such limit", what, s,
+		    what);
+	return EX_OK;
+}
+
 /* "1d12h": a sum of NUMBER UNIT parts, each unit once.  -1 when not. */
-static int64_t
+int64_t
 parse_duration(const char *s)
 {
 	static const struct { char unit; int64_t secs; } units[] = {

@@ -105,6 +105,10 @@ int	check_perm(struct ctl *c, const char *s, bool pattern);
 int	check_days(struct ctl *c, const char *what, const char *s,
 	    unsigned long long *days);
 int	check_expiry(struct ctl *c, const char *s, int64_t now, int64_t *when);
+/* A duration such as 90d or 1d12h (role set's --max-lifetime ...): more
+ * than 0 seconds. */
+int	check_duration(struct ctl *c, const char *what, const char *s,
+	    int64_t *secs);
 
 
 typedef int (*item_fn)(const struct pat_msg *item, void *arg);
@@ -137,6 +141,9 @@ int	read_answer(const char *prompt, bool echo, char *out, size_t n);
 int	session_load(struct ctl *c);	/* 0 loaded, -1 none */
 int	cmd_session(struct ctl *c, int argc, char **argv);	/* login… */
 
+/* "30m", "36h", "1d12h", "2w", "1y" -> seconds (a sum of number-unit
+ * parts, each unit once); -1 when unreadable. */
+int64_t	parse_duration(const char *s);
 /* "30m", "36h", "1d12h", "2w", "1y", "never", "2027-01-31",
  * "2027-01-31T18:00" -> epoch seconds (0 for never).  -1 when unreadable. */
 int64_t	parse_expiry(const char *s, int64_t now);

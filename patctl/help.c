@@ -41,11 +41,15 @@ static const struct help {
 	  "  --expires WHEN  a duration from now: 30m, 36h, 1d12h, 2w, 1y (units\n"
 	  "                  m minutes, h hours, d days, w weeks, y years of 365\n"
 	  "                  days); a local date YYYY-MM-DD or YYYY-MM-DDTHH:MM;\n"
-	  "                  or never (the default)\n" EXITS },
+	  "                  or never (the default, unless the role has a\n"
+	  "                  default or max lifetime: patctl role show ROLE)\n"
+	  EXITS },
 	{ "list", "patctl list [--user USER | --all] [--active | --expiring DAYS]",
-	  "Your tokens (an admin: USER's, or everyone's) with state, expiry, days\n"
-	  "left and last use.  --active: only those that still work; --expiring\n"
-	  "DAYS: only active ones that expire within DAYS days.\n" EXITS },
+	  "Your tokens (an admin: USER's, or everyone's) with state (active,\n"
+	  "revoked, expired, idle), when they stop working (their expiry, or\n"
+	  "earlier their role's max lifetime or max idle), time left and last\n"
+	  "use.  --active: only those that still work; --expiring DAYS: only\n"
+	  "active ones that stop within DAYS days.\n" EXITS },
 	{ "show", "patctl show ID",
 	  "One token's details, and for each permission of its role whether it is\n"
 	  "in force and, if not, what removed it (the owner no longer holds it,\n"
@@ -87,15 +91,26 @@ static const struct help {
 	  "Anyone may list and show them; set and delete are for admins.  See\n"
 	  "patctl role SUBCOMMAND --help.\n" EXITS },
 	{ "role list", "patctl role list",
-	  "Every role and its permissions.\n" EXITS },
+	  "Every role, its permissions and its lifetime limits (POLICY: max\n"
+	  "lifetime, default lifetime, max idle).\n" EXITS },
 	{ "role show", "patctl role show NAME",
-	  "A role's permissions and the users and groups it is granted to.\n"
-	  EXITS },
-	{ "role set", "patctl role set NAME PERM...",
+	  "A role's permissions, its lifetime limits, and the users and groups\n"
+	  "it is granted to.\n" EXITS },
+	{ "role set", "patctl role set NAME PERM... [--max-lifetime DUR] "
+	  "[--default-lifetime DUR] [--max-idle DUR]",
 	  "Create or replace a role (admins).  NAME: letters, digits, '.', '_'\n"
 	  "and '-', at most 64.  PERM: 1 to 64 permissions or patterns such as\n"
 	  "pam.sshd, svc.billing:read, pam.* or *.  A NAME starting with '-'\n"
-	  "goes after --.\n" EXITS },
+	  "goes after --.  The role is replaced whole: a limit not given is gone.\n"
+	  "  --max-lifetime DUR      its tokens live at most DUR from creation:\n"
+	  "                          a longer --expires is refused, and existing\n"
+	  "                          tokens older than DUR stop at their next use\n"
+	  "  --default-lifetime DUR  the expiry of a token created without\n"
+	  "                          --expires (at most --max-lifetime; without\n"
+	  "                          it such a token gets --max-lifetime)\n"
+	  "  --max-idle DUR          a token unused for DUR stops working (idle)\n"
+	  "DUR: 30m, 36h, 1d12h, 2w, 90d, 1y (m minutes, h hours, d days, w weeks,\n"
+	  "y years of 365 days).\n" EXITS },
 	{ "role delete", "patctl role delete NAME",
 	  "Delete a role and every grant of it (admins); its tokens then grant\n"
 	  "nothing.\n" EXITS },
@@ -124,7 +139,9 @@ static const char general[] =
 "  scan [--revoke] PATH...      find leaked tokens (- for stdin)\n"
 "  rotate                       (token on stdin; prints its replacement)\n"
 "  verify [--user USER] [--perm PERM]   (token on stdin; exit 0 valid, 1 not)\n"
-"  role list | role show NAME | role set NAME PERM... | role delete NAME\n"
+"  role list | role show NAME | role delete NAME\n"
+"  role set NAME PERM... [--max-lifetime DUR] [--default-lifetime DUR]\n"
+"           [--max-idle DUR]\n"
 "  grant ROLE (--user USER | --group GROUP)\n"
 "  ungrant ROLE (--user USER | --group GROUP)\n"
 "  status\n"

@@ -38,6 +38,8 @@ _patctl()
 	--group) COMPREPLY=($(compgen -g -- "$cur")); return ;;
 	--role) COMPREPLY=($(compgen -W "$(_patctl_roles)" -- "$cur")); return ;;
 	--expires) COMPREPLY=($(compgen -W "30m 12h 1d 7d 30d 90d 1y never" -- "$cur")); return ;;
+	--max-lifetime|--default-lifetime|--max-idle)
+		COMPREPLY=($(compgen -W "1d 7d 30d 60d 90d 1y" -- "$cur")); return ;;
 	--timeout|--name|--perm|--expiring) return ;;
 	esac
 
@@ -69,7 +71,8 @@ _patctl()
 		if [[ $cur != -* && $prev == "$sub" && $sub != list ]]; then
 			COMPREPLY=($(compgen -W "$(_patctl_roles)" -- "$cur"))
 			return
-		fi ;;
+		fi
+		[[ $sub == set ]] && opts="--max-lifetime --default-lifetime --max-idle" ;;
 	esac
 	COMPREPLY=($(compgen -W "$opts $globals" -- "$cur"))
 }

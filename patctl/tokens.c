@@ -12,6 +12,22 @@
 
 #define EXPIRING_SOON	(7 * 86400)	/* rows shown in yellow */
 
+/* Why patd chose the expiry (CREATE's expires_by=), for people. */
+static const char *
+expiry_note(const char *by)
+{
+	if (by == NULL)
+		return "";
+	if (strcmp(by, "default_lifetime") == 0)
+		return " (the role's default lifetime)";
+	if (strcmp(by, "max_lifetime") == 0)
+		return " (the role's max lifetime: it allows no token that "
+		    "never expires)";
+	if (strcmp(by, "parent") == 0)
+		return " (no later than the token that created it)";
+	return "";
+}
+
 static int
 print_created(struct ctl *c, const struct pat_msg *ok, const char *what)
 {
@@ -33,10 +49,11 @@ print_created(struct ctl *c, const struct pat_msg *ok, const char *what)
 	fputc('\n', stdout);
 	pat_parse_i64(pat_msg_get(ok, "expires"), &exp);
 	fprintf(stderr, "%s token %s for %s: role %s, permissions %s, "
-	    "expires %s\n", what, shown(pat_msg_get(ok, "id")),
+	    "expires %s%s\n", what, shown(pat_msg_get(ok, "id")),
 	    shown(pat_msg_get(ok, "user")), shown(pat_msg_get(ok, "role")),
 	    shown(pat_msg_get(ok, "perms")),
-	    fmt_time(exp, "never", true, tb, sizeof(tb)));
+	    fmt_time(exp, "never", true, tb, sizeof(tb)),
+	    expiry_note(pat_msg_get(ok, "expires_by")));
 	if (owner != NULL || capped != NULL) {
 		/* patd says which filter cut what: the owner's permissions
 		 * count at every use, the creator's cap for good */
@@ -119,15 +136,19 @@ static int
 list_item(const struct pat_msg *m, void *arg)
 {
 	struct list_acc *a = arg;
-	char t1[48], t2[48], left[32];
+	char t1[48], t2[48], left[48], d[32];
 	long long expires = 0, used = 0;
 	const char *state = pat_msg_get(m, "state");
 	const char *svc = pat_msg_get(m, "last_service");
 	const char *name = pat_msg_get(m, "name");
+	const char *by = pat_msg_get(m, "ends_by");
 	bool active = state != NULL && strcmp(state, "active") == 0;
 	enum row_color color = ROW_PLAIN;
 
-	pat_parse_i64(pat_msg_get(m, "expires"), &expires);
+	/* when it stops working: its expiry or, earlier, its role's policy
+	 * (an older patd sends no ends=) */
+	if (pat_parse_i64(pat_msg_get(m, "ends"), &expires) < 0)
+		pat_parse_i64(pat_msg_get(m, "expires"), &expires);
 	pat_parse_i64(pat_msg_get(m, "last_used"), &used);
 	a->active_n += active;
 	if (a->active && (!active || (a->within > 0 && (expires == 0 ||
@@ -142,7 +163,9 @@ list_item(const struct pat_msg *m, void *arg)
 	if (a->t == NULL)	/* counting only */
 		return 0;
 	if (active && expires != 0)
-		fmt_duration(expires - a->now, left, sizeof(left));
+		snprintf(left, sizeof(left), "%s%s", fmt_duration(expires -
+		    a->now, d, sizeof(d)), by && strcmp(by, "max_idle") == 0 ?
+		    " if unused" : "");
 	else
 		snprintf(left, sizeof(left), "-");
 	if (!active)
@@ -294,14 +317,21 @@ show_value(const char *k, const char *v, char *buf, size_t n)
 
 	if (strcmp(k, "parent") == 0 && strcmp(v, "0") == 0)
 		return "-";
-	if ((strcmp(k, "created") == 0 || strcmp(k, "expires") == 0 ||
-	    strcmp(k, "revoked") == 0 || strcmp(k, "last_used") == 0) &&
-	    pat_parse_i64(v, &t) == 0) {
+	bool end = strcmp(k, "expires") == 0 || strcmp(k, "ends") == 0;
+
+	if (strcmp(k, "ends_by") == 0)
+		return strcmp(v, "expires") == 0 ? "its expiry" :
+		    strcmp(v, "max_lifetime") == 0 ? "its role's max lifetime, "
+		    "from its creation" : strcmp(v, "max_idle") == 0 ?
+		    "its role's max idle, from its last use (a use moves it)" :
+		    shown(v);
+	if ((strcmp(k, "created") == 0 || end || strcmp(k, "revoked") == 0 ||
+	    strcmp(k, "last_used") == 0) && pat_parse_i64(v, &t) == 0) {
 		if (t == 0)
-			return strcmp(k, "expires") ? "-" : "never";
+			return end ? "never" : "-";
 		fmt_time(t, "-", true, tb, sizeof(tb));
 		fmt_duration(t > now ? t - now : now - t, d, sizeof(d));
-		if (strcmp(k, "expires") == 0 && t > now)
+		if (end && t > now)
 			snprintf(buf, n, "%s (in %s)", tb, d);
 		else
 			snprintf(buf, n, "%s (%s ago)", tb, d);
@@ -315,6 +345,7 @@ cmd_show(struct ctl *c, int argc, char **argv)
 {
 	static const struct { const char *key, *label; } labels[] = {
 		{ "by", "created by" }, { "last_used", "last used" },
+		{ "ends", "stops working" }, { "ends_by", "because of" },
 		{ "last_service", "last service" }, { "last_rhost", "last host" },
 		{ "perms", "in force" }, { "cap", "creator's cap" } };
 	struct show_acc acc = { c, NULL, NULL, 0 };
@@ -356,9 +387,15 @@ cmd_show(struct ctl *c, int argc, char **argv)
 		fprintf(c->out, ",\"items\":[%s],\"count\":%zu}\n",
 		    items ? items : "", acc.n);
 	} else if (ex == EX_OK) {
+		const char *st = pat_msg_get(ok, "state");
+
 		for (i = 0; i < ok->nfields; i++) {
 			const char *k = ok->f[i].key;
 
+			/* a revoked token stopped for good: no "until" */
+			if (st != NULL && strcmp(st, "revoked") == 0 &&
+			    strncmp(k, "ends", 4) == 0)
+				continue;
 			label = k;
 			for (j = 0; j < sizeof(labels) / sizeof(*labels); j++)
 				if (strcmp(k, labels[j].key) == 0)

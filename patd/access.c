@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "access.h"
+#include "duration.h"
 
 #define NSS_BUF		16384
 #define GROUPS_MAX	65536
@@ -24,8 +25,30 @@ tok_verdict_code(enum tok_verdict v)
 	case TOK_EXPIRED:	return "expired";
 	case TOK_OWNER_GONE:	return "owner-gone";
 	case TOK_TOO_DEEP:	return "too-deep";
+	case TOK_IDLE:		return "idle";
 	}
 	return "invalid-token";
+}
+
+const char *
+tok_verdict_policy(int v, const struct tok_rec *rec)
+{
+	if (v == TOK_EXPIRED && rec->ends_by == TOK_END_MAX_LIFETIME)
+		return " policy=max_lifetime";
+	if (v == TOK_IDLE)
+		return " policy=max_idle";
+	return "";
+}
+
+const char *
+tok_end_name(int by)
+{
+	switch (by) {
+	case TOK_END_EXPIRES:		return "expires";
+	case TOK_END_MAX_LIFETIME:	return "max_lifetime";
+	case TOK_END_MAX_IDLE:		return "max_idle";
+	}
+	return "";
 }
 
 int
@@ -249,6 +272,7 @@ int
 access_lineage(struct patd *d, MDB_txn *txn, const struct tok_rec *rec,
     int64_t now, unsigned *depth)
 {
+	struct role_policy pol;
 	struct tok_rec up;
 	uint64_t limit, p;
 	unsigned n = 0;
@@ -274,6 +298,90 @@ access_lineage(struct patd *d, MDB_txn *txn, const struct tok_rec *rec,
 			return TOK_REVOKED;
 		if (up.expires != 0 && now >= up.expires)
 			return TOK_EXPIRED;
+		/* nor past its role's max_lifetime (idle is its own matter: a
+		 * parent kept unused while its children work is the point) */
+		if (d->no_policies)
+			continue;
+		if ((r = store_policy_get(d->store, txn, up.role, &pol)) < 0)
+			return r;
+		if (pol.max_lifetime != 0 && now - up.created >= pol.max_lifetime)
+			return TOK_EXPIRED;
+	}
+	return TOK_OK;
+}
+
+/* An earlier end than rec's so far replaces it. */
+static void
+end_at(struct tok_rec *rec, int64_t when, int by)
+{
+	if (rec->ends == 0 || when < rec->ends) {
+		rec->ends = when;
+		rec->ends_by = by;
+	}
+}
+
+/* When id was last used: the batch not yet written, else the store, else
+ * never (0). */
+static int
+last_used(struct patd *d, MDB_txn *txn, uint64_t id, int64_t *when)
+{
+	const struct lastuse_pending *p = lastuse_find(&d->lastuse, id);
+	struct last_use lu;
+	int r;
+
+	*when = 0;
+	if (p != NULL) {
+		*when = p->use.when;
+		return 0;
+	}
+	r = store_lastuse_get(d->store, txn, id, &lu);
+	if (r == 0)
+		*when = lu.when;
+	return r == -ENOENT || r == -EINVAL ? 0 : r;	/* advisory record */
+}
+
+int
+access_policy(struct patd *d, MDB_txn *txn, struct tok_rec *rec, int64_t now)
+{
+	struct role_policy pol;
+	int64_t last;
+	char dur[48];
+	int r;
+
+	rec->ends = 0;
+	rec->ends_by = TOK_END_NONE;
+	rec->why[0] = '\0';
+	if (rec->expires != 0)
+		end_at(rec, rec->expires, TOK_END_EXPIRES);
+	if (d->no_policies)
+		return TOK_OK;
+	if ((r = store_policy_get(d->store, txn, rec->role, &pol)) < 0)
+		return r;
+	if (pol.max_lifetime != 0)
+		end_at(rec, rec->created + pol.max_lifetime,
+		    TOK_END_MAX_LIFETIME);
+	if (pol.max_idle != 0) {
+		if ((r = last_used(d, txn, rec->id, &last)) < 0)
+			return r;
+		end_at(rec, (last > rec->created ? last : rec->created) +
+		    pol.max_idle, TOK_END_MAX_IDLE);
+	}
+	/* the record's own expiry is access_check_token's to refuse: one
+	 * check, one place (rec->ends only reports it) */
+	if (rec->ends == 0 || now < rec->ends ||
+	    rec->ends_by == TOK_END_EXPIRES)
+		return TOK_OK;
+	switch (rec->ends_by) {
+	case TOK_END_MAX_LIFETIME:
+		snprintf(rec->why, sizeof(rec->why), "the token is older than "
+		    "role %s allows (max lifetime %s)", rec->role,
+		    pat_duration_words(pol.max_lifetime, dur, sizeof(dur)));
+		return TOK_EXPIRED;
+	case TOK_END_MAX_IDLE:
+		snprintf(rec->why, sizeof(rec->why), "unused for longer than "
+		    "role %s allows (max idle %s)", rec->role,
+		    pat_duration_words(pol.max_idle, dur, sizeof(dur)));
+		return TOK_IDLE;
 	}
 	return TOK_OK;
 }
@@ -321,7 +429,14 @@ access_check_token(struct patd *d, MDB_txn *txn, const char *text,
 		return TOK_REVOKED;
 	if (rec->expires != 0 && now >= rec->expires)
 		return TOK_EXPIRED;
-	if ((r = access_lineage(d, txn, rec, now, &rec->depth)) != TOK_OK)
+	if ((r = access_lineage(d, txn, rec, now, &rec->depth)) != TOK_OK) {
+		if (r == TOK_EXPIRED)
+			snprintf(rec->why, sizeof(rec->why), "the token has "
+			    "expired: a token above it (its parent) has");
+		return r;
+	}
+	/* the role's policy as it is now, whatever it was at creation */
+	if ((r = access_policy(d, txn, rec, now)) != TOK_OK)
 		return r;
 	if (getpwnam_r(rec->user, &pw, buf, sizeof(buf), &res) != 0 ||
 	    res == NULL || pw.pw_uid != rec->uid)

@@ -23,9 +23,24 @@ enum tok_verdict {
 	TOK_EXPIRED,
 	TOK_OWNER_GONE,		/* the owner no longer exists with that uid */
 	TOK_TOO_DEEP,		/* more parents above it than max_token_depth */
+	TOK_IDLE,		/* unused for its role's max_idle or longer */
+};
+
+/* What ends a token by time (tok_rec.ends_by). */
+enum tok_end {
+	TOK_END_NONE = 0,	/* nothing: it works until revoked */
+	TOK_END_EXPIRES,	/* its own expiry */
+	TOK_END_MAX_LIFETIME,	/* its role's max_lifetime, from creation */
+	TOK_END_MAX_IDLE,	/* its role's max_idle, from its last use */
 };
 
 const char *tok_verdict_code(enum tok_verdict v);
+/* For a refusal's log line after reason=CODE: which limit of the role's
+ * policy caused it (" policy=max_lifetime", " policy=max_idle"), or "".
+ * rec as access_check_token left it. */
+const char *tok_verdict_policy(int v, const struct tok_rec *rec);
+/* "expires", "max_lifetime", "max_idle" ("" for TOK_END_NONE). */
+const char *tok_end_name(int by);
 
 /* The permissions user holds now: union of roles granted to the user and to
  * each of its groups.  -ENOENT when NSS does not know the user. */
@@ -55,7 +70,9 @@ int	access_check_secret(struct patd *d, MDB_txn *txn, const char *text,
 /*
  * Check a presented token and, when it is good, compute its effective
  * permissions (role now ∩ owner now ∩ cap).  rec is filled whenever the id
- * was found and the secret matched (so callers may log the id and owner).
+ * was found and the secret matched (so callers may log the id and owner);
+ * for a token that works, rec->ends and rec->ends_by say until when
+ * (access_policy); for TOK_EXPIRED and TOK_IDLE, rec->why says why.
  * Returns a verdict; a negative errno for store or memory failure.
  */
 int	access_check_token(struct patd *d, MDB_txn *txn, const char *text,
@@ -63,14 +80,31 @@ int	access_check_token(struct patd *d, MDB_txn *txn, const char *text,
 
 /*
  * Whether a token is revoked through its lineage, whatever its own record
- * says: an ancestor revoked, expired or gone (purged), or a REVOKE all=1 of
- * its owner since it was made.  Walks at most max_depth parents, so a
+ * says: an ancestor revoked, expired (by its expiry or its role's
+ * max_lifetime now: a child never outlives its parent) or gone (purged),
+ * or a REVOKE all=1 of its owner since it was made.  Walks at most max_depth parents, so a
  * revocation counts at once however many descendants it has.  Sets
  * *depth (may be NULL).  TOK_OK, TOK_REVOKED, TOK_EXPIRED, TOK_TOO_DEEP or
  * -errno.
  */
 int	access_lineage(struct patd *d, MDB_txn *txn, const struct tok_rec *rec,
 	    int64_t now, unsigned *depth);
+
+/*
+ * When rec stops working by time, under its role's policy as it is now:
+ * its own expiry, the role's max_lifetime counted from the token's
+ * creation, its max_idle from the token's last use (a use not yet written
+ * counts: patd->lastuse) or, never used, from its creation.  Sets
+ * rec->ends (the earliest; 0: none) and rec->ends_by.  TOK_OK unless the
+ * role's limit that comes first has come: TOK_EXPIRED (max_lifetime) or
+ * TOK_IDLE, with rec->why in words naming the limit; or -errno.  The
+ * record's own expiry is reported in rec->ends but is the caller's to
+ * refuse (access_check_token, token_state check it first).
+ * One read of the role's policy, and one of the last use when the role
+ * has a max_idle.
+ */
+int	access_policy(struct patd *d, MDB_txn *txn, struct tok_rec *rec,
+	    int64_t now);
 
 /* Effective permissions of a stored token, whatever its state. */
 int	access_effective(struct patd *d, MDB_txn *txn, const struct tok_rec *r,

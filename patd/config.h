@@ -50,6 +50,9 @@ struct patd_config {
 	unsigned	retention_days;		/* revoked/expired kept; 0 ever */
 	unsigned	store_reserve_mb;	/* kept for revocations, admin */
 	unsigned	log_refusals;		/* refusal lines per uid a minute */
+	/* --test-clock FILE, a flag only (no key in the file): tests move
+	 * patd's clock with it (testclock.h); "" : the real clock */
+	char		test_clock[512];
 };
 
 void	config_defaults(struct patd_config *c);

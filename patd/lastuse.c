@@ -12,6 +12,19 @@ home(uint64_t id)
 	return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 53) % NSLOTS;
 }
 
+const struct lastuse_pending *
+lastuse_find(const struct lastuse_batch *b, uint64_t id)
+{
+	size_t h = home(id);
+
+	while (b->slot[h] != 0) {
+		if (b->item[b->slot[h] - 1].id == id)
+			return &b->item[b->slot[h] - 1];
+		h = (h + 1) % NSLOTS;
+	}
+	return NULL;
+}
+
 struct lastuse_pending *
 lastuse_slot(struct lastuse_batch *b, uint64_t id)
 {

@@ -28,6 +28,10 @@ struct lastuse_batch {
 	uint16_t		slot[2 * LASTUSE_BATCH];	/* index + 1 */
 };
 
+/* The record waiting for id, or NULL: nothing is added (the idle check
+ * asks on every verification of a role with max_idle). */
+const struct lastuse_pending *lastuse_find(const struct lastuse_batch *b,
+	    uint64_t id);
 /* The record for id, added when new; NULL when the batch is full. */
 struct lastuse_pending *lastuse_slot(struct lastuse_batch *b, uint64_t id);
 /* Forget every record (after they were written). */

@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "log.h"
 #include "login.h"
+#include "testclock.h"
 
 #define LOGIN_ROUNDS		16
 #define LOGIN_ANSWER_MAX	512
@@ -202,7 +203,7 @@ login_child(struct patd *d, int fd, const char *user, uid_t uid,
 		rc = pam_authenticate(ph, PAM_DISALLOW_NULL_AUTHTOK);
 	if (rc == PAM_SUCCESS)
 		rc = pam_acct_mgmt(ph, PAM_DISALLOW_NULL_AUTHTOK);
-	if (rc == PAM_SUCCESS && jwt_mint(&d->jwt, user, uid, time(NULL),
+	if (rc == PAM_SUCCESS && jwt_mint(&d->jwt, user, uid, patd_now(d),
 	    d->session_lifetime, jwt, &c) == 0) {
 		snprintf(exp, sizeof(exp), "%lld", (long long)c.exp);
 		send_line(fd, "OK", "session", jwt, "expires", exp);
@@ -334,7 +335,7 @@ login_begin(struct patd *d, int fd, const struct peer *p, const char *pending,
 {
 	struct passwd *pw;
 	char key[RL_KEY_MAX], user[STORE_USER_MAX + 1], stack[600], msg[900];
-	int64_t now = (int64_t)time(NULL), wait;
+	int64_t now = patd_now(d), wait;
 	unsigned i, mine;
 	pid_t pid;
 
@@ -419,7 +420,7 @@ login_reap(struct patd *d)
 			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 				snprintf(key, sizeof(key), "login:%u",
 				    (unsigned)d->logins[i].uid);
-				rl_fail(&d->rl_login, key, (int64_t)time(NULL));
+				rl_fail(&d->rl_login, key, patd_now(d));
 			}
 			d->logins[i] = d->logins[--d->nlogins];
 			break;

@@ -25,6 +25,7 @@
 #include "patd.h"
 #include "server.h"
 #include "statedir.h"
+#include "testclock.h"
 #include "client.h"
 #include "config.h"
 
@@ -36,11 +37,13 @@ usage(FILE *f)
 	    "usage: patd [--config FILE] [--socket PATH] [--state DIR]\n"
 	    "            [--verify-group GROUP] [--map-size MB] [--max-conns N]\n"
 	    "            [--max-conns-per-uid N] [--idle-timeout SEC]\n"
-	    "            [--idle-exit SEC]\n"
+	    "            [--idle-exit SEC] [--test-clock FILE]\n"
 	    "       patd -h | --help | -V | --version\n"
 	    "Serves Personal Access Tokens on a Unix socket.  Under systemd the\n"
 	    "socket comes from patd.socket; otherwise --socket (default %s).\n"
 	    "Settings come from %s (or --config), then the flags.\n"
+	    "--test-clock FILE is for tests only: patd's clock runs FILE's\n"
+	    "seconds ahead (see patd(8)).\n"
 	    "Exit: 0 after SIGTERM or --idle-exit, 1 could not serve, 2 usage\n"
 	    "or configuration error.\n",
 	    PAT_DEFAULT_SOCKET, CONFIG_DEFAULT_PATH);
@@ -157,6 +160,7 @@ settings(int argc, char **argv, struct patd_config *cfg, bool *socket_flag)
 		{ "max-conns-per-uid",	required_argument, NULL, 'u' },
 		{ "idle-timeout",	required_argument, NULL, 'i' },
 		{ "idle-exit",		required_argument, NULL, 'x' },
+		{ "test-clock",		required_argument, NULL, 'T' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -198,6 +202,14 @@ settings(int argc, char **argv, struct patd_config *cfg, bool *socket_flag)
 		case 'u': key = "max_conns_per_uid"; break;
 		case 'i': key = "idle_timeout"; break;
 		case 'x': key = "idle_exit"; break;
+		case 'T':
+			if (snprintf(cfg->test_clock, sizeof(cfg->test_clock),
+			    "%s", optarg) >= (int)sizeof(cfg->test_clock)) {
+				fprintf(stderr, "patd: --test-clock: path too "
+				    "long\n");
+				return 2;
+			}
+			continue;
 		case 'V': printf("patd %s\n", PATD_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -256,7 +268,18 @@ main(int argc, char **argv)
 		return 1;
 	}
 	d.self_uid = geteuid();
-	d.started = (int64_t)time(NULL);
+	if (cfg.test_clock[0] != '\0') {
+		if (testclock_check(cfg.test_clock, &prob) < 0) {
+			refuse("--test-clock", cfg.test_clock, &prob);
+			return 2;
+		}
+		snprintf(d.test_clock, sizeof(d.test_clock), "%s",
+		    cfg.test_clock);
+		log_warn("--test-clock %s: patd's clock runs as many seconds "
+		    "ahead as that file says; this is for tests only",
+		    cfg.test_clock);
+	}
+	d.started = patd_now(&d);
 	d.rhost_prefix6 = cfg.rhost_ipv6_prefix;
 	if (rl_init(&d.rl, cfg.rate_limit_failures, cfg.rate_limit_window,
 	    RL_SLOTS) < 0 || rl_init(&d.rl_rhost, cfg.rhost_failures,
@@ -317,6 +340,15 @@ main(int argc, char **argv)
 		    cfg.state_dir, r == -EPROTO ? "unknown schema version" :
 		    store_strerror(r));
 		return 1;
+	}
+	{
+		MDB_txn *txn;
+
+		/* until a ROLE-SET gives one, VERIFY reads no policy */
+		if (store_begin(d.store, false, &txn) == 0) {
+			d.no_policies = !store_policy_any(d.store, txn);
+			store_abort(txn);
+		}
 	}
 	r = check_store_files(d.store, sfd, &prob);	/* sfd: the lock */
 	if (r < 0) {

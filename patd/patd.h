@@ -58,6 +58,14 @@ struct patd {
 	unsigned	 nlogins;
 	struct login_child logins[LOGIN_MAX];
 	struct lastuse_batch lastuse;	/* written by lastuse_flush */
+	/* no role has a lifetime policy: set at start from the store, cleared
+	 * by the first ROLE-SET that gives one (never set again while
+	 * running), so a store without policies reads none on the verify
+	 * path.  false (read them) unless known */
+	bool		 no_policies;
+	/* --test-clock FILE ("" : none): patd_now() adds its offset */
+	char		 test_clock[512];
+	bool		 test_clock_bad;	/* …which could not be read */
 	/* group commit: the writes of one event-loop round share one
 	 * durable commit; their answers wait for it (verbs_round_end) */
 	MDB_txn		*round;

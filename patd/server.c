@@ -18,6 +18,7 @@
 #include "log.h"
 #include "login.h"
 #include "server.h"
+#include "testclock.h"
 
 struct conn {
 	int		fd;
@@ -164,7 +165,7 @@ accept_one(struct patd *d, int lfd, struct conn **cs, unsigned *n,
 		return NULL;
 	}
 	if ((why = admit(d, cs, n, lim, &cred)) != NULL) {
-		if (refusal_log_ok(d, cred.uid, (int64_t)time(NULL)))
+		if (refusal_log_ok(d, cred.uid, patd_now(d)))
 			log_warn("refusing connection from uid %u: %s",
 			    (unsigned)cred.uid, why);
 		say_and_close(fd, "ERR code=busy message=too%20many%20"
@@ -200,7 +201,7 @@ handle_line(struct patd *d, struct conn *c)
 		return;
 	if ((nl = memchr(c->in, '\n', c->inlen)) == NULL) {
 		if (c->inlen > PAT_LINE_MAX) {
-			if (refusal_log_ok(d, c->peer.uid, (int64_t)time(NULL)))
+			if (refusal_log_ok(d, c->peer.uid, patd_now(d)))
 				log_warn("dropping uid %u: request line over "
 				    "%d bytes", (unsigned)c->peer.uid,
 				    PAT_LINE_MAX);
@@ -220,7 +221,7 @@ handle_line(struct patd *d, struct conn *c)
 		if (login_begin(d, c->fd, &c->peer, c->in, c->inlen, &c->out))
 			c->drop = true;
 	} else if (r < 0) {
-		if (refusal_log_ok(d, c->peer.uid, (int64_t)time(NULL)))
+		if (refusal_log_ok(d, c->peer.uid, patd_now(d)))
 			log_warn("dropping uid %u: malformed request",
 			    (unsigned)c->peer.uid);
 		pat_buf_adds(&c->out, "ERR code=bad-request message=malformed"

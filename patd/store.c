@@ -14,7 +14,14 @@ struct store {
 	MDB_env	*env;
 	MDB_dbi	 meta, tokens, by_uid, children, roles, grants, lastuse;
 	MDB_dbi	 sessions, live, livekids, revall, sweep, rotated, reasons;
+	MDB_dbi	 rolepolicy;
 };
+
+/* Named databases in use (open_dbs) and the room LMDB is told of: new
+ * ones must not need a change of limit in every install's lock file. */
+#define STORE_DBS	15
+#define STORE_MAXDBS	32
+_Static_assert(STORE_DBS <= STORE_MAXDBS, "raise STORE_MAXDBS");
 
 /* On-disk token header; the text fields follow, each NUL-terminated. */
 struct tok_disk {
@@ -121,16 +128,19 @@ open_dbs(struct store *s)
 {
 	static const char *names[] = { "meta", "tokens", "by_uid", "children",
 		"roles", "grants", "lastused", "sessions", "live", "livekids",
-		"revall", "sweep", "rotated", "reasons" };
+		"revall", "sweep", "rotated", "reasons", "rolepolicy" };
 	MDB_dbi *dbis[] = { &s->meta, &s->tokens, &s->by_uid, &s->children,
 		&s->roles, &s->grants, &s->lastuse, &s->sessions, &s->live,
-		&s->livekids, &s->revall, &s->sweep, &s->rotated, &s->reasons };
+		&s->livekids, &s->revall, &s->sweep, &s->rotated, &s->reasons,
+		&s->rolepolicy };
 	MDB_txn *txn;
 	MDB_val k = { 6, "schema" }, v;
 	char schema[16];
 	size_t i;
 	int rc;
 
+	_Static_assert(sizeof(names) / sizeof(*names) == STORE_DBS &&
+	    sizeof(dbis) / sizeof(*dbis) == STORE_DBS, "STORE_DBS");
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		return map_err(rc);
 	for (i = 0; i < sizeof(names) / sizeof(*names); i++)
@@ -170,7 +180,7 @@ store_open(struct store **sp, const char *dir, size_t mapsize)
 		return -ENOMEM;
 	if ((rc = mdb_env_create(&s->env)) != 0)
 		goto fail;
-	if ((rc = mdb_env_set_maxdbs(s->env, 16)) != 0 ||
+	if ((rc = mdb_env_set_maxdbs(s->env, STORE_MAXDBS)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, mapsize)) != 0)
 		goto fail;
 	/* NOTLS: patd is one thread; NOSUBDIR: one file in the state dir. */
@@ -565,6 +575,8 @@ store_role_del(struct store *s, MDB_txn *txn, const char *name)
 
 	if ((rc = mdb_del(txn, s->roles, &k, NULL)) != 0)
 		return map_err(rc);
+	if ((rc = del_key(txn, s->rolepolicy, (uint8_t *)name, rlen)) < 0)
+		return rc;
 	/* a deleted role takes its grants along, or re-creating it would
 	 * silently revive them */
 	if ((rc = mdb_cursor_open(txn, s->grants, &cur)) != 0)
@@ -606,6 +618,65 @@ store_roles(struct store *s, MDB_txn *txn, store_role_fn fn, void *arg)
 	if (r != 0)
 		return r;
 	return rc == MDB_NOTFOUND ? 0 : map_err(rc);
+}
+
+#define POLICY_VERSION	1
+#define POLICY_LEN	25	/* version, then three i64be */
+
+int
+store_policy_get(struct store *s, MDB_txn *txn, const char *name,
+    struct role_policy *out)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+	const uint8_t *p;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = mdb_get(txn, s->rolepolicy, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return map_err(rc);
+	p = v.mv_data;
+	if (v.mv_size != POLICY_LEN || p[0] != POLICY_VERSION)
+		return -EINVAL;
+	out->max_lifetime = (int64_t)get_be64(p + 1);
+	out->default_lifetime = (int64_t)get_be64(p + 9);
+	out->max_idle = (int64_t)get_be64(p + 17);
+	if (out->max_lifetime < 0 || out->default_lifetime < 0 ||
+	    out->max_idle < 0) {
+		memset(out, 0, sizeof(*out));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+bool
+store_policy_any(struct store *s, MDB_txn *txn)
+{
+	MDB_stat ms;
+
+	/* cannot tell: look, as if there were one */
+	return mdb_stat(txn, s->rolepolicy, &ms) != 0 || ms.ms_entries > 0;
+}
+
+int
+store_policy_put(struct store *s, MDB_txn *txn, const char *name,
+    const struct role_policy *p)
+{
+	uint8_t raw[POLICY_LEN];
+	MDB_val k = { strlen(name), (void *)name }, v = { POLICY_LEN, raw };
+
+	if (p->max_lifetime < 0 || p->default_lifetime < 0 || p->max_idle < 0)
+		return -EINVAL;
+	if (p->max_lifetime == 0 && p->default_lifetime == 0 &&
+	    p->max_idle == 0)	/* no record: VERIFY's read is a miss */
+		return del_key(txn, s->rolepolicy, (uint8_t *)name,
+		    strlen(name));
+	raw[0] = POLICY_VERSION;
+	put_be64(raw + 1, (uint64_t)p->max_lifetime);
+	put_be64(raw + 9, (uint64_t)p->default_lifetime);
+	put_be64(raw + 17, (uint64_t)p->max_idle);
+	return map_err(mdb_put(txn, s->rolepolicy, &k, &v, 0));
 }
 
 static int

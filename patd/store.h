@@ -25,6 +25,10 @@
  *   rotated   u64be old id -> u64be new id   (ROTATE's replacement)
  *   reasons   u64be id -> why it was revoked, when not by its owner or an
  *             admin ("reported": REVOKE token=, by whoever held the secret)
+ *   rolepolicy  role name -> u8 version (1) . i64be max_lifetime .
+ *             i64be default_lifetime . i64be max_idle   (seconds; a role
+ *             without a record, or with all three 0, has no policy;
+ *             deleted with the role)
  * live and livekids are kept in step by store_token_put; a store made before
  * they existed gets them built once, when opened.
  * All functions take an open transaction: the caller decides what commits
@@ -68,6 +72,19 @@ struct tok_rec {
 	char		cap[STORE_CAP_MAX + 1];	/* creator's permissions */
 	unsigned	depth;		/* parents above it: set by
 					 * access_check_token, never stored */
+	/* set by access_check_token, never stored: when the token stops
+	 * working by time (0: never), which limit says so (TOK_END_*), and,
+	 * for a refusal as expired or idle, why in words */
+	int64_t		ends;
+	int		ends_by;
+	char		why[160];
+};
+
+/* A role's lifetime policy, in seconds; 0: no such limit. */
+struct role_policy {
+	int64_t		max_lifetime;	/* from a token's creation */
+	int64_t		default_lifetime;	/* CREATE without expires= */
+	int64_t		max_idle;	/* since its last use (or creation) */
 };
 
 struct last_use {
@@ -135,6 +152,16 @@ int	store_role_put(struct store *s, MDB_txn *txn, const char *name,
 int	store_role_del(struct store *s, MDB_txn *txn, const char *name);
 typedef int (*store_role_fn)(const char *name, const char *perms, void *arg);
 int	store_roles(struct store *s, MDB_txn *txn, store_role_fn fn, void *arg);
+/* A role's policy: 0 with *out all zero when it has none (or no such
+ * role), -EINVAL for a record it cannot read.  put with all three zero
+ * removes the record (store_role_del does too). */
+int	store_policy_get(struct store *s, MDB_txn *txn, const char *name,
+	    struct role_policy *out);
+int	store_policy_put(struct store *s, MDB_txn *txn, const char *name,
+	    const struct role_policy *p);
+/* Whether any role has a policy (the database's entry count; true when
+ * it cannot tell). */
+bool	store_policy_any(struct store *s, MDB_txn *txn);
 
 /* kind is 'u' (user) or 'g' (group).  Put: 0 added, 1 it was there. */
 int	store_grant_put(struct store *s, MDB_txn *txn, char kind,

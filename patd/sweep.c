@@ -7,6 +7,7 @@
 #include "access.h"
 #include "log.h"
 #include "sweep.h"
+#include "testclock.h"
 
 /* Ids gathered from one index walk, at most `max`. */
 struct batch {
@@ -134,7 +135,7 @@ sweep_step(struct patd *d, bool *more)
 	}
 	if ((r = store_begin(d->store, true, &txn)) < 0)
 		return r;
-	if ((r = sweep_run(d, txn, (int64_t)time(NULL), SWEEP_BATCH, &marked,
+	if ((r = sweep_run(d, txn, patd_now(d), SWEEP_BATCH, &marked,
 	    more)) < 0) {
 		store_abort(txn);
 		return r;
@@ -167,7 +168,7 @@ purge_step(struct patd *d)
 	struct tok_rec rec;
 	MDB_txn *txn;
 	size_t i, purged = 0;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = patd_now(d);
 	int r;
 
 	/* a round a pipelined request opened holds LMDB's one writer: a

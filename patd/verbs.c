@@ -15,6 +15,7 @@
 #include "log.h"
 #include "names.h"
 #include "rhost.h"
+#include "testclock.h"
 #include "verbs.h"
 
 int
@@ -89,18 +90,23 @@ need_admin(struct req *q, const char *what)
 }
 
 const char *
-token_state(struct req *q, MDB_txn *txn, const struct tok_rec *r)
+token_state(struct req *q, MDB_txn *txn, struct tok_rec *r)
 {
-	int v;
+	int v, pv;
 
+	/* until when, whatever the state: LIST and SHOW print it */
+	if ((pv = access_policy(q->d, txn, r, q->now)) < 0)
+		pv = TOK_OK;	/* the fields say what the record says */
 	if (r->revoked != 0)
 		return "revoked";
 	if (r->expires != 0 && q->now >= r->expires)
 		return "expired";
-	/* revoked with an ancestor or by REVOKE all=1, maybe not yet marked */
-	v = access_lineage(q->d, txn, r, q->now, NULL);
+	/* revoked with an ancestor or by REVOKE all=1, maybe not yet marked;
+	 * then the role's policy */
+	if ((v = access_lineage(q->d, txn, r, q->now, NULL)) == TOK_OK)
+		v = pv;
 	return v == TOK_OK ? "active" : v == TOK_EXPIRED ? "expired" :
-	    "revoked";
+	    v == TOK_IDLE ? "idle" : "revoked";
 }
 
 /* one rule with patctl's own checks (common/names.c) */
@@ -121,7 +127,7 @@ valid_user_name(const char *s)
 }
 
 int
-put_token_fields(struct req *q, MDB_txn *txn, const struct tok_rec *r)
+put_token_fields(struct req *q, MDB_txn *txn, struct tok_rec *r)
 {
 	struct last_use lu;
 	struct pat_buf *o = q->out;
@@ -137,6 +143,10 @@ put_token_fields(struct req *q, MDB_txn *txn, const struct tok_rec *r)
 	pat_line_field(o, "by", r->by);
 	pat_line_fieldu(o, "parent", r->parent);
 	pat_line_fieldi(o, "expires", r->expires);
+	/* the expiry and the role's policy now: when it stops, and why */
+	pat_line_fieldi(o, "ends", r->ends);
+	if (r->ends != 0)
+		pat_line_field(o, "ends_by", tok_end_name(r->ends_by));
 	pat_line_fieldi(o, "revoked", r->revoked);
 	rc = store_lastuse_get(q->d->store, txn, r->id, &lu);
 	if (rc == 0) {
@@ -339,16 +349,18 @@ verb_verify(struct req *q, MDB_txn *txn)
 		if (v != TOK_MALFORMED && rl != NULL)
 			rl_fail(rl, key, q->now);
 		if (refusal_logged(q))
-			log_event("verify", "result=refused reason=%s id=%llu "
+			log_event("verify", "result=refused reason=%s%s id=%llu "
 			    "user=%s peer_uid=%u service=%s rhost=%s",
-			    tok_verdict_code(v), (unsigned long long)rec.id,
+			    tok_verdict_code(v), tok_verdict_policy(v, &rec),
+			    (unsigned long long)rec.id,
 			    rec.user[0] ? rec.user : "-", (unsigned)q->p->uid,
 			    svc, rh);
 		return reply_err(q, tok_verdict_code(v), "%s",
 		    v == TOK_MALFORMED ? "not a well-formed token (bad shape or "
 		    "checksum)" : v == TOK_INVALID ? "unknown token or wrong "
 		    "secret" : v == TOK_REVOKED ? "the token was revoked" :
-		    v == TOK_EXPIRED ? "the token has expired" :
+		    v == TOK_EXPIRED && !rec.why[0] ? "the token has expired" :
+		    v == TOK_EXPIRED || v == TOK_IDLE ? rec.why :
 		    "the token's owner no longer exists");
 	}
 	if (!verifier && rec.uid != q->p->uid) {
@@ -691,7 +703,7 @@ verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
 	q.p = p;
 	q.m = m;
 	q.out = out;
-	q.now = (int64_t)time(NULL);
+	q.now = patd_now(d);
 	q.super = access_is_superuser(d, p->uid);
 	q.admin = q.has_cred = q.has_session = false;
 	q.session_code = NULL;

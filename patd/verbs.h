@@ -57,9 +57,10 @@ int	need_credential(struct req *q, const char *code, const char *fmt, ...)
  * "": for refusals that a working session might have avoided. */
 const char *session_note(struct req *q, char *buf, size_t n);
 /* Append the metadata fields of a token (no secret, no hash). */
-int	put_token_fields(struct req *q, MDB_txn *txn, const struct tok_rec *r);
-/* "active", "revoked" or "expired", counting the token's lineage. */
-const char *token_state(struct req *q, MDB_txn *txn, const struct tok_rec *r);
+int	put_token_fields(struct req *q, MDB_txn *txn, struct tok_rec *r);
+/* "active", "revoked", "expired" or "idle", counting the token's lineage
+ * and its role's policy now; sets r->ends and r->ends_by. */
+const char *token_state(struct req *q, MDB_txn *txn, struct tok_rec *r);
 /* Valid role / user name of at most max bytes. */
 bool	valid_role_name(const char *s);
 bool	valid_user_name(const char *s);

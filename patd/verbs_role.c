@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "duration.h"
 #include "log.h"
 #include "names.h"
 #include "verbs.h"
@@ -21,15 +22,62 @@ role_arg(struct req *q, const char *key, const char **name)
 	return 0;
 }
 
+/* One duration field of ROLE-SET: seconds, 0 or absent for none. */
+static int
+seconds_arg(struct req *q, const char *key, int64_t *out)
+{
+	const char *v = pat_msg_get(q->m, key);
+	unsigned long long n = 0;
+
+	if (v != NULL && pat_parse_u64(v, PAT_DURATION_MAX, &n) < 0)
+		return reply_err(q, "bad-request", "%s= must be a number of "
+		    "seconds from 0 (none) to %lld", key,
+		    (long long)PAT_DURATION_MAX);
+	*out = (int64_t)n;
+	return 0;
+}
+
+/* The policy fields of ROLE-SET; 1 when refused. */
+static int
+policy_args(struct req *q, struct role_policy *p)
+{
+	char d1[48], d2[48];
+	int r;
+
+	if ((r = seconds_arg(q, "max_lifetime", &p->max_lifetime)) != 0 ||
+	    (r = seconds_arg(q, "default_lifetime",
+	    &p->default_lifetime)) != 0 ||
+	    (r = seconds_arg(q, "max_idle", &p->max_idle)) != 0)
+		return r;
+	if (p->max_lifetime != 0 && p->default_lifetime > p->max_lifetime)
+		return reply_err(q, "bad-request", "default_lifetime (%s) is "
+		    "longer than max_lifetime (%s): a token without an expiry "
+		    "would be refused", pat_duration_words(p->default_lifetime,
+		    d1, sizeof(d1)), pat_duration_words(p->max_lifetime, d2,
+		    sizeof(d2)));
+	return 0;
+}
+
+/* max_lifetime= default_lifetime= max_idle= of an answer line. */
+static void
+put_policy(struct pat_buf *o, const struct role_policy *p)
+{
+	pat_line_fieldi(o, "max_lifetime", p->max_lifetime);
+	pat_line_fieldi(o, "default_lifetime", p->default_lifetime);
+	pat_line_fieldi(o, "max_idle", p->max_idle);
+}
+
 int
 verb_role_set(struct req *q, MDB_txn *txn)
 {
 	const char *name, *list = pat_msg_get(q->m, "perms");
+	struct role_policy pol;
 	struct pat_permset set;
 	int r;
 
 	if ((r = need_admin(q, "editing roles")) != 0 ||
-	    (r = role_arg(q, "name", &name)) != 0)
+	    (r = role_arg(q, "name", &name)) != 0 ||
+	    (r = policy_args(q, &pol)) != 0)
 		return r;
 	pat_permset_init(&set);
 	if (list == NULL || pat_permset_add_list(&set, list) < 0 ||
@@ -39,7 +87,15 @@ verb_role_set(struct req *q, MDB_txn *txn)
 		    "permissions such as pam.sshd, svc.billing:read or pam.*",
 		    PAT_ROLE_PERMS_MAX);
 	}
+	/* before it can be committed: from now on the verify path reads
+	 * policies (a ROLE-SET that is then undone costs only reads) */
+	if (pol.max_lifetime != 0 || pol.default_lifetime != 0 ||
+	    pol.max_idle != 0)
+		q->d->no_policies = false;
+	/* the role is replaced whole: no field, no policy */
 	r = store_role_put(q->d->store, txn, name, &set);
+	if (r == 0)
+		r = store_policy_put(q->d->store, txn, name, &pol);
 	/* log the parsed set, not the peer's text: a value must not carry
 	 * spaces into the structured log */
 	list = pat_permset_join(&set);
@@ -48,8 +104,11 @@ verb_role_set(struct req *q, MDB_txn *txn)
 		r = reply_err(q, "too-large", "the role's permissions are too "
 		    "long to store");
 	else if (r == 0)
-		log_event("role-set", "role=%s perms=%s peer_uid=%u", name,
-		    list ? list : "?", (unsigned)q->p->uid);
+		log_event("role-set", "role=%s perms=%s peer_uid=%u "
+		    "max_lifetime=%lld default_lifetime=%lld max_idle=%lld",
+		    name, list ? list : "?", (unsigned)q->p->uid,
+		    (long long)pol.max_lifetime,
+		    (long long)pol.default_lifetime, (long long)pol.max_idle);
 	free((char *)list);
 	if (r != 0)
 		return r;
@@ -81,6 +140,7 @@ verb_role_delete(struct req *q, MDB_txn *txn)
 
 struct role_walk {
 	struct req	*q;
+	MDB_txn		*txn;
 	const char	*role;
 	size_t		 count;
 };
@@ -89,20 +149,25 @@ static int
 put_role(const char *name, const char *perms, void *arg)
 {
 	struct role_walk *w = arg;
+	struct role_policy pol;
+	int r;
 
 	if (w->count == LIST_LIMIT)
 		return 1;
+	if ((r = store_policy_get(w->q->d->store, w->txn, name, &pol)) < 0)
+		return r;
 	w->count++;
 	pat_line_begin(w->q->out, "ITEM");
 	pat_line_field(w->q->out, "name", name);
 	pat_line_field(w->q->out, "perms", perms);
+	put_policy(w->q->out, &pol);
 	return pat_line_end(w->q->out) < 0 ? -E2BIG : 0;
 }
 
 int
 verb_role_list(struct req *q, MDB_txn *txn)
 {
-	struct role_walk w = { q, NULL, 0 };
+	struct role_walk w = { q, txn, NULL, 0 };
 	int r;
 
 	/* roles are not secret: users need them to choose one */
@@ -131,7 +196,8 @@ put_grant(char kind, const char *who, const char *role, void *arg)
 int
 verb_role_show(struct req *q, MDB_txn *txn)
 {
-	struct role_walk w = { q, NULL, 0 };
+	struct role_walk w = { q, txn, NULL, 0 };
+	struct role_policy pol;
 	struct pat_permset set;
 	char *perms;
 	int r;
@@ -142,8 +208,11 @@ verb_role_show(struct req *q, MDB_txn *txn)
 	r = store_role_get(q->d->store, txn, w.role, &set);
 	if (r == -ENOENT)
 		return reply_err(q, "not-found", "no role named %s", w.role);
-	if (r < 0)
+	if (r < 0 || (r = store_policy_get(q->d->store, txn, w.role,
+	    &pol)) < 0) {
+		pat_permset_free(&set);
 		return r;
+	}
 	perms = pat_permset_join(&set);
 	pat_permset_free(&set);
 	if (perms == NULL)
@@ -153,6 +222,7 @@ verb_role_show(struct req *q, MDB_txn *txn)
 		pat_line_begin(q->out, "OK");
 		pat_line_field(q->out, "name", w.role);
 		pat_line_field(q->out, "perms", perms);
+		put_policy(q->out, &pol);
 		pat_line_fieldu(q->out, "grants", w.count);
 		r = pat_line_end(q->out);
 	}

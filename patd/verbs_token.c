@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
+#include "duration.h"
 #include "log.h"
 #include "names.h"
 #include "sweep.h"
@@ -25,7 +27,8 @@ struct stripped {
 
 static int
 issue_token(struct req *q, MDB_txn *txn, struct tok_rec *rec,
-    const struct pat_permset *eff, const struct stripped *st)
+    const struct pat_permset *eff, const struct stripped *st,
+    const char *from)
 {
 	char text[PAT_TOKEN_BUFSZ], *perms;
 	int r;
@@ -44,6 +47,8 @@ issue_token(struct req *q, MDB_txn *txn, struct tok_rec *rec,
 	pat_line_field(q->out, "role", rec->role);
 	pat_line_field(q->out, "name", rec->name);
 	pat_line_fieldi(q->out, "expires", rec->expires);
+	if (from != NULL)	/* patd chose the expiry, not the caller */
+		pat_line_field(q->out, "expires_by", from);
 	pat_line_field(q->out, "by", rec->by);
 	pat_line_fieldu(q->out, "parent", rec->parent);
 	pat_line_field(q->out, "perms", perms);
@@ -166,6 +171,52 @@ count_create(struct req *q)
 	rl_fail(&q->d->rl_create, key, q->now);
 }
 
+/*
+ * The role's lifetime policy at creation: an expiry asked for (asked; 0 is
+ * never) beyond max_lifetime is refused, saying the limit; none asked for
+ * gets default_lifetime, else max_lifetime (a token that never expires
+ * would exceed it), and *from says which.  0, or 1 when refused.
+ */
+static int
+lifetime(struct req *q, const char *role, const struct role_policy *pol,
+    bool asked, long long *expires, const char **from)
+{
+	char d1[48], d2[48], d3[48], tb[40];
+	struct tm tm;
+	time_t t;
+
+	if (asked && pol->max_lifetime != 0 && (*expires == 0 ||
+	    *expires - q->now > pol->max_lifetime)) {
+		pat_duration_words(pol->max_lifetime, d1, sizeof(d1));
+		pat_duration_words(pol->default_lifetime ?
+		    pol->default_lifetime : pol->max_lifetime, d3, sizeof(d3));
+		if (*expires == 0)
+			return reply_err(q, "policy-exceeded", "role %s allows "
+			    "tokens of at most %s; one that never expires "
+			    "would exceed it: ask for %s or less, or leave the "
+			    "expiry out to get %s", role, d1, d1, d3);
+		t = (time_t)*expires;
+		if (gmtime_r(&t, &tm) == NULL ||
+		    strftime(tb, sizeof(tb), "%Y-%m-%d %H:%M UTC", &tm) == 0)
+			snprintf(tb, sizeof(tb), "%lld", *expires);
+		return reply_err(q, "policy-exceeded", "role %s allows tokens "
+		    "of at most %s; the expiry asked for, %s, is %s away: ask "
+		    "for %s or less, or leave the expiry out to get %s", role,
+		    d1, tb, pat_duration_words(*expires - q->now, d2,
+		    sizeof(d2)), d1, d3);
+	}
+	if (asked)
+		return 0;
+	if (pol->default_lifetime != 0) {
+		*expires = q->now + pol->default_lifetime;
+		*from = "default_lifetime";
+	} else if (pol->max_lifetime != 0) {
+		*expires = q->now + pol->max_lifetime;
+		*from = "max_lifetime";
+	}
+	return 0;
+}
+
 int
 verb_create(struct req *q, MDB_txn *txn)
 {
@@ -175,6 +226,8 @@ verb_create(struct req *q, MDB_txn *txn)
 	const char *user = pat_msg_get(q->m, "user");
 	struct pat_permset rperms, owner, cap, ro, eff;
 	struct stripped *st = NULL;
+	struct role_policy pol;
+	const char *from = NULL;
 	char *captext = NULL;
 	struct tok_rec rec;
 	struct passwd *pw;
@@ -232,7 +285,10 @@ verb_create(struct req *q, MDB_txn *txn)
 		goto out;
 	}
 	if (r < 0 || (r = access_user_perms_gid(q->d, txn, user, gid,
-	    &owner)) < 0)
+	    &owner)) < 0 || (r = store_policy_get(q->d->store, txn, role,
+	    &pol)) < 0)
+		goto out;
+	if ((r = lifetime(q, role, &pol, exp != NULL, &expires, &from)) != 0)
 		goto out;
 	if (q->has_cred) {
 		/* created with a token: a child of it, capped by it */
@@ -241,10 +297,13 @@ verb_create(struct req *q, MDB_txn *txn)
 		snprintf(rec.by, sizeof(rec.by), "pat:%llu",
 		    (unsigned long long)q->cred.id);
 		rec.parent = q->cred.id;
-		/* a child never outlives its parent */
-		if (q->cred.expires != 0 &&
-		    (expires == 0 || expires > q->cred.expires))
-			expires = q->cred.expires;
+		/* a child never outlives its parent: its expiry, or its
+		 * role's max_lifetime (access_check_token set ends) */
+		if (q->cred.ends != 0 &&
+		    (expires == 0 || expires > q->cred.ends)) {
+			expires = q->cred.ends;
+			from = "parent";
+		}
 	} else {
 		/* root's credential, or a session (the user's own permissions,
 		 * checked now and at every use): the owner caps it */
@@ -290,13 +349,14 @@ verb_create(struct req *q, MDB_txn *txn)
 	snprintf(rec.name, sizeof(rec.name), "%s", name ? name : "");
 	snprintf(rec.role, sizeof(rec.role), "%s", role);
 	strcpy(rec.cap, captext);
-	if ((r = issue_token(q, txn, &rec, &eff, st)) == 0)
+	if ((r = issue_token(q, txn, &rec, &eff, st, from)) == 0)
 		count_create(q);
 	if (r == 0)
 		log_event("create", "id=%llu user=%s role=%s by=%s peer_uid=%u "
-		    "expires=%lld stripped=%s", (unsigned long long)rec.id,
-		    rec.user, rec.role, rec.by, (unsigned)q->p->uid,
-		    (long long)rec.expires, st->all[0] ? st->all : "-");
+		    "expires=%lld stripped=%s expires_by=%s",
+		    (unsigned long long)rec.id, rec.user, rec.role, rec.by,
+		    (unsigned)q->p->uid, (long long)rec.expires,
+		    st->all[0] ? st->all : "-", from ? from : "asked");
 out:
 	free(st);
 	free(captext);
@@ -382,7 +442,7 @@ verb_rotate(struct req *q, MDB_txn *txn)
 	    (r = store_live_kids(q->d->store, txn, old.id, collect_id,
 	    &kids)) < 0)
 		goto out;
-	if ((r = issue_token(q, txn, &rec, &eff, NULL)) < 0)
+	if ((r = issue_token(q, txn, &rec, &eff, NULL, NULL)) < 0)
 		goto out;
 	for (i = 0; i < kids.n; i++) {
 		if ((r = store_token_get(q->d->store, txn, kids.v[i], &kid)) < 0)

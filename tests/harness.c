@@ -254,6 +254,27 @@ t_start_ns(struct tpatd *t, const char *extra)
 }
 
 void
+t_clock(struct tpatd *t, long long secs)
+{
+	char path[200], text[32];
+
+	snprintf(path, sizeof(path), "%s/clock", t->dir);
+	snprintf(text, sizeof(text), "%lld\n", secs);
+	t_write(path, text, 0600);	/* patd's alone, as it insists */
+}
+
+void
+t_start_clock(struct tpatd *t, const char *extra)
+{
+	t_start(t, extra);	/* the directory first; then again, with it */
+	t_kill9(t);
+	t_clock(t, 0);
+	snprintf(t->extra, sizeof(t->extra), "%s --test-clock %s/clock",
+	    extra ? extra : "", t->dir);
+	t_restart(t);
+}
+
+void
 t_kill9(struct tpatd *t)
 {
 	if (t->pid <= 0)

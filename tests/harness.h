@@ -106,6 +106,11 @@ void	t_start(struct tpatd *t, const char *extra);
 /* As t_start, but patd runs where /etc/passwd, /etc/group and /etc/shadow
  * are the test's (root and mount namespaces needed: skips otherwise). */
 void	t_start_ns(struct tpatd *t, const char *extra);
+/* As t_start, with patd's clock in the test's hands (patd --test-clock
+ * DIR/clock): t_clock(t, secs) makes it run secs seconds ahead of the
+ * real time, from patd's next request on, instead of sleeping. */
+void	t_start_clock(struct tpatd *t, const char *extra);
+void	t_clock(struct tpatd *t, long long secs);
 /* Start again on the same state (after t_kill9 or t_stop_only). */
 void	t_restart(struct tpatd *t);
 void	t_kill9(struct tpatd *t);

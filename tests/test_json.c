@@ -93,6 +93,9 @@ Test(json, every_command_prints_one_documented_document)
 
 	/* roles and grants */
 	run("role-set", 0, NULL, 0, "role set web pam.sshd svc.web:*");
+	run("role-set", 0, NULL, 0, "role set short pam.sshd --max-lifetime "
+	    "90d --default-lifetime 30d --max-idle 60d");
+	run("role-set", 0, NULL, 2, "role set short pam.sshd --max-idle 0d");
 	run("role-set", ALICE, NULL, 1, "role set mine pam.sshd");
 	run("role-set", 0, NULL, 2, "role set 'a b' pam.sshd");
 	run("grant", 0, NULL, 0, "grant web --user alice");
@@ -100,6 +103,8 @@ Test(json, every_command_prints_one_documented_document)
 	run("grant", 0, NULL, 1, "grant nope --user alice");
 	run("role-list", 0, NULL, 0, "role list");
 	run("role-show", 0, NULL, 0, "role show web");
+	run("role-show", 0, NULL, 0, "role show short");
+	run("grant", 0, NULL, 0, "grant short --user alice");
 	run("role-show", 0, NULL, 1, "role show nope");
 
 	/* tokens */
@@ -110,6 +115,9 @@ Test(json, every_command_prints_one_documented_document)
 	run("create", 0, NULL, 0, "create --user alice --role web --name ci "
 	    "--expires 30d");
 	run("create", 0, NULL, 1, "create --user alice --role nope");
+	run("create", 0, NULL, 0, "create --user alice --role short");
+	run("create", 0, NULL, 1, "create --user alice --role short "
+	    "--expires 1y");
 	run("create", 0, NULL, 2, "create --role web --expires 3x");
 	run("list", 0, NULL, 0, "list --all");
 	run("list", ALICE, NULL, 0, "list");

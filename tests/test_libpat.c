@@ -630,6 +630,7 @@ Test(libpat, every_error_code_of_patd_maps_to_its_status)
 		{ "denied", PAT_E_DENIED },
 		{ "rate-limited", PAT_E_RATE_LIMITED },
 		{ "too-deep", PAT_E_TOO_DEEP },
+		{ "idle", PAT_E_IDLE },
 		{ "bad-request", PAT_E_ARGUMENT },
 		{ "internal", PAT_E_SERVER },
 		{ "busy", PAT_E_SERVER },
@@ -646,14 +647,14 @@ Test(libpat, every_error_code_of_patd_maps_to_its_status)
 		st = answer_is(line, NULL, &retry);
 		cr_assert_eq(st, map[i].want, "%s gave %s", map[i].code,
 		    pat_strerror(st));
-		cr_assert_eq(pat_is_refusal(st), map[i].want >= PAT_E_TOO_DEEP,
+		cr_assert_eq(pat_is_refusal(st), map[i].want >= PAT_E_IDLE,
 		    "%s", map[i].code);
 		if (map[i].want == PAT_E_RATE_LIMITED)
 			cr_assert_eq(retry, 1, "no retry_after= is 1 s");
 		else
 			cr_assert_eq(retry, 0);
 		if (map[i].want <= PAT_E_MALFORMED && map[i].want >=
-		    PAT_E_TOO_DEEP)
+		    PAT_E_IDLE)
 			cr_assert_str_eq(pat_strerror(st), map[i].code);
 	}
 	cr_assert_eq(answer_is("ERR code=rate-limited retry_after=17 "

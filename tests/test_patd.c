@@ -103,7 +103,8 @@ Test(patd, raw_protocol_exchange)
 	/* two requests on one connection, answered in order */
 	r = t_raw(&t, "STATUS\nROLE-LIST\n", 2);
 	cr_assert_eq(strncmp(r, "OK proto=1", 10), 0);
-	cr_assert(strstr(r, "ITEM name=web perms=svc.web:*\nOK count=1\n"));
+	cr_assert(strstr(r, "ITEM name=web perms=svc.web:* max_lifetime=0 "
+	    "default_lifetime=0 max_idle=0\nOK count=1\n"), "%s", r);
 	free(r);
 	assert_log_clean(tok);
 	t_free(tok);

@@ -10,11 +10,14 @@ S, I, B = str, int, bool
 OPT = "optional"
 
 TOKEN = {"id": I, "user": S, "uid": I, "name": S, "role": S, "state": S,
-         "created": I, "by": S, "parent": I, "expires": I, "revoked": I,
-         "last_used": I, "last_service": (S, OPT), "last_rhost": (S, OPT)}
+         "created": I, "by": S, "parent": I, "expires": I, "ends": I,
+         "ends_by": (S, OPT), "revoked": I, "last_used": I,
+         "last_service": (S, OPT), "last_rhost": (S, OPT)}
 CREATED = {"id": I, "token": S, "user": S, "role": S, "name": S,
-           "expires": I, "by": S, "parent": I, "perms": [S], "stripped": [S],
-           "stripped_owner": [S], "stripped_cap": [S]}
+           "expires": I, "expires_by": (S, OPT), "by": S, "parent": I,
+           "perms": [S], "stripped": [S], "stripped_owner": [S],
+           "stripped_cap": [S]}
+POLICY = {"max_lifetime": I, "default_lifetime": I, "max_idle": I}
 PERM = {"perm": S, "status": S, "by": (S, OPT), "effective": [S]}
 FOUND = {"file": S, "line": I, "id": I, "revoke": (S, OPT)}
 
@@ -41,8 +44,8 @@ SCHEMAS = {
     "scan": items(FOUND, revoked=I, unreadable=I),
     "verify": {"valid": B, "id": I, "user": S, "uid": I, "role": S,
                "name": S, "expires": I, "perms": [S]},
-    "role-list": items({"name": S, "perms": [S]}),
-    "role-show": items({"kind": S, "name": S}, name=S, perms=[S]),
+    "role-list": items(dict({"name": S, "perms": [S]}, **POLICY)),
+    "role-show": items({"kind": S, "name": S}, name=S, perms=[S], **POLICY),
     "role-set": {"name": S},
     "role-delete": {"deleted": B, "name": S},
     "grant": {"role": S, "user": (S, OPT), "group": (S, OPT), "existed": B},

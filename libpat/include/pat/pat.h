@@ -74,6 +74,8 @@ enum pat_status {
 	PAT_E_DENIED		=  -8,	/* this process may not verify it */
 	PAT_E_RATE_LIMITED	=  -9,	/* too many failures: wait */
 	PAT_E_TOO_DEEP		= -10,	/* more parents than patd allows */
+	PAT_E_IDLE		= -11,	/* unused for longer than its role's
+					 * max_idle */
 	/* no verdict: fail closed */
 	PAT_E_ARGUMENT		= -20,	/* no token, or another request field
 					 * too long or not printable ASCII
