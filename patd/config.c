@@ -48,6 +48,7 @@ static const struct key {
 	U("create_limit", create_limit, 1, 100000000),
 	U("create_window", create_window, 1, 86400),
 	U("retention_days", retention_days, 0, 36500),
+	U("rotation_grace", rotation_grace, 0, 7 * 86400),
 	U("store_reserve_mb", store_reserve_mb, 0, 1u << 19),
 	U("log_refusals", log_refusals, 1, 1000000),
 #undef S

@@ -48,6 +48,9 @@ struct patd_config {
 	unsigned	create_limit;		/* creates per uid per window */
 	unsigned	create_window;		/* seconds */
 	unsigned	retention_days;		/* revoked/expired kept; 0 ever */
+	unsigned	rotation_grace;		/* s an old token may still be
+						 * presented after ROTATE without
+						 * revoking its family (0) */
 	unsigned	store_reserve_mb;	/* kept for revocations, admin */
 	unsigned	log_refusals;		/* refusal lines per uid a minute */
 	/* --test-clock FILE, a flag only (no key in the file): tests move

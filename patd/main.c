@@ -330,6 +330,7 @@ main(int argc, char **argv)
 	d.max_user_tokens = cfg.max_tokens_per_user;
 	d.max_children = cfg.max_children_per_token;
 	d.retention = (int64_t)cfg.retention_days * 86400;
+	d.rotation_grace = cfg.rotation_grace;
 	/* a small map keeps an eighth of itself, not the whole of it */
 	d.reserve_bytes = (size_t)cfg.store_reserve_mb << 20;
 	if (d.reserve_bytes > ((size_t)cfg.map_size_mb << 20) / 8)

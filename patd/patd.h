@@ -78,6 +78,7 @@ struct patd {
 	unsigned	 max_children;
 	size_t		 reserve_bytes;	/* map kept for revocation and admin */
 	int64_t		 retention;	/* seconds; 0: keep for ever */
+	int64_t		 rotation_grace;	/* seconds (rotation_grace) */
 	struct ratelimit rl_create;
 	struct ratelimit rl_log;	/* refusal lines per peer uid */
 	uint64_t	 log_suppressed;	/* …cut since the last summary */

@@ -281,8 +281,10 @@ verb_verify(struct req *q, MDB_txn *txn)
 	struct ratelimit *rl = NULL;	/* where a failure counts, with key */
 	char key[RL_KEY_MAX], uidtxt[16], *perms;
 	int64_t wait;
-	bool verifier, first;
-	int v;
+	uint64_t head = 0;
+	size_t nrev = 0;
+	bool verifier, first, more = false;
+	int v, reused = 0;
 
 	if (token == NULL)
 		return reply_err(q, "bad-request", "VERIFY needs token=");
@@ -334,6 +336,28 @@ verb_verify(struct req *q, MDB_txn *txn)
 		pat_permset_free(&eff);
 		return v;
 	}
+	/* a rotated-away token presented again: someone has a copy of it,
+	 * so its family goes (docs/security.md, rotation reuse) */
+	if (v == TOK_REVOKED && (reused = reuse_target(q, txn, &rec,
+	    &head)) != 0) {
+		pat_permset_free(&eff);
+		if (reused < 0)
+			return reused;
+		if (!q->in_round) {
+			q->rerun = true;	/* again, in a write transaction */
+			return 0;
+		}
+		if ((reused = revoke_for(q, txn, head, "rotated-token-reused",
+		    &nrev, &more)) < 0)
+			return reused;
+		q->wrote = true;
+		log_event("revoke", "id=%llu uid=%u reason=rotated-token-reused "
+		    "presented=%llu peer_uid=%u service=%s rhost=%s revoked=%zu "
+		    "pending=%s", (unsigned long long)head, (unsigned)rec.uid,
+		    (unsigned long long)rec.id, (unsigned)q->p->uid, svc, rh,
+		    nrev, more ? "yes" : "no");
+		pat_permset_init(&eff);
+	}
 	if (verifier && rhost == NULL && (user != NULL || rec.user[0] != '\0')) {
 		rl_key(key, sizeof(key), "user", user ? user : rec.user);
 		rl = &q->d->rl;
@@ -358,7 +382,10 @@ verb_verify(struct req *q, MDB_txn *txn)
 		return reply_err(q, tok_verdict_code(v), "%s",
 		    v == TOK_MALFORMED ? "not a well-formed token (bad shape or "
 		    "checksum)" : v == TOK_INVALID ? "unknown token or wrong "
-		    "secret" : v == TOK_REVOKED ? "the token was revoked" :
+		    "secret" : v == TOK_REVOKED && head != 0 ? "the token was "
+		    "rotated away and presented again: the token that replaced "
+		    "it and every token below that are revoked now (reuse "
+		    "detected)" : v == TOK_REVOKED ? "the token was revoked" :
 		    v == TOK_EXPIRED && !rec.why[0] ? "the token has expired" :
 		    v == TOK_EXPIRED || v == TOK_IDLE ? rec.why :
 		    "the token's owner no longer exists");
@@ -662,10 +689,18 @@ run_in_round(struct req *q, const struct verb *vb, bool *waits)
 	if ((r = store_begin_child(d->store, d->round, &txn)) < 0)
 		return r;
 	if ((r = load_credential(q, txn)) != 0 || (r = vb->fn(q, txn)) != 0) {
-		store_abort(txn);	/* refused: undo only this request */
+		/* refused: undo only this request — unless the refusal is
+		 * what it wrote (VERIFY revoking a reused token's family) */
+		if (r > 0 && q->wrote) {
+			if ((r = store_commit(txn)) == 0)
+				d->round_wrote = true;
+			return r;
+		}
+		store_abort(txn);
 		return r < 0 ? r : 0;
 	}
-	if ((r = store_commit(txn)) == 0 && vb->write) {	/* into the round */
+	if ((r = store_commit(txn)) == 0 && (vb->write || q->wrote)) {
+		/* into the round */
 		d->writes++;
 		d->round_wrote = true;
 	}
@@ -706,6 +741,7 @@ verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
 	q.now = patd_now(d);
 	q.super = access_is_superuser(d, p->uid);
 	q.admin = q.has_cred = q.has_session = false;
+	q.in_round = q.rerun = q.wrote = false;
 	q.session_code = NULL;
 	q.user[0] = '\0';
 	pat_permset_init(&q.cred_perms);
@@ -723,6 +759,14 @@ verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
 	}
 	r = vb->write || vb->flush ? run_in_round(&q, vb, &waits) :
 	    run_alone(&q, vb);
+	if (r == 0 && q.rerun && out->len == start) {
+		/* it found it must write: once more, in the round */
+		pat_permset_free(&q.cred_perms);
+		pat_permset_init(&q.cred_perms);
+		q.in_round = true;
+		q.rerun = false;
+		r = run_in_round(&q, vb, &waits);
+	}
 	if (r == 0)
 		goto out;
 	/* drop whatever the handler wrote: it may hold an uncommitted token */

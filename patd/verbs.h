@@ -37,6 +37,15 @@ struct req {
 	struct tok_rec		 cred;
 	struct jwt_claims	 session;
 	struct pat_permset	 cred_perms;	/* the token's, or the user's now */
+	/*
+	 * A read-only verb that finds it must write (VERIFY seeing a
+	 * rotated-away token come back) sets rerun and answers nothing;
+	 * verbs_dispatch then runs it again inside the round's write
+	 * transaction (in_round), where it writes and sets wrote.
+	 */
+	bool			 in_round;
+	bool			 rerun;
+	bool			 wrote;
 };
 
 /* Append "ERR code=… message=…" and return 1 (refused). */
@@ -56,6 +65,18 @@ int	need_credential(struct req *q, const char *code, const char *fmt, ...)
 /* " (your session … did not count: …)" when a session was set aside, else
  * "": for refusals that a working session might have avoided. */
 const char *session_note(struct req *q, char *buf, size_t n);
+/*
+ * Rotation reuse (issue 14): rec, just refused as revoked, was rotated
+ * away more than rotation_grace ago and its family (the token it was
+ * rotated into, or the live end of a chain of rotations) still lives.
+ * 1 and *target: the family's live head; 0: nothing to do; -errno.
+ */
+int	reuse_target(struct req *q, MDB_txn *txn, const struct tok_rec *rec,
+	    uint64_t *target);
+/* Revoke token id and everything below it for `reason` (recorded, as
+ * REVOKE token= records "reported"); *count as REVOKE's revoked=. */
+int	revoke_for(struct req *q, MDB_txn *txn, uint64_t id,
+	    const char *reason, size_t *count, bool *more);
 /* Append the metadata fields of a token (no secret, no hash). */
 int	put_token_fields(struct req *q, MDB_txn *txn, struct tok_rec *r);
 /* "active", "revoked", "expired" or "idle", counting the token's lineage

@@ -712,6 +712,56 @@ already_revoked(struct req *q, MDB_txn *txn, const struct tok_rec *rec)
 	return pat_line_end(q->out);
 }
 
+#define REUSE_CHAIN_MAX	64	/* rotations followed to the family's head */
+
+int
+reuse_target(struct req *q, MDB_txn *txn, const struct tok_rec *rec,
+    uint64_t *target)
+{
+	struct tok_rec cur;
+	uint64_t into;
+	int r, i;
+
+	if ((r = store_rotated_get(q->d->store, txn, rec->id, &into)) < 0)
+		return r;
+	/* revoked, not rotated; or presented within the grace period */
+	if (into == 0 || q->now < rec->revoked + q->d->rotation_grace)
+		return 0;
+	for (i = 0; i < REUSE_CHAIN_MAX && into != 0; i++) {
+		r = store_token_get(q->d->store, txn, into, &cur);
+		if (r == -ENOENT)
+			return 0;	/* purged: nothing left of the family */
+		if (r < 0)
+			return r;
+		if (cur.revoked == 0) {
+			sodium_memzero(&cur, sizeof(cur));
+			*target = into;
+			return 1;
+		}
+		if ((r = store_rotated_get(q->d->store, txn, cur.id, &into)) < 0)
+			return r;
+	}
+	sodium_memzero(&cur, sizeof(cur));
+	return 0;		/* the family is revoked already */
+}
+
+int
+revoke_for(struct req *q, MDB_txn *txn, uint64_t id, const char *reason,
+    size_t *count, bool *more)
+{
+	struct tok_rec rec;
+	int r;
+
+	*more = false;
+	if ((r = store_token_get(q->d->store, txn, id, &rec)) == 0 &&
+	    (r = revoke_token(q, txn, &rec, count)) == 0 &&
+	    (r = store_reason_put(q->d->store, txn, id, reason)) == 0 &&
+	    (r = sweep_inline(q, txn, count, more)) == 0)
+		q->d->sweep_pending |= *more;
+	sodium_memzero(&rec, sizeof(rec));
+	return r;
+}
+
 /*
  * REVOKE token=: whoever holds a token's secret may revoke it, with no
  * other credential (the fastest answer to a leak is whoever found it).
