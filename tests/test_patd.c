@@ -440,12 +440,14 @@ Test(patd, rotate_replaces_a_token_and_keeps_its_children)
 	c[strcspn(c, "\n")] = '\0';
 	cr_assert_eq(t_ctl(&t, ALICE, p, &n, NULL, "rotate"), 0);
 	n[strcspn(n, "\n")] = '\0';
-	cr_assert_eq(verify(0, p, NULL), 1, "the old token still works");
 	cr_assert_eq(verify(0, n, "--perm pam.sshd"), 0);
 	cr_assert_eq(verify(0, c, NULL), 0, "rotation revoked the child");
 	cr_assert_eq(t_ctl(&t, ALICE, NULL, NULL, NULL, "revoke 3"), 0);
 	cr_assert_eq(verify(0, c, NULL), 1,
 	    "the child now hangs off the replacement");
+	/* last: presenting the old token now revokes its family
+	 * (tests/test_reuse.c) */
+	cr_assert_eq(verify(0, p, NULL), 1, "the old token still works");
 	t_free(p);
 	t_free(c);
 	t_free(n);
