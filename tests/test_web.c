@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ struct web {
 	char	pdir[128];	/* the proxy's prefix directory */
 	pid_t	gate, app, proxy;
 	int	port;
+	bool	git;		/* nginx also serves docs/web.md's git block */
 	char	*alice;		/* alice's token, role reader (api.read) */
 	char	*alice2;	/* a second one of hers */
 	char	*bob;		/* bob's token, role writer (api.write) */
@@ -334,26 +336,46 @@ start_proxy(const char *what, void (*write_conf)(int port), const char *cmd)
 static void
 write_nginx_conf(int port)
 {
-	char path[300], listen[64], app[200], gate[200], *site, *git, *conf;
+	char path[300], listen[64], app[200], repo[200], fcgi[200], *site, *git,
+	    *conf;
 	size_t n;
 
 	site = docs_block("nginx");
 	snprintf(listen, sizeof(listen), "listen 127.0.0.1:%d;", port);
 	snprintf(app, sizeof(app), "http://unix:%s:", w.app_sock);
-	snprintf(gate, sizeof(gate), "%s", w.gate_sock);
+	if (w.git)	/* the git server listens on port; the API elsewhere */
+		snprintf(listen, sizeof(listen), "listen 127.0.0.1:%d;",
+		    free_port());
 	subst(&site, "nginx", "listen 80;", listen);
 	subst(&site, "nginx", "http://127.0.0.1:3000", app);
-	subst(&site, "nginx", "/run/pat-gate/gate.sock", gate);
+	subst(&site, "nginx", "/run/pat-gate/gate.sock", w.gate_sock);
+	if (w.git) {
+		git = docs_block("nginx-git");
+		snprintf(listen, sizeof(listen), "listen 127.0.0.1:%d;", port);
+		snprintf(repo, sizeof(repo), "GIT_PROJECT_ROOT %s/git;", w.t.dir);
+		snprintf(fcgi, sizeof(fcgi), "fastcgi_pass unix:%s/fcgi.sock;",
+		    w.t.dir);
+		subst(&git, "nginx-git", "listen 443 ssl;", listen);
+		subst(&git, "nginx-git", "GIT_PROJECT_ROOT /srv/git;", repo);
+		subst(&git, "nginx-git", "fastcgi_pass unix:/run/fcgiwrap.socket;",
+		    fcgi);
+		n = strlen(site) + strlen(git) + 2;
+		site = realloc(site, n);
+		cr_assert_not_null(site);
+		strcat(site, "\n");
+		strcat(site, git);
+		free(git);
+	}
 	snprintf(path, sizeof(path), "%s/site.conf", w.pdir);
 	t_write(path, site, 0644);
 	free(site);
-	(void)git;
 
 	n = 2048 + 6 * strlen(w.pdir);
 	conf = malloc(n);
 	cr_assert_not_null(conf);
 	/* everything nginx writes is under pdir; the system's nginx.conf,
-	 * pid file, logs and temp directories are never touched */
+	 * pid file, logs and temp directories are never touched.  fastcgi_params
+	 * is nginx's own file, read only */
 	snprintf(conf, n,
 	    "user root;\n"
 	    "worker_processes 1;\n"
@@ -373,6 +395,12 @@ write_nginx_conf(int port)
 	snprintf(path, sizeof(path), "%s/nginx.conf", w.pdir);
 	t_write(path, conf, 0644);
 	free(conf);
+	/* fastcgi_params: include resolves it against the configuration's
+	 * directory */
+	if (w.git)
+		cr_assert_eq(t_sh(&w.t, 0, NULL, NULL, NULL, "cp /etc/nginx/"
+		    "fastcgi_params %s/", w.pdir), 0, "environment: no "
+		    "/etc/nginx/fastcgi_params");
 }
 
 static void
@@ -711,4 +739,100 @@ Test(web, caddy_revoked_at_once_and_patd_gone_is_503)
 	start_stack("caddy", NULL);
 	start_caddy();
 	check_revoked_then_patd_gone("caddy");
+}
+
+/*
+ * git over HTTP with a token as the password: docs/web.md's nginx-git
+ * block in front of a real `git http-backend` (through fcgiwrap), and real
+ * git clients whose password comes from GIT_ASKPASS reading a file.
+ */
+static int git_as(const char *tokfile, char **err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+git_as(const char *tokfile, char **err, const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return t_sh(&w.t, 0, NULL, NULL, err, "cd %s && export HOME=%s/home "
+	    "GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0 GIT_ASKPASS=%s/askpass "
+	    "PAT_TOKEN_FILE=%s GIT_HTTP_LOW_SPEED_LIMIT=1 "
+	    "GIT_HTTP_LOW_SPEED_TIME=%d && %s", w.t.dir, w.t.dir, w.t.dir, tokfile,
+	    CURL_MAX_S, cmd);
+}
+
+Test(web, git_clones_with_git_read_and_pushes_only_with_git_write)
+{
+	char *a, *b, path[300], url[200], *err = NULL;
+	int rc;
+
+	need("nginx");
+	if (!have("git") || !have("fcgiwrap") ||
+	    access("/usr/lib/git-core/git-http-backend", X_OK) != 0)
+		cr_skip_test("SKIPPED: git or fcgiwrap missing (scripts/deps.sh "
+		    "test installs them)");
+	start_stack("nginx", NULL);
+	w.git = true;
+	t_role(&w.t, "git-reader", "git.read");
+	t_role(&w.t, "git-writer", "git.read git.write");
+	t_grant(&w.t, "git-reader", "--user alice");
+	t_grant(&w.t, "git-writer", "--user bob");
+	a = t_token(&w.t, "alice", "git-reader");
+	b = t_token(&w.t, "bob", "git-writer");
+	snprintf(path, sizeof(path), "%s/alice.tok", w.t.dir);
+	t_write(path, a, 0600);
+	snprintf(path, sizeof(path), "%s/bob.tok", w.t.dir);
+	t_write(path, b, 0600);
+	t_free(a);
+	t_free(b);
+	snprintf(path, sizeof(path), "%s/askpass", w.t.dir);
+	t_write(path, "#!/bin/sh\nexec cat \"$PAT_TOKEN_FILE\"\n", 0700);
+	cr_assert_eq(t_sh(&w.t, 0, NULL, NULL, NULL, "mkdir -p %s/home %s/git && "
+	    "git init -q --bare %s/git/project.git", w.t.dir, w.t.dir, w.t.dir),
+	    0);
+	snprintf(path, sizeof(path), "%s/fcgi.sock", w.t.dir);
+	w.app = t_bg(&w.t, 0, "exec fcgiwrap -s unix:%s", path);
+	wait_unix(path, w.app, "fcgiwrap", w.t.log);
+	start_nginx();
+
+	/* bob (git.write) clones the empty repository and pushes */
+	snprintf(url, sizeof(url), "http://bob@127.0.0.1:%d/git/project.git",
+	    w.port);
+	snprintf(path, sizeof(path), "%s/bob.tok", w.t.dir);
+	rc = git_as(path, &err, "git clone -q %s bob", url);
+	cr_assert_eq(rc, 0, "bob's clone: %s", err);
+	free(err);
+	rc = git_as(path, &err, "cd bob && echo hello >README && git add README "
+	    "&& git -c user.name=bob -c user.email=bob@example.com commit -qm "
+	    "first && git push -q origin HEAD:refs/heads/%s", "main");
+	cr_assert_eq(rc, 0, "bob's push: %s", err);
+	free(err);
+
+	/* alice (git.read) clones and sees it */
+	snprintf(url, sizeof(url), "http://alice@127.0.0.1:%d/git/project.git",
+	    w.port);
+	snprintf(path, sizeof(path), "%s/alice.tok", w.t.dir);
+	rc = git_as(path, &err, "git clone -q -b main %s alice && grep -qx "
+	    "hello alice/README", url);
+	cr_assert_eq(rc, 0, "alice's clone: %s", err);
+	free(err);
+	/* ... but may not push: 403 */
+	rc = git_as(path, &err, "cd alice && echo more >>README && git -c "
+	    "user.name=alice -c user.email=alice@example.com commit -qam second "
+	    "&& git push -q origin HEAD:refs/heads/%s", "main");
+	cr_assert_neq(rc, 0, "alice pushed with a git.read token");
+	cr_assert(strstr(err, "403"), "alice's push: %s", err);
+	free(err);
+
+	/* alice's token under bob's name: 401, whatever it may do */
+	snprintf(url, sizeof(url), "http://bob@127.0.0.1:%d/git/project.git",
+	    w.port);
+	rc = git_as(path, &err, "git clone -q %s mallory", url);
+	cr_assert_neq(rc, 0, "a clone as bob with alice's token worked");
+	cr_assert(strstr(err, "Authentication failed"), "%s", err);
+	free(err);
 }
