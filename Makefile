@@ -56,7 +56,7 @@ PATCTL_OBJ = $(PATCTL_SRC:%.c=$(B)/obj/%.o)
 PAM_OBJ    = $(PAM_SRC:%.c=$(B)/obj/%.o) $(PAM_COMMON:%.c=$(B)/obj/%.o)
 TEST_OBJ   = $(TEST_SRC:%.c=$(B)/obj/%.o)
 
-PROGS	 = $(B)/patd $(B)/patctl $(B)/pam_pat.so
+PROGS	 = $(B)/patd $(B)/patctl $(B)/pam_pat.so $(LIBPAT)
 PAM_LDFLAGS = -shared -Wl,--version-script=pam_pat/pam_pat.map -Wl,-z,defs \
 	      -Wl,-z,relro,-z,now
 # no libsodium in host processes: wiping is glibc's explicit_bzero
@@ -116,9 +116,10 @@ $(B)/tests/sockact: tests/tools/sockact.c
 	@$(if $(V),:,echo "  LD      $@")
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $<
 
-# the tests also reach into patctl's escaping (tests/test_escape.c)
+# the tests also reach into patctl's escaping (tests/test_escape.c) and
+# call libpat (tests/test_libpat.c)
 $(B)/tests/run: $(TEST_OBJ) $(PATD_OBJ) $(B)/obj/patctl/escape.o \
-    $(B)/libpatcommon.a
+    $(B)/libpatcommon.a $(B)/libpat_pic.a
 	@mkdir -p $(dir $@)
 	@$(if $(V),:,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcriterion -lcrypt
@@ -241,3 +242,127 @@ uninstall:
 
 clean:
 	rm -rf $(B) .demo
+
+# ---- libpat: the client library (libpat/, issue 13) -------------------------
+# build/libpat.so.1 for C services (symbols versioned PAT_1, exactly those of
+# pat/pat.h), build/libpat_pic.a for pam_pat.so (linked in, so a login never
+# depends on a library search path), build/pat.pc for pkg-config.
+LIBDIR	?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+LIBPAT	 = $(B)/libpat.so.1 $(B)/libpat.so $(B)/libpat_pic.a $(B)/pat.pc
+LIBPAT_SRC = $(wildcard libpat/*.c)
+LIBPAT_HDR = $(wildcard libpat/*.h libpat/include/pat/*.h)
+# the parts of common/ libpat needs: the client side only
+LIBPAT_COMMON = common/buf.c common/client.c common/proto.c common/clock.c \
+	     common/names.c common/perm.c
+LIBPAT_OBJ = $(LIBPAT_SRC:%.c=$(B)/obj/%.o)
+LIBPAT_ALL_OBJ = $(LIBPAT_OBJ) $(LIBPAT_COMMON:%.c=$(B)/obj/%.o)
+LIBPAT_MAN = pat_open.3 pat_open_trusted.3 pat_close.3 pat_strerror.3 \
+	     pat_is_refusal.3 pat_retry_after.3
+PAT_VERSION := $(shell sed -n 's/.*PATD_VERSION[[:space:]]*"\(.*\)".*/\1/p' \
+	     patd/patd.h)
+
+$(B)/obj/libpat/%.o $(B)/obj/pam_pat/%.o $(B)/obj/tests/%.o: \
+    CPPFLAGS_ALL += -Ilibpat -Ilibpat/include
+$(LIBPAT_OBJ) $(PAM_SRC:%.c=$(B)/obj/%.o) $(B)/obj/tests/test_libpat.o: \
+    $(LIBPAT_HDR)
+
+$(B)/libpat.so.1: $(LIBPAT_ALL_OBJ) libpat/libpat.map
+	@$(if $(V),:,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -shared -Wl,-soname,libpat.so.1 \
+	    -Wl,--version-script=libpat/libpat.map -Wl,-z,defs \
+	    -Wl,-z,relro,-z,now -o $@ $(LIBPAT_ALL_OBJ)
+
+$(B)/libpat.so: $(B)/libpat.so.1
+	$(Q)ln -sf libpat.so.1 $@
+
+$(B)/libpat_pic.a: $(LIBPAT_ALL_OBJ)
+	@$(if $(V),:,echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+# rewritten when PREFIX or LIBDIR change, so make install never installs a
+# pat.pc pointing elsewhere
+.PHONY: FORCE
+FORCE:
+$(B)/pat.pc: libpat/pat.pc.in FORCE
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(PAT_VERSION)|' \
+	    libpat/pat.pc.in >$@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+.PHONY: install-libpat uninstall-libpat
+install: install-libpat
+install-libpat: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/pat \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3
+	install -m 0644 $(B)/libpat.so.1 $(DESTDIR)$(LIBDIR)/libpat.so.1
+	ln -sf libpat.so.1 $(DESTDIR)$(LIBDIR)/libpat.so
+	install -m 0644 libpat/include/pat/pat.h $(DESTDIR)$(INCLUDEDIR)/pat/pat.h
+	install -m 0644 $(B)/pat.pc $(DESTDIR)$(PKGCONFIGDIR)/pat.pc
+	install -m 0644 docs/man/pat_verify.3 $(DESTDIR)$(MANDIR)/man3/
+	for m in $(LIBPAT_MAN); do \
+	    ln -sf pat_verify.3 $(DESTDIR)$(MANDIR)/man3/$$m || exit 1; done
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
+
+uninstall: uninstall-libpat
+uninstall-libpat:
+	rm -f $(DESTDIR)$(LIBDIR)/libpat.so.1 $(DESTDIR)$(LIBDIR)/libpat.so
+	rm -f $(DESTDIR)$(INCLUDEDIR)/pat/pat.h $(DESTDIR)$(PKGCONFIGDIR)/pat.pc
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/pat 2>/dev/null
+	rm -f $(DESTDIR)$(MANDIR)/man3/pat_verify.3
+	for m in $(LIBPAT_MAN); do rm -f $(DESTDIR)$(MANDIR)/man3/$$m; done
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
+# ---- end of libpat ----------------------------------------------------------
+
+# ---- pat-gate: forward auth for web servers (pat_gate/, issue 13) -----------
+# build/pat-gate on libmicrohttpd, linked against build/libpat.so.1 (tests run
+# it with LD_LIBRARY_PATH=$PAT_BUILD; installed, the loader finds LIBDIR).
+GATE_SRC = $(wildcard pat_gate/*.c)
+GATE_OBJ = $(GATE_SRC:%.c=$(B)/obj/%.o)
+# what the gate shares with patd: the shapes of a permission and a user name
+GATE_COMMON = common/perm.c common/names.c
+GATE_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd libsystemd 2>/dev/null \
+	    || echo -lmicrohttpd -lsystemd) -pthread
+PROGS	+= $(B)/pat-gate
+
+$(GATE_OBJ) $(B)/obj/tests/test_gate.o: CPPFLAGS_ALL += -Ipat_gate -Ilibpat/include
+$(GATE_OBJ) $(B)/obj/tests/test_gate.o: $(wildcard pat_gate/*.h) \
+    libpat/include/pat/pat.h
+
+$(B)/pat-gate: $(GATE_OBJ) $(GATE_COMMON:%.c=$(B)/obj/%.o) $(B)/libpat.so
+	@$(if $(V),:,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -pie -Wl,-z,relro,-z,now -o $@ $(GATE_OBJ) \
+	    $(GATE_COMMON:%.c=$(B)/obj/%.o) -L$(B) -lpat $(GATE_LIBS)
+
+# the tests call the header and address parsers directly (tests/test_gate.c)
+$(B)/tests/run: $(B)/obj/pat_gate/auth.o $(B)/obj/pat_gate/addr.o
+
+FUZZ_TARGETS += authz
+FUZZ_SRC_authz = pat_gate/auth.c common/names.c
+$(B)/fuzz/fuzz_authz: pat_gate/auth.c pat_gate/auth.h
+
+.PHONY: install-gate uninstall-gate
+install: install-gate
+install-gate: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(B)/pat-gate $(DESTDIR)$(SBINDIR)/pat-gate
+	install -m 0644 systemd/pat-gate.socket $(DESTDIR)$(UNITDIR)/pat-gate.socket
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/pat-gate.service.in \
+	    >$(DESTDIR)$(UNITDIR)/pat-gate.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/pat-gate.service
+	install -m 0644 systemd/pat-gate.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/pat-gate.conf
+	install -m 0644 docs/man/pat-gate.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/pat-gate.conf.example $(DESTDIR)$(DOCDIR)/
+
+uninstall: uninstall-gate
+uninstall-gate:
+	rm -f $(DESTDIR)$(SBINDIR)/pat-gate $(DESTDIR)$(MANDIR)/man8/pat-gate.8
+	rm -f $(DESTDIR)$(UNITDIR)/pat-gate.socket \
+	    $(DESTDIR)$(UNITDIR)/pat-gate.service
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/pat-gate.conf
+	rm -f $(DESTDIR)$(DOCDIR)/pat-gate.conf.example
+# ---- end of pat-gate --------------------------------------------------------

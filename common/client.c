@@ -185,8 +185,10 @@ pat_client_read(struct pat_client *c, struct pat_msg *m)
 			c->rlen += (size_t)n;
 			continue;
 		}
-		if (n == 0)
+		if (n == 0) {
+			c->eof = 1;
 			return -EPROTO;	/* closed before a whole answer */
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
@@ -194,6 +196,12 @@ pat_client_read(struct pat_client *c, struct pat_msg *m)
 		if ((r = wait_for(c, POLLIN)) < 0)
 			return r;
 	}
+}
+
+void
+pat_client_set_timeout(struct pat_client *c, int timeout_ms)
+{
+	c->deadline_ms = pat_monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 }
 
 void

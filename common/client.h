@@ -2,8 +2,9 @@
  * client.h - the client side of the patd protocol (patctl, pam_pat.so).
  *
  * One connection, one overall deadline: every call below gives up when the
- * deadline set at connect time passes, so a caller is never held longer than
- * it asked.  No global state; fds are CLOEXEC and never 0-2; writes use
+ * deadline passes (set at connect time, and again by pat_client_set_timeout
+ * for a connection used for more than one exchange), so a caller is never
+ * held longer than it asked.  No global state; fds are CLOEXEC and never 0-2; writes use
  * MSG_NOSIGNAL.  Errors are negative errno values:
  *   -ENOENT/-ECONNREFUSED/-EACCES  patd is not there or not ours to reach
  *   -ETIMEDOUT                     the deadline passed
@@ -39,6 +40,7 @@ struct pat_client {
 	int64_t		deadline_ms;	/* CLOCK_MONOTONIC */
 	enum pat_client_step failed_at;	/* PAT_STEP_DONE when connected */
 	uid_t		other_uid;	/* -EPERM/-ENOTSOCK: the owner or peer */
+	int		eof;		/* the peer closed its sending side */
 	size_t		rlen;
 	char		rbuf[PAT_LINE_MAX + 2];
 };
@@ -57,8 +59,13 @@ int	pat_client_connect(struct pat_client *c, const char *path,
 	    int timeout_ms, uid_t trusted);
 /* Send a complete request (one or more lines ending in '\n'). */
 int	pat_client_send(struct pat_client *c, const struct pat_buf *req);
-/* Read and parse the next line into m. */
+/* Read and parse the next line into m.  -EPROTO when the peer closed
+ * before a whole line (then c->eof is set; c->rlen says whether any byte of
+ * the line had come) or sent one that is not protocol. */
 int	pat_client_read(struct pat_client *c, struct pat_msg *m);
+/* A new deadline, timeout_ms (<= 0: already passed) from now, for the
+ * next exchange on a connection that stays open between requests. */
+void	pat_client_set_timeout(struct pat_client *c, int timeout_ms);
 /* Close and wipe; safe to call twice. */
 void	pat_client_close(struct pat_client *c);
 

@@ -4,7 +4,8 @@
 # Usage: scripts/deps.sh [build|test|demo]   (default: test)
 set -eu
 
-build_pkgs="gcc make pkg-config libpam0g-dev libsystemd-dev libsodium-dev liblmdb-dev"
+build_pkgs="gcc make pkg-config libpam0g-dev libsystemd-dev libsodium-dev liblmdb-dev
+  libmicrohttpd-dev"
 test_pkgs="libcriterion-dev libnss-wrapper libpam-wrapper libpamtest0-dev pamtester
   lmdb-utils socat util-linux binutils valgrind openssh-server openssh-client
   sshpass sudo iproute2 libcrypt-dev libpam-oath oathtool clang libclang-rt-14-dev
