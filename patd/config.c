@@ -31,6 +31,9 @@ static const struct key {
 	U("map_size_mb", map_size_mb, 1, 1u << 20),
 	U("rate_limit_failures", rate_limit_failures, 1, 1000000),
 	U("rate_limit_window", rate_limit_window, 1, 86400),
+	U("rhost_failures", rhost_failures, 1, 1000000),
+	U("rhost_window", rhost_window, 1, 86400),
+	U("rhost_ipv6_prefix", rhost_ipv6_prefix, 1, 128),
 	U("lastuse_flush", lastuse_flush, 1, 3600),
 	S("login_service", K_NAME, login_service),
 	S("login_pam_dir", K_PATH, login_pam_dir),
@@ -67,6 +70,9 @@ config_defaults(struct patd_config *c)
 	c->map_size_mb = 1024;
 	c->rate_limit_failures = 10;
 	c->rate_limit_window = 60;
+	c->rhost_failures = 10;
+	c->rhost_window = 60;
+	c->rhost_ipv6_prefix = 64;
 	c->lastuse_flush = 5;
 	snprintf(c->login_service, sizeof(c->login_service), "patd-login");
 	c->session_lifetime = 3600;

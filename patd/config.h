@@ -27,6 +27,10 @@ struct patd_config {
 	unsigned	map_size_mb;
 	unsigned	rate_limit_failures;
 	unsigned	rate_limit_window;	/* seconds */
+	/* a verifier's failures with rhost=: per client address */
+	unsigned	rhost_failures;
+	unsigned	rhost_window;		/* seconds */
+	unsigned	rhost_ipv6_prefix;	/* an IPv6 client is its /N */
 	unsigned	lastuse_flush;	/* seconds between last-use writes */
 	char		login_service[64];
 	char		login_pam_dir[512];	/* "": the system's /etc/pam.d */

@@ -334,12 +334,12 @@ login_begin(struct patd *d, int fd, const struct peer *p, const char *pending,
 {
 	struct passwd *pw;
 	char key[RL_KEY_MAX], user[STORE_USER_MAX + 1], stack[600], msg[900];
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = (int64_t)time(NULL), wait;
 	unsigned i, mine;
 	pid_t pid;
 
 	snprintf(key, sizeof(key), "login:%u", (unsigned)p->uid);
-	if (rl_blocked(&d->rl_login, key, now)) {
+	if ((wait = rl_wait(&d->rl_login, key, now, NULL)) > 0) {
 		if (refusal_log_ok(d, p->uid, now))
 			log_event("login", "result=refused reason=rate-limited "
 			    "uid=%u", (unsigned)p->uid);
@@ -395,8 +395,12 @@ login_begin(struct patd *d, int fd, const struct peer *p, const char *pending,
 	d->nlogins++;
 	return 1;
 limited:
-	pat_buf_adds(out, "ERR code=rate-limited message=too%20many%20failed%20"
-	    "logins;%20try%20again%20later\n");
+	pat_line_begin(out, "ERR");
+	pat_line_field(out, "code", "rate-limited");
+	pat_line_fieldi(out, "retry_after", wait);
+	pat_line_field(out, "message", "too many failed logins; try again "
+	    "later");
+	pat_line_end(out);
 	return 0;
 }
 

@@ -257,7 +257,17 @@ main(int argc, char **argv)
 	}
 	d.self_uid = geteuid();
 	d.started = (int64_t)time(NULL);
-	rl_init(&d.rl, cfg.rate_limit_failures, cfg.rate_limit_window);
+	d.rhost_prefix6 = cfg.rhost_ipv6_prefix;
+	if (rl_init(&d.rl, cfg.rate_limit_failures, cfg.rate_limit_window,
+	    RL_SLOTS) < 0 || rl_init(&d.rl_rhost, cfg.rhost_failures,
+	    cfg.rhost_window, RHOST_SLOTS) < 0 || rl_init(&d.rl_login,
+	    cfg.login_failures, cfg.login_window, RL_SLOTS) < 0 ||
+	    rl_init(&d.rl_create, cfg.create_limit, cfg.create_window,
+	    RL_SLOTS) < 0 || rl_init(&d.rl_log, cfg.log_refusals, 60,
+	    RL_SLOTS) < 0) {
+		fprintf(stderr, "patd: out of memory\n");
+		return 1;
+	}
 	/* nothing is read from a directory another user could have written */
 	if (statedir_open(cfg.state_dir, &sfd, &prob) < 0) {
 		refuse("state directory", cfg.state_dir, &prob);
@@ -293,9 +303,6 @@ main(int argc, char **argv)
 	d.login_fallback = cfg.login_allow_fallback;
 	d.session_lifetime = cfg.session_lifetime;
 	d.login_timeout = (int)cfg.login_timeout;
-	rl_init(&d.rl_login, cfg.login_failures, cfg.login_window);
-	rl_init(&d.rl_create, cfg.create_limit, cfg.create_window);
-	rl_init(&d.rl_log, cfg.log_refusals, 60);
 	d.max_depth = cfg.max_token_depth;
 	d.max_user_tokens = cfg.max_tokens_per_user;
 	d.max_children = cfg.max_children_per_token;

@@ -22,6 +22,9 @@
 #include "token.h"
 
 #define PATD_VERSION		"0.1.0"
+/* client addresses a verifier's failures are kept for at once (4096 ×
+ * 120 bytes); see ratelimit.h for what happens beyond */
+#define RHOST_SLOTS		4096
 #define LOGIN_MAX		16	/* logins under way at once */
 #define LOGIN_MAX_PER_UID	2	/* … for one uid: no one holds them all */
 
@@ -39,6 +42,11 @@ struct patd {
 	unsigned	 nconns;
 	uint64_t	 accepted;	/* connections ever accepted */
 	struct ratelimit rl;
+	/* a verifier's failures with rhost=, per client address (rhost.h):
+	 * a table of their own, so clients on the internet cannot crowd
+	 * out the uid and user counters */
+	struct ratelimit rl_rhost;
+	unsigned	 rhost_prefix6;
 	/* login sessions */
 	struct jwt_keys	 jwt;
 	char		 login_service[64];
@@ -65,6 +73,8 @@ struct patd {
 	struct ratelimit rl_create;
 	struct ratelimit rl_log;	/* refusal lines per peer uid */
 	uint64_t	 log_suppressed;	/* …cut since the last summary */
+	uint64_t	 limited_quiet;	/* rate-limited refusals after the
+					 * first of their block, not logged */
 	/* background work (sweep.c) */
 	bool		 sweep_pending;	/* revocations left to mark */
 	bool		 sweeping;	/* the last batch left more */

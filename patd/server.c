@@ -488,6 +488,18 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 				    (unsigned long long)d->log_suppressed);
 				d->log_suppressed = 0;
 			}
+			if (d->limited_quiet > 0) {
+				log_event("log-suppressed", "refusals=%llu "
+				    "reason=rate-limited-again",
+				    (unsigned long long)d->limited_quiet);
+				d->limited_quiet = 0;
+			}
+			if (d->rl_rhost.dropped > 0) {
+				log_event("rhost-table-full", "uncounted=%llu "
+				    "slots=%zu", (unsigned long long)
+				    d->rl_rhost.dropped, d->rl_rhost.cap);
+				d->rl_rhost.dropped = 0;
+			}
 			if ((k = purge_step(d)) < 0)
 				log_warn("cannot purge old records: %s",
 				    store_strerror(k));

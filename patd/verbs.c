@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "names.h"
+#include "rhost.h"
 #include "verbs.h"
 
 int
@@ -27,6 +28,23 @@ reply_err(struct req *q, const char *code, const char *fmt, ...)
 	va_end(ap);
 	pat_line_begin(q->out, "ERR");
 	pat_line_field(q->out, "code", code);
+	pat_line_field(q->out, "message", msg);
+	pat_line_end(q->out);
+	return 1;
+}
+
+int
+reply_limited(struct req *q, int64_t wait, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pat_line_begin(q->out, "ERR");
+	pat_line_field(q->out, "code", "rate-limited");
+	pat_line_fieldi(q->out, "retry_after", wait > 0 ? wait : 1);
 	pat_line_field(q->out, "message", msg);
 	pat_line_end(q->out);
 	return 1;
@@ -247,10 +265,13 @@ verb_verify(struct req *q, MDB_txn *txn)
 	const char *perm = pat_msg_get(q->m, "perm");
 	const char *service = pat_msg_get(q->m, "service");
 	const char *rhost = pat_msg_get(q->m, "rhost");
+	const char *svc, *rh;
 	struct pat_permset eff;
 	struct tok_rec rec;
-	char pkey[RL_KEY_MAX], ukey[RL_KEY_MAX], uidtxt[16], *perms;
-	bool verifier;
+	struct ratelimit *rl = NULL;	/* where a failure counts, with key */
+	char key[RL_KEY_MAX], uidtxt[16], *perms;
+	int64_t wait;
+	bool verifier, first;
 	int v;
 
 	if (token == NULL)
@@ -264,19 +285,37 @@ verb_verify(struct req *q, MDB_txn *txn)
 		return reply_err(q, "bad-request", "user=, service= or rhost= "
 		    "is too long or holds a byte outside printable ASCII "
 		    "(0x21-0x7e)");
+	svc = service != NULL ? service : "-";
+	rh = rhost != NULL ? rhost : "-";
 
 	verifier = access_is_verifier(q->d, q->p->uid, q->p->gid);
-	uid_text(uidtxt, q->p->uid);
-	rl_key(pkey, sizeof(pkey), "uid", uidtxt);
 	/*
-	 * Whose failures count where: a plain peer may verify only its own
-	 * tokens, so its failures count against itself (uid:N) and it never
-	 * sees a per-user block, which only real logins (verifier peers:
-	 * root, patd, the verify group) can raise; otherwise any user could
-	 * lock alice out of sshd by guessing at her name.  Privileged peers
-	 * serve many users: they are limited per target (user:NAME) only.
+	 * Whose failures count where (docs/security.md, issue 13): they
+	 * count against the one who makes them, never against a user
+	 * someone else names.
+	 * - A plain peer may verify only its own tokens: its failures count
+	 *   against its uid (uid:N), whatever rhost= it says (it could name
+	 *   any address to dodge its own limit), and it never sees a
+	 *   per-user block.
+	 * - A verifier (root, patd, the verify group) serves many clients.
+	 *   With rhost= (a web gate, sshd) it says which client asks: that
+	 *   client's failures count against its address (rhost:ADDR, a table
+	 *   of their own), checked before any lookup, so a blocked address
+	 *   costs almost nothing — and not against the user it names, or
+	 *   anyone on the internet could lock alice out of sshd by guessing
+	 *   at her name.
+	 * - A verifier without rhost= (a local login: su, sudo) has no
+	 *   client to blame: the target user (user:NAME) is, as before.
 	 */
-	if (!verifier && rl_blocked(&q->d->rl, pkey, q->now))
+	if (!verifier) {
+		uid_text(uidtxt, q->p->uid);
+		rl_key(key, sizeof(key), "uid", uidtxt);
+		rl = &q->d->rl;
+	} else if (rhost != NULL) {
+		rhost_key(key, sizeof(key), rhost, q->d->rhost_prefix6);
+		rl = &q->d->rl_rhost;
+	}
+	if (rl != NULL && (wait = rl_wait(rl, key, q->now, &first)) > 0)
 		goto limited;
 
 	pat_permset_init(&eff);
@@ -285,25 +324,26 @@ verb_verify(struct req *q, MDB_txn *txn)
 		pat_permset_free(&eff);
 		return v;
 	}
-	ukey[0] = '\0';
-	if (verifier && (user != NULL || rec.user[0] != '\0'))
-		rl_key(ukey, sizeof(ukey), "user", user ? user : rec.user);
-	if (ukey[0] != '\0' && rl_blocked(&q->d->rl, ukey, q->now)) {
-		pat_permset_free(&eff);
-		goto limited;
+	if (verifier && rhost == NULL && (user != NULL || rec.user[0] != '\0')) {
+		rl_key(key, sizeof(key), "user", user ? user : rec.user);
+		rl = &q->d->rl;
+		if ((wait = rl_wait(rl, key, q->now, &first)) > 0) {
+			pat_permset_free(&eff);
+			goto limited;
+		}
 	}
 	if (v != TOK_OK) {
 		pat_permset_free(&eff);
 		/* a malformed token guesses nothing (its checksum fails before
 		 * any lookup): it counts against no one */
-		if (v != TOK_MALFORMED && (!verifier || ukey[0] != '\0'))
-			rl_fail(&q->d->rl, verifier ? ukey : pkey, q->now);
+		if (v != TOK_MALFORMED && rl != NULL)
+			rl_fail(rl, key, q->now);
 		if (refusal_logged(q))
 			log_event("verify", "result=refused reason=%s id=%llu "
-			    "user=%s peer_uid=%u service=%s",
+			    "user=%s peer_uid=%u service=%s rhost=%s",
 			    tok_verdict_code(v), (unsigned long long)rec.id,
 			    rec.user[0] ? rec.user : "-", (unsigned)q->p->uid,
-			    service ? service : "-");
+			    svc, rh);
 		return reply_err(q, tok_verdict_code(v), "%s",
 		    v == TOK_MALFORMED ? "not a well-formed token (bad shape or "
 		    "checksum)" : v == TOK_INVALID ? "unknown token or wrong "
@@ -313,32 +353,38 @@ verb_verify(struct req *q, MDB_txn *txn)
 	}
 	if (!verifier && rec.uid != q->p->uid) {
 		pat_permset_free(&eff);
-		rl_fail(&q->d->rl, pkey, q->now);
+		rl_fail(rl, key, q->now);
 		if (refusal_logged(q))
 			log_event("verify", "result=refused reason=denied "
-			    "id=%llu peer_uid=%u", (unsigned long long)rec.id,
-			    (unsigned)q->p->uid);
+			    "id=%llu peer_uid=%u service=%s rhost=%s",
+			    (unsigned long long)rec.id, (unsigned)q->p->uid,
+			    svc, rh);
 		return reply_err(q, "denied", "you may verify only your own "
 		    "tokens (or join the %s group)", q->d->verify_group);
 	}
 	if (user != NULL && strcmp(user, rec.user) != 0) {
 		pat_permset_free(&eff);
-		rl_fail(&q->d->rl, verifier ? ukey : pkey, q->now);
+		if (rl != NULL)
+			rl_fail(rl, key, q->now);
 		if (refusal_logged(q))
 			log_event("verify", "result=refused reason=wrong-user "
-			    "id=%llu owner=%s user=%s service=%s",
-			    (unsigned long long)rec.id, rec.user, user,
-			    service ? service : "-");
+			    "id=%llu owner=%s user=%s peer_uid=%u service=%s "
+			    "rhost=%s", (unsigned long long)rec.id, rec.user,
+			    user, (unsigned)q->p->uid, svc, rh);
 		return reply_err(q, "wrong-user", "the token belongs to "
 		    "another user");
 	}
+	/* a valid token without the permission guessed nothing: not counted
+	 * (a page whose assets sit behind a permission the token lacks
+	 * would otherwise block its own address) */
 	if (perm != NULL && !pat_permset_covers(&eff, perm)) {
 		pat_permset_free(&eff);
 		if (refusal_logged(q))
 			log_event("verify", "result=refused "
 			    "reason=permission-missing id=%llu user=%s perm=%s "
-			    "service=%s", (unsigned long long)rec.id, rec.user,
-			    perm, service ? service : "-");
+			    "peer_uid=%u service=%s rhost=%s",
+			    (unsigned long long)rec.id, rec.user, perm,
+			    (unsigned)q->p->uid, svc, rh);
 		return reply_err(q, "permission-missing", "the token does not "
 		    "grant %s", perm);
 	}
@@ -347,9 +393,9 @@ verb_verify(struct req *q, MDB_txn *txn)
 	pat_permset_free(&eff);
 	if (perms == NULL)
 		return -ENOMEM;
-	log_event("verify", "result=ok id=%llu user=%s perm=%s service=%s",
-	    (unsigned long long)rec.id, rec.user, perm ? perm : "-",
-	    service ? service : "-");
+	log_event("verify", "result=ok id=%llu user=%s perm=%s service=%s "
+	    "rhost=%s", (unsigned long long)rec.id, rec.user,
+	    perm ? perm : "-", svc, rh);
 	pat_line_begin(q->out, "OK");
 	pat_line_fieldu(q->out, "id", rec.id);
 	pat_line_field(q->out, "user", rec.user);
@@ -362,12 +408,19 @@ verb_verify(struct req *q, MDB_txn *txn)
 	free(perms);
 	return 0;
 limited:
-	if (refusal_logged(q))
+	/* once per block (the window's first refusal), within the peer's
+	 * log budget; the repeats are counted and summed up */
+	if (!first)
+		q->d->limited_quiet++;
+	else if (refusal_logged(q))
 		log_event("verify", "result=refused reason=rate-limited "
-		    "peer_uid=%u user=%s", (unsigned)q->p->uid,
-		    user ? user : "-");
-	return reply_err(q, "rate-limited", "too many failed verifications; "
-	    "try again in a minute");
+		    "peer_uid=%u user=%s service=%s rhost=%s retry_after=%lld",
+		    (unsigned)q->p->uid, user ? user : "-", svc, rh,
+		    (long long)wait);
+	return reply_limited(q, wait, "too many failed verifications %s; "
+	    "try again in %lld s", rl == &q->d->rl_rhost ? "from this "
+	    "address" : rl == &q->d->rl && !verifier ? "by this uid" :
+	    "for this user", (long long)wait);
 }
 
 static int
@@ -532,6 +585,7 @@ load_credential(struct req *q, MDB_txn *txn)
 	const char *auth = pat_msg_get(q->m, "auth");
 	const char *session = pat_msg_get(q->m, "session");
 	char key[RL_KEY_MAX];
+	int64_t wait;
 	int v;
 
 	q->admin = q->super;
@@ -546,9 +600,9 @@ load_credential(struct req *q, MDB_txn *txn)
 	if (auth == NULL)
 		return 0;
 	snprintf(key, sizeof(key), "uid:%u", (unsigned)q->p->uid);
-	if (!q->super && rl_blocked(&q->d->rl, key, q->now))
-		return reply_err(q, "rate-limited", "too many failed "
-		    "attempts; try again in a minute");
+	if (!q->super && (wait = rl_wait(&q->d->rl, key, q->now, NULL)) > 0)
+		return reply_limited(q, wait, "too many failed attempts; try "
+		    "again in %lld s", (long long)wait);
 	v = access_check_token(q->d, txn, auth, q->now, &q->cred,
 	    &q->cred_perms);
 	if (v < 0)

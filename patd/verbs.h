@@ -42,6 +42,10 @@ struct req {
 /* Append "ERR code=… message=…" and return 1 (refused). */
 int	reply_err(struct req *q, const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* Append "ERR code=rate-limited retry_after=<wait> message=…" (wait:
+ * seconds until the blocking window ends, at least 1) and return 1. */
+int	reply_limited(struct req *q, int64_t wait, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 /* Refuse unless the peer is an admin. */
 int	need_admin(struct req *q, const char *what);
 /* Refuse a request that needed a credential the peer lacks (`code`, `fmt`);

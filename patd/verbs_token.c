@@ -107,14 +107,16 @@ within_bounds(struct req *q, MDB_txn *txn, uid_t uid, const char *user,
 	struct patd *d = q->d;
 	size_t used, map, n;
 	char key[RL_KEY_MAX];
+	int64_t wait;
 	int r;
 
 	snprintf(key, sizeof(key), "uid:%u", (unsigned)q->p->uid);
-	if (!q->super && rl_blocked(&d->rl_create, key, q->now))
-		return reply_err(q, "rate-limited", "too many tokens created "
-		    "by uid %u lately (create_limit %u per %lld s); try again "
-		    "later", (unsigned)q->p->uid, d->rl_create.limit,
-		    (long long)d->rl_create.window);
+	if (!q->super && (wait = rl_wait(&d->rl_create, key, q->now,
+	    NULL)) > 0)
+		return reply_limited(q, wait, "too many tokens created by uid "
+		    "%u lately (create_limit %u per %lld s); try again in "
+		    "%lld s", (unsigned)q->p->uid, d->rl_create.limit,
+		    (long long)d->rl_create.window, (long long)wait);
 	if ((r = store_used_bytes(d->store, d->reserve_bytes, &used,
 	    &map)) < 0)
 		return r;
