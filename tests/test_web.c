@@ -30,6 +30,7 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "token.h"
 
 /* curl's own bound for one request: generous, it only stops a hung test */
 #define CURL_MAX_S	20
@@ -646,6 +647,21 @@ check_answers(const char *proxy)
 	assert_header(&r, "WWW-Authenticate", "Bearer realm=\"pat\", "
 	    "error=\"insufficient_scope\", scope=\"api.read\"");
 	resp_free(&r);
+
+	/* the permission is the proxy's, never the client's: neither an
+	 * X-Pat-Perm header nor ?perm= of its own lets bob's token in */
+	cr_assert_geq(asprintf(&forged, "%sheader = \"X-Pat-Perm: api.write\"\n",
+	    cfg), 0);
+	r = req("/hello", forged);
+	cr_assert_eq(r.status, 403, "%s, bob with his own X-Pat-Perm: %d", proxy,
+	    r.status);
+	resp_free(&r);
+	r = req("/hello?perm=api.write", cfg);
+	cr_assert(r.status == 403 || r.status == 500, "%s, bob with ?perm=: %d "
+	    "(403, or 500 where the proxy passes the query on and the gate "
+	    "refuses two permissions)", proxy, r.status);
+	resp_free(&r);
+	t_free(forged);
 	t_free(cfg);
 
 	/* Basic, as git and curl -u send it: the owner's name and token */
@@ -711,6 +727,129 @@ check_revoked_then_patd_gone(const char *proxy)
 	free(id);
 	t_free(cfg);
 	t_free(cfg2);
+}
+
+/*
+ * Brute force: 1,000 well-formed guesses at alice's token (her id, wrong
+ * secrets) from one client address, with patd's default limits, are
+ * refused after rhost_failures (10) with 429 — while a second address's
+ * valid token gets 200 at once.  The two addresses are real ones,
+ * 127.0.0.2 and 127.0.0.3 (all of 127/8 is loopback; curl --interface
+ * binds them), so the proxy runs docs/web.md's configuration unchanged
+ * and learns the address from the connection.  The attacker also sends an
+ * X-Real-IP and an X-Forwarded-For of its own, new each time: were they
+ * passed to the gate, which trusts its Unix-socket peer's headers, every
+ * guess would count against another address and none would be refused.
+ */
+#define GUESSES		1000
+#define RHOST_LIMIT	10	/* patd's default rhost_failures */
+
+static void
+check_brute_force(const char *proxy)
+{
+	char path[300], *cfg, tok[PAT_TOKEN_BUFSZ], *out = NULL, *err = NULL,
+	    *log, *line, *save = NULL, *retry = NULL;
+	unsigned long long id = strtoull(w.alice, NULL, 10);
+	int i, n401 = 0, n429 = 0, nother = 0, rc;
+	size_t len = 0, cap = GUESSES * 400;
+	struct resp r;
+	FILE *f;
+
+	cfg = malloc(cap);
+	cr_assert_not_null(cfg);
+	for (i = 0; i < GUESSES; i++) {
+		cr_assert_eq(pat_token_generate(id, tok), 0);
+		len += (size_t)snprintf(cfg + len, cap - len,
+		    "url = \"http://127.0.0.1:%d/\"\n"
+		    "interface = \"127.0.0.2\"\n"
+		    "header = \"Authorization: Bearer %s\"\n"
+		    "header = \"X-Real-IP: 10.%d.%d.1\"\n"
+		    "header = \"X-Forwarded-For: 10.%d.%d.2\"\n"
+		    "output = \"/dev/null\"\n"
+		    "write-out = \"%%{http_code}\\n\"\n"
+		    "max-time = %d\n"
+		    "%s", w.port, tok, i / 256, i % 256, i / 256, i % 256,
+		    CURL_MAX_S, i + 1 < GUESSES ? "next\n" : "");
+		cr_assert_lt(len, cap);
+	}
+	explicit_bzero(tok, sizeof(tok));
+	snprintf(path, sizeof(path), "%s/guesses.curl", w.t.dir);
+	f = fopen(path, "we");
+	cr_assert_not_null(f);
+	fputs(cfg, f);
+	fclose(f);
+	free(cfg);
+
+	/* one curl, one keep-alive connection, no pause */
+	rc = t_sh(&w.t, 0, NULL, &out, &err, "curl -sS -K %s", path);
+	cr_assert_eq(rc, 0, "environment: curl exited %d: %s", rc, err);
+	for (line = strtok_r(out, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strcmp(line, "401") == 0)
+			n401++;
+		else if (strcmp(line, "429") == 0)
+			n429++;
+		else
+			nother++;
+	}
+	free(out);
+	free(err);
+	t_figure("%s brute force: %d guesses from one address: %d refused "
+	    "401, %d refused 429, %d other", proxy, GUESSES, n401, n429, nother);
+	cr_assert_eq(n401 + n429 + nother, GUESSES, "%s: %d answers to %d "
+	    "guesses", proxy, n401 + n429 + nother, GUESSES);
+	cr_assert_eq(nother, 0, "%s: %d guesses got neither 401 nor 429",
+	    proxy, nother);
+	/* at most two windows' worth got a verdict, should one end meanwhile */
+	cr_assert_leq(n401, 2 * RHOST_LIMIT, "%s let %d of %d guesses from one "
+	    "address be checked: the per-address limit did not hold (did the "
+	    "proxy pass the client's own X-Real-IP/X-Forwarded-For on?)", proxy,
+	    n401, GUESSES);
+	cr_assert_geq(n429, GUESSES - 2 * RHOST_LIMIT);
+
+	/* at once, a second address: alice's other token works */
+	cr_assert_geq(asprintf(&cfg, "interface = \"127.0.0.3\"\n"
+	    "header = \"Authorization: Bearer %s\"\n", w.alice2), 0);
+	r = req("/", cfg);
+	cr_assert_eq(r.status, 200, "%s: a second address's valid token got %d "
+	    "after the first address's guesses", proxy, r.status);
+	resp_free(&r);
+	t_free(cfg);
+	/* the first address stays refused even with a good token (a guess
+	 * that happens to be right tells it nothing), with a Retry-After */
+	cr_assert_geq(asprintf(&cfg, "interface = \"127.0.0.2\"\n"
+	    "header = \"Authorization: Bearer %s\"\n", w.alice2), 0);
+	r = req("/", cfg);
+	cr_assert_eq(r.status, 429, "%s: the guessing address got %d", proxy,
+	    r.status);
+	cr_assert_eq(lines_named(r.head, "Retry-After", &retry), 1, "%s: %s",
+	    proxy, r.head);
+	cr_assert_gt(atoi(retry), 0, "Retry-After: %s", retry);
+	free(retry);
+	resp_free(&r);
+	t_free(cfg);
+
+	/* patd saw the real address, never the forged ones */
+	log = t_slurp(w.t.log);
+	cr_assert_not_null(strstr(log, "rhost=127.0.0.2"), "%s: patd's log "
+	    "names no rhost=127.0.0.2", proxy);
+	cr_assert_null(strstr(log, "rhost=10."), "%s: a client's forged "
+	    "address reached patd", proxy);
+	free(log);
+}
+
+Test(web, nginx_brute_force_from_one_address_is_refused_not_others)
+{
+	start_stack("nginx", NULL);
+	start_nginx();
+	check_brute_force("nginx");
+}
+
+Test(web, caddy_brute_force_from_one_address_is_refused_not_others)
+{
+	start_stack("caddy", NULL);
+	start_caddy();
+	check_brute_force("caddy");
 }
 
 Test(web, nginx_answers_as_documented)
