@@ -1,5 +1,6 @@
 # pat - Personal Access Tokens for Linux.
-#   make            build patd, patctl (and pam_pat.so) into build/
+#   make            build patd, patctl, pam_pat.so and libpat (libpat.so.1,
+#                   libpat_pic.a, pat.pc) into build/
 #   make test       build and run the whole test suite (Criterion), then
 #                   check that it left no process or temporary file behind
 #   make test-hygiene  show that a failing test leaves nothing behind
@@ -45,9 +46,9 @@ COMMON_SRC = $(wildcard common/*.c)
 PATD_SRC   = $(filter-out patd/main.c,$(wildcard patd/*.c))
 PATCTL_SRC = $(wildcard patctl/*.c)
 PAM_SRC    = $(wildcard pam_pat/*.c)
-# the parts of common/ the module needs: the client side only
-PAM_COMMON = common/buf.c common/client.c common/proto.c common/token.c \
-	     common/perm.c common/clock.c common/names.c
+# the parts of common/ the module needs besides libpat (libpat_pic.a: the
+# client side)
+PAM_COMMON = common/token.c common/perm.c common/names.c
 TEST_SRC   = $(wildcard tests/*.c)
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/obj/%.o)
@@ -93,17 +94,21 @@ $(B)/patctl: $(PATCTL_OBJ) $(B)/libpatcommon.a
 	@$(if $(V),:,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -pie -Wl,-z,relro,-z,now -o $@ $^ $(PKG_LIBS)
 
-$(B)/pam_pat.so: $(PAM_OBJ) pam_pat/pam_pat.map
+# libpat linked in: only pam_sm_* leave the module (pam_pat.map)
+$(B)/pam_pat.so: $(PAM_OBJ) $(B)/libpat_pic.a pam_pat/pam_pat.map
 	@$(if $(V),:,echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS_ALL) $(PAM_LDFLAGS) -o $@ $(PAM_OBJ) $(PAM_LIBS)
+	$(Q)$(CC) $(CFLAGS_ALL) $(PAM_LDFLAGS) -o $@ $(PAM_OBJ) \
+	    $(B)/libpat_pic.a $(PAM_LIBS)
 
-# The same module built with AddressSanitizer, for the test suite.
+# The same module built with AddressSanitizer, for the test suite: libpat's
+# sources too (more prerequisites in the libpat block).
 $(B)/asan/pam_pat.so: $(PAM_SRC) $(PAM_COMMON) $(wildcard pam_pat/*.h common/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(V),:,echo "  LD      $@")
 	$(Q)$(CC) $(CPPFLAGS_ALL) -std=c11 $(WARN) -fPIC -g -O1 -fsanitize=address \
-	    -fno-omit-frame-pointer -fvisibility=hidden -Ipam_pat \
-	    $(PAM_LDFLAGS) -o $@ $(PAM_SRC) $(PAM_COMMON) $(PAM_LIBS)
+	    -fno-omit-frame-pointer -fvisibility=hidden -Ipam_pat -Ilibpat \
+	    -Ilibpat/include $(PAM_LDFLAGS) -o $@ $(PAM_SRC) \
+	    $(sort $(PAM_COMMON) $(LIBPAT_SRC) $(LIBPAT_COMMON)) $(PAM_LIBS)
 
 # A small PAM application for the tests: real libpam, private config dir.
 $(B)/tests/pamcall: tests/tools/pamcall.c
@@ -274,6 +279,8 @@ $(B)/libpat.so.1: $(LIBPAT_ALL_OBJ) libpat/libpat.map
 	    -Wl,--version-script=libpat/libpat.map -Wl,-z,defs \
 	    -Wl,-z,relro,-z,now -o $@ $(LIBPAT_ALL_OBJ)
 
+$(B)/asan/pam_pat.so: $(LIBPAT_SRC) $(LIBPAT_COMMON) $(LIBPAT_HDR)
+
 $(B)/libpat.so: $(B)/libpat.so.1
 	$(Q)ln -sf libpat.so.1 $@
 
@@ -287,10 +294,11 @@ $(B)/libpat_pic.a: $(LIBPAT_ALL_OBJ)
 FORCE:
 $(B)/pat.pc: libpat/pat.pc.in FORCE
 	@mkdir -p $(dir $@)
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	$(Q)tmp=$@.tmp.$$$$; \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(PAT_VERSION)|' \
-	    libpat/pat.pc.in >$@.tmp
-	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+	    libpat/pat.pc.in >$$tmp && \
+	if cmp -s $$tmp $@; then rm -f $$tmp; else mv $$tmp $@; fi
 
 .PHONY: install-libpat uninstall-libpat
 install: install-libpat

@@ -15,7 +15,8 @@ matches is STALE, one that does not build is BROKEN: each fails the run.
 import glob, os, shutil, subprocess, sys, tempfile, time
 
 TARGETS = ["build/patd", "build/patctl", "build/pam_pat.so", "build/tests/run",
-           "build/tests/pamcall", "build/tests/sockact", "build/asan/pam_pat.so"]
+           "build/tests/pamcall", "build/tests/sockact", "build/asan/pam_pat.so",
+           "build/pat-gate"]
 TEST_TIMEOUT = 600
 
 

@@ -22,7 +22,7 @@
  */
 static const char *const progs[] = {
 	"patd", "patctl", "pam_pat.so", "asan/pam_pat.so", "tests/pamcall",
-	"tests/sockact",
+	"tests/sockact", "pat-gate", "libpat.so.1",
 };
 
 static char bindir[128];

@@ -47,3 +47,4 @@ Test(fuzz, protocol_decoder, .timeout = 60) { smoke("proto"); }
 Test(fuzz, token_parser, .timeout = 60) { smoke("token"); }
 Test(fuzz, permission_patterns, .timeout = 60) { smoke("perm"); }
 Test(fuzz, session_jwt_verifier, .timeout = 60) { smoke("jwt"); }
+Test(fuzz, gate_authorization_header, .timeout = 60) { smoke("authz"); }

@@ -364,6 +364,20 @@ Test(systemd, make_install_and_uninstall_with_destdir)
 		"644 /usr/local/lib/sysusers.d/patd.conf",
 		"644 /usr/share/pam-configs/pat",
 		"/security/pam_pat.so",
+		"644 /usr/local/lib/libpat.so.1",
+		"644 /usr/local/include/pat/pat.h",
+		"644 /usr/local/lib/pkgconfig/pat.pc",
+		"644 /usr/local/share/man/man3/pat_verify.3",
+	};
+	/* links: the linker's name for libpat, the man page's other names */
+	static const char *links[] = {
+		"/usr/local/lib/libpat.so -> libpat.so.1",
+		"/usr/local/share/man/man3/pat_open.3 -> pat_verify.3",
+		"/usr/local/share/man/man3/pat_open_trusted.3 -> pat_verify.3",
+		"/usr/local/share/man/man3/pat_close.3 -> pat_verify.3",
+		"/usr/local/share/man/man3/pat_strerror.3 -> pat_verify.3",
+		"/usr/local/share/man/man3/pat_is_refusal.3 -> pat_verify.3",
+		"/usr/local/share/man/man3/pat_retry_after.3 -> pat_verify.3",
 	};
 	char *out = NULL, *err = NULL;
 	size_t i;
@@ -381,6 +395,23 @@ Test(systemd, make_install_and_uninstall_with_destdir)
 	    "module mode: %s", out);
 	free(out);
 	free(err);
+	rc = t_sh(&t, 0, NULL, &out, &err, "cd %s/root && find . -type l "
+	    "-printf '%%p -> %%l\\n' | sed 's|^\\./|/|'", t.dir);
+	cr_assert_eq(rc, 0, "find: %s", err);
+	for (i = 0; i < sizeof(links) / sizeof(*links); i++)
+		cr_assert(strstr(out, links[i]) != NULL, "missing %s in:\n%s",
+		    links[i], out);
+	free(out);
+	free(err);
+	/* pat.pc points where the library and header went */
+	rc = t_sh(&t, 0, NULL, &out, &err, "PKG_CONFIG_SYSROOT_DIR= "
+	    "PKG_CONFIG_PATH=%s/root/usr/local/lib/pkgconfig pkg-config "
+	    "--cflags --libs pat", t.dir);
+	cr_assert_eq(rc, 0, "pkg-config: %s", err);
+	cr_assert(strstr(out, "-I/usr/local/include") &&
+	    strstr(out, "-L/usr/local/lib") && strstr(out, "-lpat"), "%s", out);
+	free(out);
+	free(err);
 	/* the sysusers.d entry makes the verify group (a root of its own) */
 	if (t_sh(&t, 0, NULL, NULL, NULL, "command -v systemd-sysusers") == 0) {
 		rc = t_sh(&t, 0, NULL, &out, &err, "mkdir %s/root/etc && "
@@ -392,7 +423,8 @@ Test(systemd, make_install_and_uninstall_with_destdir)
 		free(err);
 	}
 	rc = t_sh(&t, 0, NULL, &out, &err, "make -s -C \"$PAT_SRC\" uninstall "
-	    "DESTDIR=%s/root >/dev/null && find %s/root -type f", t.dir, t.dir);
+	    "DESTDIR=%s/root >/dev/null && find %s/root ! -type d", t.dir,
+	    t.dir);
 	cr_assert_eq(rc, 0, "make uninstall: %s", err);
 	cr_assert_str_eq(out, "", "left behind:\n%s", out);
 	free(out);

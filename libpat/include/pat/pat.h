@@ -61,7 +61,10 @@ extern "C" {
 enum pat_status {
 	PAT_OK			=   0,
 	/* refusals: patd's verdict (pat_is_refusal) */
-	PAT_E_MALFORMED		=  -1,	/* not token-shaped / bad checksum */
+	PAT_E_MALFORMED		=  -1,	/* not token-shaped / bad checksum;
+					 * decided without asking for a token
+					 * over 256 bytes or with a byte
+					 * outside 0x21-0x7e */
 	PAT_E_INVALID		=  -2,	/* unknown token or wrong secret */
 	PAT_E_REVOKED		=  -3,
 	PAT_E_EXPIRED		=  -4,
@@ -72,8 +75,9 @@ enum pat_status {
 	PAT_E_RATE_LIMITED	=  -9,	/* too many failures: wait */
 	PAT_E_TOO_DEEP		= -10,	/* more parents than patd allows */
 	/* no verdict: fail closed */
-	PAT_E_ARGUMENT		= -20,	/* a request field is missing, too long
-					 * or not printable ASCII */
+	PAT_E_ARGUMENT		= -20,	/* no token, or another request field
+					 * too long or not printable ASCII
+					 * (checked before connecting) */
 	PAT_E_NOMEM		= -21,
 	PAT_E_NO_SOCKET		= -22,	/* no socket at the path */
 	PAT_E_UNTRUSTED		= -23,	/* socket file or its peer is not
