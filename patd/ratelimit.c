@@ -67,7 +67,7 @@ find(struct ratelimit *rl, const char *key)
 	size_t len = key_len(key);
 	uint32_t i;
 
-	if (rl->cap == 0)
+	if (rl->used == 0)	/* no failure yet: skip the hash */
 		return NULL;
 	for (i = rl->head[bucket(rl, key, len)]; i != 0;
 	    i = rl->slot[i - 1].next)

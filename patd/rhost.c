@@ -66,10 +66,58 @@ parse(char *s, struct in_addr *a4, struct in6_addr *a6)
 	return AF_INET6;
 }
 
+/* Decimal of v (< 1000) into p; returns the end. */
+static char *
+dec(char *p, unsigned v)
+{
+	if (v >= 100)
+		*p++ = (char)('0' + v / 100);
+	if (v >= 10)
+		*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+/*
+ * The text of an address's key, by hand: inet_ntop cost more than the
+ * rest of a verification's rate-limit work.  IPv4 dotted; IPv6 as the
+ * hex groups the prefix touches, uncompressed, then "/prefix"
+ * ("2001:db8:0:0/64").  A key is matched, never shown or parsed.
+ */
+static void
+addr_text(char *out, int af, const unsigned char *b, unsigned prefix6)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned g, v, groups = (prefix6 + 15) / 16;
+	char *p = out;
+	bool lead;
+	int sh;
+
+	if (af == AF_INET) {
+		for (g = 0; g < 4; g++) {
+			p = dec(p, b[g]);
+			*p++ = g < 3 ? '.' : '\0';
+		}
+		return;
+	}
+	for (g = 0; g < groups; g++) {
+		v = (unsigned)b[2 * g] << 8 | b[2 * g + 1];
+		for (sh = 12, lead = true; sh >= 0; sh -= 4) {
+			if (lead && sh > 0 && ((v >> sh) & 15) == 0)
+				continue;
+			lead = false;
+			*p++ = hex[(v >> sh) & 15];
+		}
+		*p++ = g + 1 < groups ? ':' : '/';
+	}
+	p = dec(p, prefix6);
+	*p = '\0';
+}
+
 void
 rhost_key(char *out, size_t n, const char *rhost, unsigned prefix6)
 {
-	char s[STORE_RHOST_MAX + 1], txt[INET6_ADDRSTRLEN + 8];
+	char s[STORE_RHOST_MAX + 1], txt[64];
 	unsigned char h[8];
 	struct in_addr a4;
 	struct in6_addr a6;
@@ -83,25 +131,16 @@ rhost_key(char *out, size_t n, const char *rhost, unsigned prefix6)
 		af = parse(s, &a4, &a6);
 	}
 	if (af == AF_INET) {
-		inet_ntop(AF_INET, &a4, txt, sizeof(txt));
+		addr_text(txt, AF_INET, (const unsigned char *)&a4.s_addr, 32);
 		add(out, n, &len, txt);
 		return;
 	}
 	if (af == AF_INET6) {
 		if (prefix6 < 1 || prefix6 > 128)
 			prefix6 = 64;
-		for (i = prefix6; i < 128; i++)
-			a6.s6_addr[i / 8] &= (unsigned char)~(0x80u >> (i % 8));
-		inet_ntop(AF_INET6, &a6, txt, sizeof(txt));
-		add(out, n, &len, txt);
-		i = 0;
-		txt[i++] = '/';
-		if (prefix6 >= 100)
-			txt[i++] = (char)('0' + prefix6 / 100);
-		if (prefix6 >= 10)
-			txt[i++] = (char)('0' + prefix6 / 10 % 10);
-		txt[i++] = (char)('0' + prefix6 % 10);
-		txt[i] = '\0';
+		for (i = prefix6; i < 128; i = (i | 7) + 1)
+			a6.s6_addr[i / 8] &= (unsigned char)~(0xffu >> (i % 8));
+		addr_text(txt, AF_INET6, a6.s6_addr, prefix6);
 		add(out, n, &len, txt);
 		return;
 	}

@@ -19,7 +19,7 @@
 
 /*
  * The key for rhost in out (n ≥ RL_KEY_MAX): "rhost:203.0.113.5",
- * "rhost:2001:db8::/64", or "rhost:name:<rhost>" (a name too long for the
+ * "rhost:2001:db8:0:0/64", or "rhost:name:<rhost>" (a name too long for the
  * key is cut and ends in a hash of the whole, so two names never share
  * a key by their first bytes alone).  prefix6 is 1..128.
  */

@@ -51,6 +51,9 @@ Test(config, defaults_are_documented_values)
 	cr_assert_eq(c.map_size_mb, 1024);
 	cr_assert_eq(c.rate_limit_failures, 10);
 	cr_assert_eq(c.rate_limit_window, 60);
+	cr_assert_eq(c.rhost_failures, 10);
+	cr_assert_eq(c.rhost_window, 60);
+	cr_assert_eq(c.rhost_ipv6_prefix, 64);
 	cr_assert_eq(c.lastuse_flush, 5);
 	cr_assert_str_eq(c.login_service, "patd-login");
 	cr_assert_str_eq(c.login_pam_dir, "");
@@ -78,6 +81,9 @@ Test(config, every_key_is_read)
 	    "map_size_mb = 64\n"
 	    "rate_limit_failures = 3\n"
 	    "rate_limit_window = 120\n"
+	    "rhost_failures = 20\n"
+	    "rhost_window = 30\n"
+	    "rhost_ipv6_prefix = 56\n"
 	    "lastuse_flush = 2\n"
 	    "login_service = pat-2fa\n"
 	    "login_pam_dir = /etc/patd/pam.d\n"
@@ -100,6 +106,9 @@ Test(config, every_key_is_read)
 	cr_assert_eq(c.map_size_mb, 64);
 	cr_assert_eq(c.rate_limit_failures, 3);
 	cr_assert_eq(c.rate_limit_window, 120);
+	cr_assert_eq(c.rhost_failures, 20);
+	cr_assert_eq(c.rhost_window, 30);
+	cr_assert_eq(c.rhost_ipv6_prefix, 56);
 	cr_assert_eq(c.lastuse_flush, 2);
 	cr_assert_str_eq(c.login_service, "pat-2fa");
 	cr_assert_str_eq(c.login_pam_dir, "/etc/patd/pam.d");
@@ -146,6 +155,10 @@ Test(config, bad_files_name_the_line_and_reason)
 	expect_bad("login_allow_fallback = 1\n",
 	    "login_allow_fallback must be yes or no");
 	expect_bad("idle_exit = 1\nidle_exit = 2\n", ":2: idle_exit is set twice");
+	expect_bad("rhost_ipv6_prefix = 0\n", "rhost_ipv6_prefix must be a "
+	    "whole number from 1 to 128");
+	expect_bad("rhost_ipv6_prefix = 129\n", "rhost_ipv6_prefix must be");
+	expect_bad("rhost_failures = 0\n", "rhost_failures must be");
 	{
 		char big[CONFIG_LINE_MAX + 100];
 
