@@ -3,7 +3,7 @@
  * Usage: mhd_floor HOST:PORT [THREADS]   (IPv4; THREADS default 4, the
  * gate's default).  Runs until SIGTERM/SIGINT.  The daemon flags and
  * options are pat-gate's (pat_gate/main.c): an internal polling thread
- * pool on epoll, the same connection limit, idle timeout and per-
+ * pool on poll(), the same connection limit, idle timeout and per-
  * connection memory, and the answer queued once the request has ended, as
  * the gate does (answering from the first call makes MHD 0.9.75 close the
  * connection).  What the gate adds on top — reading the headers, asking
@@ -22,7 +22,7 @@
 
 #include <microhttpd.h>
 
-#define FLOOR_CONN_MEMORY	(16 * 1024)	/* GATE_CONN_MEMORY */
+#define FLOOR_CONN_MEMORY	(64 * 1024)	/* GATE_CONN_MEMORY */
 #define FLOOR_MAX_CONNECTIONS	512		/* max_connections */
 #define FLOOR_IDLE_TIMEOUT	10		/* request_timeout */
 
@@ -116,7 +116,7 @@ main(int argc, char **argv)
 		    strerror(-fd));
 		return 1;
 	}
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	    MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, handler, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u,
