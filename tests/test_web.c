@@ -293,8 +293,8 @@ start_stack(const char *proxy, const char *patd_conf)
 	cr_assert_eq(t_sh(&w.t, 0, NULL, NULL, NULL, "mkdir -m 0755 %s/gate && "
 	    "chown %d:%d %s/gate", w.t.dir, CAROL, CAROL, w.t.dir), 0);
 	w.gate = t_bg(&w.t, CAROL, "LD_LIBRARY_PATH=%s exec %s/pat-gate "
-	    "--listen unix:%s --socket %s", gate_dir(), gate_dir(), w.gate_sock,
-	    w.t.sock);
+	    "--config /dev/null --listen unix:%s --socket %s", gate_dir(),
+	    gate_dir(), w.gate_sock, w.t.sock);
 	err = last_bg_err(&w.t);
 	wait_unix(w.gate_sock, w.gate, "pat-gate", err);
 	free(err);
@@ -685,8 +685,9 @@ check_answers(const char *proxy)
 	free(id);
 }
 
+/* gate_gone: what the proxy answers with no gate (docs/web.md's table) */
 static void
-check_revoked_then_patd_gone(const char *proxy)
+check_revoked_then_patd_gone(const char *proxy, int gate_gone)
 {
 	struct resp r;
 	char *cfg = bearer(w.alice), *cfg2 = bearer(w.alice2), *id, *err = NULL;
@@ -723,6 +724,12 @@ check_revoked_then_patd_gone(const char *proxy)
 	r = req("/", cfg2);
 	cr_assert_eq(r.status, 503, "%s, patd gone: %d\n%s", proxy, r.status,
 	    shown(r.raw));
+	resp_free(&r);
+	/* the gate gone too: the proxy's own error, still no way in */
+	t_bg_stop(w.gate, SIGTERM);
+	r = req("/", cfg2);
+	cr_assert_eq(r.status, gate_gone, "%s, gate gone: %d, docs/web.md "
+	    "says %d", proxy, r.status, gate_gone);
 	resp_free(&r);
 	free(id);
 	t_free(cfg);
@@ -863,7 +870,7 @@ Test(web, nginx_revoked_at_once_and_patd_gone_is_503)
 {
 	start_stack("nginx", NULL);
 	start_nginx();
-	check_revoked_then_patd_gone("nginx");
+	check_revoked_then_patd_gone("nginx", 500);
 }
 
 Test(web, caddy_answers_as_documented)
@@ -877,7 +884,7 @@ Test(web, caddy_revoked_at_once_and_patd_gone_is_503)
 {
 	start_stack("caddy", NULL);
 	start_caddy();
-	check_revoked_then_patd_gone("caddy");
+	check_revoked_then_patd_gone("caddy", 502);
 }
 
 /*
