@@ -374,3 +374,14 @@ uninstall-gate:
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/pat-gate.conf
 	rm -f $(DESTDIR)$(DOCDIR)/pat-gate.conf.example
 # ---- end of pat-gate --------------------------------------------------------
+
+# ---- web bench (issue 13): make bench's pat-gate rows -----------------------
+# bench/mhd_floor.c: libmicrohttpd with pat-gate's options, answering 200;
+# bench/run.sh also drives nginx and pat-gate with wrk.
+BENCH_BINS += $(B)/bench/mhd_floor
+$(B)/bench/mhd_floor: bench/mhd_floor.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -pthread -o $@ $< \
+	    $(shell $(PKG_CONFIG) --cflags --libs libmicrohttpd 2>/dev/null || \
+	    echo -lmicrohttpd)
+# ---- end of web bench -------------------------------------------------------

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,6 +37,7 @@ int
 main(int argc, char **argv)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timeval tmo = { 10, 0 };
 	double t[64];
 	int rep, n, lfd, c;
 	char buf[512];
@@ -64,10 +66,17 @@ main(int argc, char **argv)
 			_exit(127);
 		}
 		c = socket(AF_UNIX, SOCK_STREAM, 0);
+		/* a patd that exits without answering (it refused the state
+		 * directory) ends the run instead of hanging it */
+		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
 		connect(c, (struct sockaddr *)&sun, sizeof(sun));
 		send(c, "STATUS\n", 7, MSG_NOSIGNAL);
-		if (recv(c, buf, sizeof(buf), 0) <= 0)
+		if (recv(c, buf, sizeof(buf), 0) <= 0) {
+			fprintf(stderr, "cold: no answer from %s\n", argv[1]);
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
 			return 1;
+		}
 		t[rep] = now_us() - t0;
 		close(c);
 		kill(pid, SIGTERM);

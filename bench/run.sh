@@ -158,7 +158,9 @@ print(round(n / (time.time() - t)))")
 row "  fsync floor on this disk (per s)" "$fsyncs" "-" "-" "(one fsync per create)"
 
 # --- 4. cold start ------------------------------------------------------------
-cold=$("$B/bench/cold" "$B/patd" "$work/s1k" "$work/cold.sock" 15 2>/dev/null | field cold_us)
+# a store of its own: the 1k store's patd still runs, and holds its lock
+"$B/bench/load" "$work/scold" 1000
+cold=$("$B/bench/cold" "$B/patd" "$work/scold" "$work/cold.sock" 15 2>/dev/null | field cold_us)
 row "cold start to first answer (µs)" "$cold" "-" "-" "<= 10000"
 
 # --- 3. scale: 1k, 100k, 1M tokens ------------------------------------------
@@ -202,6 +204,123 @@ done
 rv_small=$(cat "$work/t1000.us"); rv_big=$(cat "$work/t$BIG.us")
 row "REVOKE, 1k descendants (µs)" "$rv_small" "-" "-" ""
 row "REVOKE, $BIG descendants (µs)" "$rv_big" "$rv_small (1k)" "$(ratio "$rv_big" "$rv_small")" "<= 3 (1000x the tree)"
+
+# --- 8. pat-gate (issue 13): behind nginx, and alone ------------------------
+# wrk, keep-alive, 2 threads x 8 connections.  (a) docs/web.md's nginx
+# configuration as printed (auth_request to pat-gate on its Unix socket,
+# then proxy_pass to an app: here nginx's own `return 200` on a Unix socket)
+# against the same configuration whose /_pat location is `return 200;`;
+# and, without the app, a static file.  (b) pat-gate on 127.0.0.1 against
+# bench/mhd_floor (libmicrohttpd with the gate's options, answering 200).
+# The token reaches wrk from a file through a wrk script, curl on stdin.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_http() { for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.05; done; return 1; }
+docs_block() {	# the fenced block after "<!-- pat-test: NAME " in docs/web.md
+	awk -v m="<!-- pat-test: $1 " 'index($0, m) == 1 { f = 1; next }
+	    f == 1 && /^```/ { f = 2; next } f == 2 && /^```$/ { exit } f == 2' \
+	    "$top/docs/web.md"
+}
+target() {	# target PAT FLOOR MIN: ">= MIN met" or ">= MIN MISSED"
+	awk -v a="$1" -v b="$2" -v m="$3" 'BEGIN { r = (b > 0 ? a / b : 0);
+	    printf ">= %s %s", m, (a != "ERR" && r >= m ? "met" : "MISSED") }'
+}
+rps() {	# rps PORT [PATH]: median req/s of REPS wrk runs; ERR on a non-2xx
+	: >"$work/wrk.rps"
+	for _ in $(seq "$REPS"); do
+		wrk -t2 -c8 -d"${SECS}s" -s "$work/auth.lua" "http://127.0.0.1:$1${2:-/}" \
+		    >"$work/wrk.out" 2>&1
+		if grep -q "Non-2xx" "$work/wrk.out"; then echo ERR; return; fi
+		awk '/^Requests\/sec:/ { printf "%d\n", $2 }' "$work/wrk.out" >>"$work/wrk.rps"
+	done
+	median <"$work/wrk.rps"
+}
+if [ -x "$B/pat-gate" ] && [ -x "$B/bench/mhd_floor" ] && command -v nginx >/dev/null &&
+    command -v wrk >/dev/null && command -v curl >/dev/null; then
+	printf '%s\n' "$ROLE_TOK" >"$work/gate.tok"
+	cat >"$work/auth.lua" <<LUA
+local f = io.open("$work/gate.tok"); local t = f:read("*l"); f:close()
+wrk.headers["Authorization"] = "Bearer " .. t
+wrk.headers["X-Pat-Perm"] = "svc.bench:read"
+LUA
+	mkdir -p "$work/gate" "$work/ng/tmp" "$work/www"
+	echo ok >"$work/www/index.html"
+	LD_LIBRARY_PATH=$B "$B/pat-gate" --listen "unix:$work/gate/gate.sock" \
+	    --socket "$work/p1k.sock" --socket-owner "$(id -u)" 2>>"$work/gate.log" &
+	pids="$pids $!"
+	wait_sock "$work/gate/gate.sock"
+	pg=$(free_port); pf=$(free_port); pgs=$(free_port); pfs=$(free_port)
+	docs_block nginx | sed -e "s|listen 80;|listen 127.0.0.1:$pg;|" \
+	    -e "s|http://127.0.0.1:3000|http://unix:$work/app.sock:|" \
+	    -e "s|/run/pat-gate/gate.sock|$work/gate/gate.sock|" \
+	    -e "s|api\.read|svc.bench:read|" >"$work/ng/gate.conf"
+	# the floor: the same server, its /_pat location a bare `return 200;`
+	awk '/location = \/_pat \{/ { print "    location = /_pat { internal; return 200; }"; s = 1; next }
+	    s && /^    }/ { s = 0; next } !s' "$work/ng/gate.conf" |
+	    sed -e '/^upstream pat_gate/,/^}/d' -e "s|127.0.0.1:$pg;|127.0.0.1:$pf;|" \
+	    >"$work/ng/floor.conf"
+	# each again with a static file instead of the app
+	sed -e '/^upstream pat_gate/,/^}/d' -e "s|127.0.0.1:$pg;|127.0.0.1:$pgs;|" \
+	    -e "s|proxy_pass http://unix:$work/app.sock:;|root $work/www;|" \
+	    "$work/ng/gate.conf" >"$work/ng/gate-static.conf"
+	sed -e "s|127.0.0.1:$pf;|127.0.0.1:$pfs;|" \
+	    -e "s|proxy_pass http://unix:$work/app.sock:;|root $work/www;|" \
+	    "$work/ng/floor.conf" >"$work/ng/floor-static.conf"
+	{
+		[ "$(id -u)" = 0 ] && echo "user root;"	# workers reach the 0660 socket
+		cat <<NGINX
+worker_processes auto;
+pid $work/ng/nginx.pid;
+error_log $work/ng/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $work/ng/tmp/body;
+    proxy_temp_path $work/ng/tmp/proxy;
+    fastcgi_temp_path $work/ng/tmp/fastcgi;
+    uwsgi_temp_path $work/ng/tmp/uwsgi;
+    scgi_temp_path $work/ng/tmp/scgi;
+    server { listen unix:$work/app.sock; location / { return 200 "ok\n"; } }
+    include $work/ng/gate.conf;
+    include $work/ng/floor.conf;
+    include $work/ng/gate-static.conf;
+    include $work/ng/floor-static.conf;
+}
+NGINX
+	} >"$work/ng/nginx.conf"
+	nginx -p "$work/ng/" -c "$work/ng/nginx.conf" -e "$work/ng/error.log" \
+	    -g 'daemon off;' 2>>"$work/ng/error.log" &
+	pids="$pids $!"
+	wait_http "$pf" && wait_http "$pg"
+	code=$(printf 'header = "Authorization: Bearer %s"\n' "$ROLE_TOK" |
+	    curl -s -o /dev/null -w '%{http_code}' -K - "http://127.0.0.1:$pg/")
+	[ "$code" = 200 ] || echo "pat-gate behind nginx answered $code, not 200" >&2
+	g=$(rps "$pg"); f=$(rps "$pf")
+	row "nginx auth_request to pat-gate (req/s)" "$g" "$f (return 200)" "$(ratio "$g" "$f")" "$(target "$g" "$f" 0.60)"
+	# the file by name: "/" would be a second internal request (the index
+	# module's redirect), with a second auth_request
+	g=$(rps "$pgs" /index.html); f=$(rps "$pfs" /index.html)
+	row "  the same, a static file instead of the app" "$g" "$f (return 200)" "$(ratio "$g" "$f")" "(no app)"
+
+	pt=$(free_port); pm=$(free_port)
+	LD_LIBRARY_PATH=$B "$B/pat-gate" --listen "127.0.0.1:$pt" \
+	    --socket "$work/p1k.sock" --socket-owner "$(id -u)" 2>>"$work/gate.log" &
+	pids="$pids $!"
+	"$B/bench/mhd_floor" "127.0.0.1:$pm" & pids="$pids $!"
+	wait_http "$pt" && wait_http "$pm"
+	g=$(rps "$pt"); m=$(rps "$pm")
+	row "pat-gate alone, 8 keep-alive clients (req/s)" "$g" "$m (MHD 200)" "$(ratio "$g" "$m")" "$(target "$g" "$m" 0.70)"
+	# what asking patd costs any gate: VERIFY on as many reused
+	# connections as the gate's pool (4), no HTTP at all
+	: >"$work/pd.rps"
+	for _ in $(seq "$REPS"); do
+		"$B/bench/drive" "$work/p1k.sock" reuse 4 "$SECS" "$work/s1k/sample" |
+		    field rps >>"$work/pd.rps"
+	done
+	pd=$(median <"$work/pd.rps")
+	row "  patd alone, VERIFY, 4 reused conn (req/s)" "$pd" "$m (MHD 200)" "$(ratio "$pd" "$m")" "(patd's share)"
+else
+	row "pat-gate rows" "SKIPPED" "(pat-gate, nginx, wrk, curl?)" "-" ""
+fi
 
 # --- 6. memory ----------------------------------------------------------------
 row "patd RSS idle (KiB)" "$mem_idle" "-" "-" "record"

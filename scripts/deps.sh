@@ -9,7 +9,12 @@ build_pkgs="gcc make pkg-config libpam0g-dev libsystemd-dev libsodium-dev liblmd
 test_pkgs="libcriterion-dev libnss-wrapper libpam-wrapper libpamtest0-dev pamtester
   lmdb-utils socat util-linux binutils valgrind openssh-server openssh-client
   sshpass sudo iproute2 libcrypt-dev libpam-oath oathtool clang libclang-rt-14-dev
-  python3 groff-base curl"
+  python3 groff-base nginx-light caddy wrk curl git fcgiwrap"
+# nginx-light, caddy, wrk, curl, git and fcgiwrap are for tests/test_web.c
+# and make bench: they run their own nginx, Caddy and fcgiwrap (own prefix,
+# config, pid and log files under the test's directory, private ports and
+# sockets), never the system's services, which installing the packages may
+# start where systemd runs.
 demo_pkgs="libpam-wrapper pamtester"
 
 case "${1:-test}" in
