@@ -667,7 +667,7 @@ Test(gate, no_token_401_bearer_realm_and_malformed_401_invalid_token)
 	cr_assert_eq(r.status, 401);
 	assert_header(&r, "WWW-Authenticate", "Bearer realm=\"pat\"");
 	assert_header(&r, "Cache-Control", "no-store");
-	cr_assert_str_eq(r.body, "unauthorized\n");
+	cr_assert_str_eq(r.body, "");
 	resp_free(&r);
 	/* another scheme: no PAT was presented */
 	http(&g, "X-Pat-Perm: api.read\nAuthorization: Digest "
@@ -722,7 +722,7 @@ Test(gate, valid_token_200_with_who_and_wrong_permission_403)
 	assert_header(&r, "X-Pat-Id", id);
 	assert_header(&r, "X-Pat-Role", "web");
 	assert_header(&r, "Cache-Control", "no-store");
-	cr_assert_str_eq(r.body, "ok\n");
+	cr_assert_str_eq(r.body, "");
 	resp_free(&r);
 	/* ?perm= when there is no header; any method */
 	http(&g, bearer(tok), "-X POST", "/x?perm=api.list", &r);
@@ -734,7 +734,7 @@ Test(gate, valid_token_200_with_who_and_wrong_permission_403)
 	cr_assert_eq(r.status, 403);
 	assert_header(&r, "WWW-Authenticate", "Bearer realm=\"pat\", "
 	    "error=\"insufficient_scope\", scope=\"api.write\"");
-	cr_assert_str_eq(r.body, "forbidden\n");
+	cr_assert_str_eq(r.body, "");
 	resp_free(&r);
 	/* service=http:<Host>, or X-Pat-Service */
 	idf = token_field(id_of(tok), "last_service");
@@ -1320,7 +1320,7 @@ Test(gate, rate_limited_is_429_with_retry_after)
 	cr_assert_not_null(v, "%s", r.head);
 	cr_assert_gt(atoi(v), 0, "Retry-After: %s", v);
 	cr_assert_eq(strspn(v, "0123456789"), strlen(v), "%s", v);
-	cr_assert_str_eq(r.body, "too many requests\n");
+	cr_assert_str_eq(r.body, "");
 	free(v);
 	resp_free(&r);
 	t_free(tok);
