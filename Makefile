@@ -329,8 +329,9 @@ uninstall-libpat:
 # it with LD_LIBRARY_PATH=$PAT_BUILD; installed, the loader finds LIBDIR).
 GATE_SRC = $(wildcard pat_gate/*.c)
 GATE_OBJ = $(GATE_SRC:%.c=$(B)/obj/%.o)
-# what the gate shares with patd: the shapes of a permission and a user name
-GATE_COMMON = common/perm.c common/names.c
+# what the gate shares with patd: the shapes of a permission and a user
+# name, and the reader of its configuration file
+GATE_COMMON = common/perm.c common/names.c common/conffile.c
 GATE_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd libsystemd 2>/dev/null \
 	    || echo -lmicrohttpd -lsystemd) -pthread
 PROGS	+= $(B)/pat-gate

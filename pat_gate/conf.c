@@ -7,6 +7,7 @@
 
 #include <pat/pat.h>
 
+#include "conffile.h"
 #include "conf.h"
 #include "names.h"
 
@@ -201,77 +202,25 @@ gate_config_set(struct gate_config *c, const char *key, const char *value,
 	return 0;
 }
 
-static char *
-trim(char *s)
+/* pat_conf_read's callback: one pair into the copy being filled. */
+static int
+set_pair(void *arg, const char *key, const char *value, char *why,
+    size_t whylen)
 {
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
+	return gate_config_set(arg, key, value, why, whylen);
 }
 
 int
 gate_config_load(struct gate_config *c, const char *path, bool must_exist,
     char *err, size_t errlen)
 {
-	char line[GATE_CONF_LINE_MAX + 2], why[200], *k, *v, *eq;
-	bool seen[sizeof(keys) / sizeof(*keys)] = { false };
 	struct gate_config next = *c;
-	unsigned lineno = 0;
-	FILE *f;
 	int r;
 
-	if ((f = fopen(path, "re")) == NULL) {
-		r = -errno;
-		if (r == -ENOENT && !must_exist)
-			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(-r));
-		return r;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			snprintf(why, sizeof(why), "line longer than %d bytes",
-			    GATE_CONF_LINE_MAX);
-			goto bad;
-		}
-		if ((k = strchr(line, '#')) != NULL)
-			*k = '\0';
-		k = trim(line);
-		if (*k == '\0')
-			continue;
-		if ((eq = strchr(k, '=')) == NULL) {
-			snprintf(why, sizeof(why), "expected 'key = value'");
-			goto bad;
-		}
-		*eq = '\0';
-		k = trim(k);
-		v = trim(eq + 1);
-		if (*v == '\0') {
-			snprintf(why, sizeof(why), "%.64s has no value", k);
-			goto bad;
-		}
-		if (gate_config_set(&next, k, v, why, sizeof(why)) < 0)
-			goto bad;
-		if (seen[find_key(k) - keys]) {
-			snprintf(why, sizeof(why), "%.64s is set twice", k);
-			goto bad;
-		}
-		seen[find_key(k) - keys] = true;
-	}
-	if (ferror(f)) {
-		snprintf(why, sizeof(why), "read error");
-		goto bad;
-	}
-	fclose(f);
-	*c = next;
-	return 0;
-bad:
-	snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
-	fclose(f);
-	return -EINVAL;
+	r = pat_conf_read(path, GATE_CONF_LINE_MAX, set_pair, &next, err, errlen);
+	if (r == -ENOENT && !must_exist)
+		return 0;	/* no file: the defaults */
+	if (r == 0)
+		*c = next;
+	return r;
 }
