@@ -323,18 +323,21 @@ uid_text(char out[16], uid_t uid)
  * the PAM prompt (docs/protocol.md): why=, id=, role=, and ended= (when
  * it stopped) or max_idle=.  An unknown token or a wrong secret gets
  * nothing more than its code: a guesser learns nothing
- * (docs/security.md).
+ * (docs/security.md).  Nor does anyone but the owner's side (tell false:
+ * another user= named, or a plain peer not the token's owner).
  */
 static int
 reply_refused(struct req *q, MDB_txn *txn, int v, const struct tok_rec *r,
-    bool reused, const char *msg)
+    bool reused, bool tell, const char *msg)
 {
 	char reason[STORE_REASON_MAX + 1];
 	struct role_policy pol;
 	const char *why = NULL;
 	int64_t ended = 0, idle = 0;
 
-	if (v == TOK_REVOKED) {
+	if (!tell)
+		;	/* not the owner's side: the code alone */
+	else if (v == TOK_REVOKED) {
 		why = reused ? "rotated-token-reused" : "revoked";
 		if (!reused && store_reason_get(q->d->store, txn, r->id, reason,
 		    sizeof(reason)) == 0 && (strcmp(reason, "reported") == 0 ||
@@ -480,7 +483,10 @@ verb_verify(struct req *q, MDB_txn *txn)
 			    (unsigned long long)rec.id,
 			    rec.user[0] ? rec.user : "-", (unsigned)q->p->uid,
 			    svc, rh);
-		return reply_refused(q, txn, v, &rec, head != 0,
+		/* why, only to the owner's side: the token's user asks */
+		return reply_refused(q, txn, v, &rec, head != 0, (user == NULL ||
+		    strcmp(user, rec.user) == 0) && (verifier ||
+		    rec.uid == q->p->uid),
 		    v == TOK_MALFORMED ? "not a well-formed token (bad shape or "
 		    "checksum)" : v == TOK_INVALID ? "unknown token or wrong "
 		    "secret" : v == TOK_REVOKED && head != 0 ? "the token was "

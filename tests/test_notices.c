@@ -14,6 +14,7 @@
 
 #include "harness.h"
 #include "token.h"
+#include "pat/pat.h"
 
 #define DAY	86400LL
 
@@ -118,7 +119,7 @@ mangled(const char *tok)
 
 Test(notices, a_reported_token_tells_its_owner_at_the_prompt)
 {
-	char *tok = t_token(&t, "alice", "ssh"), *err = NULL, *l, *bad;
+	char *tok = t_token(&t, "alice", "ssh"), *err = NULL, *l, *bad, *out;
 	int rc;
 
 	t_need_root();
@@ -128,6 +129,11 @@ Test(notices, a_reported_token_tells_its_owner_at_the_prompt)
 	t_free(err);
 	l = line_for(tok, " was revoked: reported as leaked.");
 	login(tok, NULL, "PAM_AUTH_ERR", l);
+	/* bob with alice's token is told nothing of it */
+	out = t_pam_conv(&t, "sshd", "bob", tok, NULL);
+	cr_assert(strstr(out, "result=PAM_AUTH_ERR "), "%s", out);
+	cr_assert_null(strstr(out, "info="), "bob is told: %s", out);
+	t_free(out);
 	/* the same id with a wrong secret is a guess: no word of why */
 	bad = mangled(tok);
 	login(bad, NULL, "PAM_AUTH_ERR", NULL);
@@ -264,5 +270,42 @@ Test(notices, a_new_remote_host_is_announced_once)
 	login(tok, "198.51.100.1", "PAM_SUCCESS", l);
 	free(l);
 	log_clean(tok);
+	t_free(tok);
+}
+
+/* libpat hands the reason on (pat_refusal_detail), and new_host= */
+Test(notices, libpat_gives_the_reason_and_the_new_host)
+{
+	char *tok = t_token(&t, "alice", "ssh"), *bad = mangled(tok), *err = NULL;
+	struct pat_request rq = { .token = tok, .rhost = "198.51.100.1" };
+	struct pat_identity who;
+	struct pat_refusal why;
+	pat_conn *c = NULL;
+
+	cr_assert_eq(pat_open(&c, t.sock, 5000), PAT_OK);
+	cr_assert_eq(pat_verify(c, &rq, &who), PAT_OK);
+	cr_assert_eq(who.new_host, 0, "the first host is no news");
+	cr_assert_eq(pat_refusal_detail(c, &why), 0, "after OK");
+	rq.rhost = "198.51.100.2";
+	cr_assert_eq(pat_verify(c, &rq, &who), PAT_OK);
+	cr_assert_eq(who.new_host, 1);
+	cr_assert_eq(pat_verify(c, &rq, &who), PAT_OK);
+	cr_assert_eq(who.new_host, 0);
+	cr_assert_eq(t_ctl(&t, BOB, tok, NULL, &err, "revoke "
+	    "--token-from-stdin"), 0, "%s", err);
+	t_free(err);
+	cr_assert_eq(pat_verify(c, &rq, &who), PAT_E_REVOKED);
+	memset(&why, 0, sizeof(why));
+	cr_assert_eq(pat_refusal_detail(c, &why), 1);
+	cr_assert_eq(why.id, strtoull(tok, NULL, 10));
+	cr_assert_str_eq(why.why, "reported");
+	cr_assert_str_eq(why.role, "ssh");
+	rq.token = bad;
+	cr_assert_eq(pat_verify(c, &rq, &who), PAT_E_INVALID);
+	memset(&why, 0x55, sizeof(why));
+	cr_assert_eq(pat_refusal_detail(c, &why), 0, "nothing for a guess");
+	cr_assert_eq(((unsigned char *)&why)[0], 0x55, "untouched");
+	pat_close(c);
+	free(bad);
 	t_free(tok);
 }
