@@ -264,7 +264,7 @@ LIBPAT_COMMON = common/buf.c common/client.c common/proto.c common/clock.c \
 LIBPAT_OBJ = $(LIBPAT_SRC:%.c=$(B)/obj/%.o)
 LIBPAT_ALL_OBJ = $(LIBPAT_OBJ) $(LIBPAT_COMMON:%.c=$(B)/obj/%.o)
 LIBPAT_MAN = pat_open.3 pat_open_trusted.3 pat_close.3 pat_strerror.3 \
-	     pat_is_refusal.3 pat_retry_after.3
+	     pat_is_refusal.3 pat_retry_after.3 pat_refusal_detail.3
 PAT_VERSION := $(shell sed -n 's/.*PATD_VERSION[[:space:]]*"\(.*\)".*/\1/p' \
 	     patd/patd.h)
 

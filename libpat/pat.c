@@ -28,6 +28,7 @@ struct pat_conn {
 	int		timeout_ms;
 	uid_t		trusted;
 	int		retry_after;
+	struct pat_refusal refusal;	/* .id 0: none */
 	char		path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -154,6 +155,7 @@ read_ok(const struct pat_msg *m, const struct pat_request *rq,
 {
 	const char *user = pat_msg_get(m, "user"), *role = pat_msg_get(m, "role");
 	const char *name = pat_msg_get(m, "name"), *perms = pat_msg_get(m, "perms");
+	const char *nh = pat_msg_get(m, "new_host");
 	unsigned long long v, uid;
 	long long e;
 
@@ -181,7 +183,42 @@ read_ok(const struct pat_msg *m, const struct pat_request *rq,
 	strcpy(id->role, role);
 	strcpy(id->name, name);
 	strcpy(id->perms, perms);
+	id->new_host = nh != NULL && strcmp(nh, "1") == 0;
 	return PAT_OK;
+}
+
+/* why= among the known reasons, with a sane id= and role=: else none. */
+static void
+read_refusal(const struct pat_msg *m, int status, struct pat_refusal *out)
+{
+	static const char *const whys[] = { "reported", "rotated-token-reused",
+	    "revoked", "expired", "max_lifetime", "idle" };
+	const char *why = pat_msg_get(m, "why"), *role = pat_msg_get(m, "role");
+	const char *ended = pat_msg_get(m, "ended");
+	const char *idle = pat_msg_get(m, "max_idle");
+	unsigned long long id;
+	long long e = 0, mi = 0;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (why == NULL || (status != PAT_E_REVOKED &&
+	    status != PAT_E_EXPIRED && status != PAT_E_IDLE))
+		return;
+	for (i = 0; i < sizeof(whys) / sizeof(*whys); i++)
+		if (strcmp(why, whys[i]) == 0)
+			break;
+	if (i == sizeof(whys) / sizeof(*whys) ||
+	    pat_parse_u64(pat_msg_get(m, "id"), PAT_TOKEN_ID_MAX, &id) < 0 ||
+	    id == 0 || role == NULL || !pat_role_name_valid(role) ||
+	    !fits(role, PAT_ROLE_SIZE) ||
+	    (ended != NULL && (pat_parse_i64(ended, &e) < 0 || e < 0)) ||
+	    (idle != NULL && (pat_parse_i64(idle, &mi) < 0 || mi < 0)))
+		return;
+	out->id = id;
+	strcpy(out->why, whys[i]);
+	strcpy(out->role, role);
+	out->ended = e;
+	out->max_idle = mi;
 }
 
 /* ERR code= [retry_after=]: a refusal, a bad request, or patd failed. */
@@ -293,6 +330,7 @@ verify_on(struct pat_conn *c, const struct pat_request *rq,
 		why = &unused;
 	*why = "bad request";
 	c->retry_after = 0;
+	c->refusal.id = 0;
 	pat_buf_init(&req, PAT_LINE_MAX + 1);
 	if ((st = check_request(rq)) != PAT_OK ||
 	    (st = build_request(&req, rq)) != PAT_OK) {
@@ -356,6 +394,7 @@ verify_on(struct pat_conn *c, const struct pat_request *rq,
 		explicit_bzero(&id, sizeof(id));
 	} else if (strcmp(m.verb, "ERR") == 0) {
 		st = read_err(&m, c, why);
+		read_refusal(&m, st, &c->refusal);
 	} else {
 		*why = "garbled answer";
 		hang_up(c);
@@ -369,12 +408,15 @@ out:
 
 int
 pat_verify_once(const char *path, int timeout_ms, uid_t trusted,
-    const struct pat_request *rq, struct pat_identity *who, const char **why)
+    const struct pat_request *rq, struct pat_identity *who, const char **why,
+    struct pat_refusal *detail)
 {
 	struct pat_conn c;
 	int st;
 
 	memset(&c, 0, sizeof(c));
+	if (detail != NULL)
+		detail->id = 0;
 	c.cl.fd = -1;
 	c.once = true;
 	c.trusted = trusted;
@@ -387,6 +429,8 @@ pat_verify_once(const char *path, int timeout_ms, uid_t trusted,
 	strcpy(c.path, path);
 	st = verify_on(&c, rq, who, why);
 	pat_client_close(&c.cl);
+	if (detail != NULL)
+		*detail = c.refusal;
 	return st;
 }
 
@@ -440,7 +484,7 @@ pat_verify(pat_conn *c, const struct pat_request *rq,
 {
 	if (c == NULL)
 		return pat_verify_once(PAT_DEFAULT_SOCKET, PAT_DEFAULT_TIMEOUT_MS,
-		    geteuid(), rq, who, NULL);
+		    geteuid(), rq, who, NULL, NULL);
 	return verify_on(c, rq, who, NULL);
 }
 
@@ -448,4 +492,13 @@ PAT_PUBLIC int
 pat_retry_after(const pat_conn *c)
 {
 	return c == NULL ? 0 : c->retry_after;
+}
+
+PAT_PUBLIC int
+pat_refusal_detail(const pat_conn *c, struct pat_refusal *out)
+{
+	if (c == NULL || out == NULL || c->refusal.id == 0)
+		return 0;
+	*out = c->refusal;
+	return 1;
 }

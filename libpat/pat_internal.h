@@ -19,9 +19,11 @@
  * result but PAT_OK and refusals, *why (may be NULL) is set to a short
  * static phrase saying which step failed ("no socket", "the socket's peer
  * is not root", "timed out", ...) for the caller's log; never a secret.
+ * After a refusal that came with a reason, *detail (may be NULL) is
+ * filled and detail->id is not 0; otherwise detail->id is 0.
  */
 int	pat_verify_once(const char *path, int timeout_ms, uid_t trusted,
 	    const struct pat_request *rq, struct pat_identity *who,
-	    const char **why);
+	    const char **why, struct pat_refusal *detail);
 
 #endif

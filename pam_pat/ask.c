@@ -35,6 +35,7 @@ pp_ask(const struct pp_opts *o, const char *user, const char *token,
 		.rhost = clean_value(rhost, PP_RHOST_MAX),
 	};
 	struct pat_identity who;
+	struct pat_refusal no;
 	const char *why = "patd failed";
 	int st;
 
@@ -42,16 +43,24 @@ pp_ask(const struct pp_opts *o, const char *user, const char *token,
 	/* one request on a connection of its own, half-closed after it, to
 	 * root's patd or one run by the host process's own user */
 	st = pat_verify_once(o->socket, o->timeout_ms, geteuid(), &rq, &who,
-	    &why);
+	    &why, &no);
 	if (st == PAT_OK) {
 		/* libpat checked the answer: this user, a sane id, a role of
 		 * role-name characters (it goes into PAT_ROLE=...) */
 		a->id = who.id;
 		a->expires = who.expires;
 		snprintf(a->role, sizeof(a->role), "%s", who.role);
+		a->new_host = who.new_host;
 		set(a, PP_ACCEPT, "ok");
 	} else if (pat_is_refusal(st)) {
 		set(a, PP_REFUSE, pat_strerror(st));	/* patd's code */
+		if (no.id != 0) {	/* only when the secret matched */
+			a->id = no.id;
+			snprintf(a->role, sizeof(a->role), "%s", no.role);
+			snprintf(a->why, sizeof(a->why), "%s", no.why);
+			a->ended = no.ended;
+			a->max_idle = no.max_idle;
+		}
 	} else {
 		set(a, PP_UNAVAIL, why);
 	}

@@ -25,6 +25,12 @@ struct pp_answer {
 	uint64_t	id;
 	int64_t		expires;
 	char		role[PP_ROLE_MAX + 1];
+	int		new_host;	/* accepted from a host new for it */
+	/* refused with a reason (id != 0): why ("reported", "idle", ...),
+	 * when it stopped (0: not said), the role's max_idle for "idle" */
+	char		why[24];
+	int64_t		ended;
+	int64_t		max_idle;
 };
 
 void	pp_ask(const struct pp_opts *o, const char *user, const char *token,

@@ -59,6 +59,65 @@ notice_expiry(pam_handle_t *pamh, int flags, const struct pp_opts *o,
 		    (unsigned long long)a->id);
 }
 
+/* "2026-12-01" (UTC), or "" when t is 0. */
+static void
+day_text(char *out, size_t n, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	out[0] = '\0';
+	if (t > 0 && gmtime_r(&tt, &tm) != NULL)
+		strftime(out, n, "%Y-%m-%d", &tm);
+}
+
+/* One line: the token was used from a host not among its last ones. */
+static void
+notice_new_host(pam_handle_t *pamh, int flags, const struct pp_opts *o,
+    const struct pp_answer *a, const char *rhost)
+{
+	if (!a->new_host || rhost == NULL || o->quiet || (flags & PAM_SILENT))
+		return;
+	pam_info(pamh, "Token %llu was used from %s for the first time.",
+	    (unsigned long long)a->id, rhost);
+}
+
+/* One line: why a token whose secret matched was refused (patd gives a
+ * reason only then, never for a wrong secret). */
+static void
+notice_refusal(pam_handle_t *pamh, int flags, const struct pp_opts *o,
+    const struct pp_answer *a)
+{
+	unsigned long long id = (unsigned long long)a->id;
+	long long n = a->max_idle / 86400;
+	char day[32];
+
+	if (a->id == 0 || o->quiet || (flags & PAM_SILENT))
+		return;
+	day_text(day, sizeof(day), a->ended);
+	if (strcmp(a->why, "reported") == 0)
+		pam_error(pamh, "Token %llu was revoked: reported as leaked.", id);
+	else if (strcmp(a->why, "rotated-token-reused") == 0)
+		pam_error(pamh, "Token %llu was revoked: a token of its family "
+		    "was rotated away and used again, so the family was "
+		    "revoked.", id);
+	else if (strcmp(a->why, "revoked") == 0)
+		pam_error(pamh, "Token %llu was revoked.", id);
+	else if (strcmp(a->why, "max_lifetime") == 0)
+		pam_error(pamh, "Token %llu expired on %s: older than role %s "
+		    "allows.", id, day[0] ? day : "?", a->role);
+	else if (strcmp(a->why, "expired") == 0 && day[0])
+		pam_error(pamh, "Token %llu expired on %s.", id, day);
+	else if (strcmp(a->why, "expired") == 0)
+		pam_error(pamh, "Token %llu has expired.", id);
+	else if (strcmp(a->why, "idle") == 0 && n >= 1)
+		pam_error(pamh, "Token %llu stopped working: unused for %lld "
+		    "day%s (role %s).", id, n, n == 1 ? "" : "s", a->role);
+	else if (strcmp(a->why, "idle") == 0)
+		pam_error(pamh, "Token %llu stopped working: unused for too "
+		    "long (role %s).", id, a->role);
+}
+
 PP_EXPORT int
 pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
@@ -108,6 +167,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	case PP_ACCEPT:
 		export_env(pamh, &a);
 		notice_expiry(pamh, flags, &o, &a);
+		notice_new_host(pamh, flags, &o, &a, rhost);
 		if (!o.quiet)
 			pam_syslog(pamh, LOG_INFO, "accepted token %llu for %s "
 			    "(%s)", (unsigned long long)a.id, user, o.perm);
@@ -116,6 +176,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		if (!o.quiet)
 			pam_syslog(pamh, LOG_NOTICE, "refused token %llu for %s: "
 			    "%s", (unsigned long long)id, user, a.reason);
+		notice_refusal(pamh, flags, &o, &a);
 		return PAM_AUTH_ERR;
 	case PP_UNAVAIL:
 	default:

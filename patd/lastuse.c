@@ -39,6 +39,7 @@ lastuse_slot(struct lastuse_batch *b, uint64_t id)
 	if (b->n == LASTUSE_BATCH)
 		return NULL;
 	b->item[b->n].id = id;
+	b->item[b->n].use.nhosts = 0;
 	b->slot[h] = (uint16_t)++b->n;
 	return &b->item[b->n - 1];
 }
@@ -48,4 +49,36 @@ lastuse_clear(struct lastuse_batch *b)
 {
 	b->n = 0;
 	memset(b->slot, 0, sizeof(b->slot));
+}
+
+bool
+lastuse_host_known(const struct last_use *u, const char *host)
+{
+	unsigned i;
+
+	for (i = 0; i < u->nhosts && i < STORE_HOSTS; i++)
+		if (strcmp(u->hosts[i], host) == 0)
+			return true;
+	return false;
+}
+
+void
+lastuse_add_host(struct last_use *u, const char *host)
+{
+	size_t n = strnlen(host, STORE_RHOST_MAX + 1);
+	unsigned i, at;
+
+	if (n == 0 || n > STORE_RHOST_MAX)
+		return;
+	/* where it is (it moves up), or the oldest's place when full */
+	for (at = 0; at < u->nhosts && strcmp(u->hosts[at], host) != 0; at++)
+		;
+	if (at == STORE_HOSTS)
+		at = STORE_HOSTS - 1;
+	else if (at == u->nhosts)
+		u->nhosts++;
+	for (i = at; i > 0; i--)
+		memcpy(u->hosts[i], u->hosts[i - 1], sizeof(u->hosts[i]));
+	memcpy(u->hosts[0], host, n);
+	u->hosts[0][n] = '\0';
 }

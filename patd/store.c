@@ -784,17 +784,26 @@ store_grants(struct store *s, MDB_txn *txn, char kind, const char *who,
 	return rc == MDB_NOTFOUND ? 0 : map_err(rc);
 }
 
+#define LASTUSE_TEXT	(32 + STORE_SERVICE_MAX + STORE_RHOST_MAX + \
+			    STORE_HOSTS * (STORE_RHOST_MAX + 1))
+
 int
 store_lastuse_put(struct store *s, MDB_txn *txn, uint64_t id,
     const struct last_use *u)
 {
-	char text[32 + STORE_SERVICE_MAX + STORE_RHOST_MAX];
+	char text[LASTUSE_TEXT];
 	uint8_t kb[8];
 	MDB_val k = { 8, kb }, v;
-	int n;
+	unsigned i;
+	int n, m;
 
 	n = snprintf(text, sizeof(text), "%lld %s %s", (long long)u->when,
 	    u->service[0] ? u->service : "-", u->rhost[0] ? u->rhost : "-");
+	for (i = 0; i < u->nhosts && i < STORE_HOSTS && n >= 0 &&
+	    (size_t)n < sizeof(text); i++, n += m)
+		if ((m = snprintf(text + n, sizeof(text) - (size_t)n, " %s",
+		    u->hosts[i])) < 0)
+			return -EINVAL;
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return -EINVAL;
 	put_be64(kb, id);
@@ -807,11 +816,12 @@ int
 store_lastuse_get(struct store *s, MDB_txn *txn, uint64_t id,
     struct last_use *out)
 {
-	char text[32 + STORE_SERVICE_MAX + STORE_RHOST_MAX], svc[80], rh[160];
+	char text[LASTUSE_TEXT], svc[80], rh[160], *p, *h;
 	uint8_t kb[8];
 	MDB_val k = { 8, kb }, v;
 	long long when;
-	int rc;
+	size_t n;
+	int rc, used;
 
 	put_be64(kb, id);
 	if ((rc = mdb_get(txn, s->lastuse, &k, &v)) != 0)
@@ -820,12 +830,22 @@ store_lastuse_get(struct store *s, MDB_txn *txn, uint64_t id,
 		return -EINVAL;
 	memcpy(text, v.mv_data, v.mv_size);
 	text[v.mv_size] = '\0';
-	if (sscanf(text, "%lld %79s %159s", &when, svc, rh) != 3 ||
+	if (sscanf(text, "%lld %79s %159s%n", &when, svc, rh, &used) != 3 ||
 	    strlen(svc) > STORE_SERVICE_MAX || strlen(rh) > STORE_RHOST_MAX)
 		return -EINVAL;
 	out->when = when;
 	strcpy(out->service, strcmp(svc, "-") ? svc : "");
 	strcpy(out->rhost, strcmp(rh, "-") ? rh : "");
+	/* then the hosts, space-separated (none in an older record) */
+	out->nhosts = 0;
+	for (p = text + used; *p == ' ' && out->nhosts < STORE_HOSTS; p += n) {
+		h = ++p;
+		n = strcspn(h, " ");
+		if (n == 0 || n > STORE_RHOST_MAX)
+			return -EINVAL;
+		memcpy(out->hosts[out->nhosts], h, n);
+		out->hosts[out->nhosts++][n] = '\0';
+	}
 	return 0;
 }
 

@@ -9,7 +9,10 @@
  *   children  u64be parent . u64be child -> ""   (for cascading revoke)
  *   roles     name -> comma-joined patterns
  *   grants    "u" or "g", name, NUL, role -> ""
- *   lastused  u64be id -> "time service rhost" (written in batches)
+ *   lastused  u64be id -> "time service rhost [host...]" (written in
+ *             batches): the last use, then the last STORE_HOSTS distinct
+ *             remote hosts the token was used from, latest first (VERIFY's
+ *             new_host=); a record without hosts (older) has none yet
  *   sessions  jti -> i64be expiry   (logged-out login sessions)
  *   live      u32be uid . u64be id -> i64be expires   (tokens not revoked:
  *             what counts against a user's quota; expired ones are pruned
@@ -56,6 +59,7 @@
 #define STORE_SERVICE_MAX	64
 #define STORE_RHOST_MAX		128
 #define STORE_REASON_MAX	32
+#define STORE_HOSTS		8	/* distinct remote hosts kept per token */
 
 struct tok_rec {
 	uint64_t	id;
@@ -91,6 +95,9 @@ struct last_use {
 	int64_t		when;
 	char		service[STORE_SERVICE_MAX + 1];
 	char		rhost[STORE_RHOST_MAX + 1];
+	/* the last distinct remote hosts, latest first (nhosts of them) */
+	unsigned	nhosts;
+	char		hosts[STORE_HOSTS][STORE_RHOST_MAX + 1];
 };
 
 struct store_stats {

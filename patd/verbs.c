@@ -180,6 +180,54 @@ note_use(struct patd *d, uint64_t id, int64_t now, const char *service,
 	p->use.when = now;
 	copy_cut(p->use.service, sizeof(p->use.service), service);
 	copy_cut(p->use.rhost, sizeof(p->use.rhost), rhost);
+	if (rhost != NULL)
+		lastuse_add_host(&p->use, rhost);
+}
+
+/*
+ * Whether rhost is new for token id: not among the hosts waiting to be
+ * written nor the stored last STORE_HOSTS, while at least one host was
+ * seen before (the first use ever is no news).  Reads only: the list is
+ * written with last use, in its batch.
+ */
+static bool
+host_is_new(struct patd *d, MDB_txn *txn, uint64_t id, const char *rhost)
+{
+	const struct lastuse_pending *p = lastuse_find(&d->lastuse, id);
+	struct last_use lu;
+	unsigned i, room = STORE_HOSTS;
+
+	if (p != NULL) {
+		if (lastuse_host_known(&p->use, rhost))
+			return false;
+		room -= p->use.nhosts;	/* they come first when written */
+	}
+	if (store_lastuse_get(d->store, txn, id, &lu) != 0 || lu.nhosts == 0)
+		return room != STORE_HOSTS;	/* none before: no news */
+	/* the stored ones that will still be among the last STORE_HOSTS */
+	for (i = 0; i < lu.nhosts && room > 0; i++) {
+		if (p != NULL && lastuse_host_known(&p->use, lu.hosts[i]))
+			continue;
+		if (strcmp(lu.hosts[i], rhost) == 0)
+			return false;
+		room--;
+	}
+	return true;
+}
+
+/* The stored hosts of the batch's record i, behind its own (latest). */
+static void
+merge_hosts(struct patd *d, MDB_txn *txn, struct lastuse_pending *p)
+{
+	struct last_use old;
+	unsigned i;
+
+	if (store_lastuse_get(d->store, txn, p->id, &old) != 0)
+		return;
+	for (i = p->use.nhosts; i > 0; i--)
+		lastuse_add_host(&old, p->use.hosts[i - 1]);
+	p->use.nhosts = old.nhosts;
+	memcpy(p->use.hosts, old.hosts, sizeof(old.hosts));
 }
 
 int
@@ -198,9 +246,11 @@ lastuse_flush(struct patd *d)
 	    store_begin(d->store, true, &txn);
 	if (r < 0)
 		return r;
-	for (i = 0; i < d->lastuse.n && r == 0; i++)
+	for (i = 0; i < d->lastuse.n && r == 0; i++) {
+		merge_hosts(d, txn, &d->lastuse.item[i]);
 		r = store_lastuse_put(d->store, txn, d->lastuse.item[i].id,
 		    &d->lastuse.item[i].use);
+	}
 	if (r < 0) {
 		store_abort(txn);
 		return r;
@@ -267,6 +317,60 @@ uid_text(char out[16], uid_t uid)
 	out[n] = '\0';
 }
 
+/*
+ * ERR for a refused token.  When its secret matched (revoked, expired,
+ * idle) the answer says why and which token, for the owner's notice at
+ * the PAM prompt (docs/protocol.md): why=, id=, role=, and ended= (when
+ * it stopped) or max_idle=.  An unknown token or a wrong secret gets
+ * nothing more than its code: a guesser learns nothing
+ * (docs/security.md).  Nor does anyone but the owner's side (tell false:
+ * another user= named, or a plain peer not the token's owner).
+ */
+static int
+reply_refused(struct req *q, MDB_txn *txn, int v, const struct tok_rec *r,
+    bool reused, bool tell, const char *msg)
+{
+	char reason[STORE_REASON_MAX + 1];
+	struct role_policy pol;
+	const char *why = NULL;
+	int64_t ended = 0, idle = 0;
+
+	if (!tell)
+		;	/* not the owner's side: the code alone */
+	else if (v == TOK_REVOKED) {
+		why = reused ? "rotated-token-reused" : "revoked";
+		if (!reused && store_reason_get(q->d->store, txn, r->id, reason,
+		    sizeof(reason)) == 0 && (strcmp(reason, "reported") == 0 ||
+		    strcmp(reason, "rotated-token-reused") == 0))
+			why = reason;
+	} else if (v == TOK_EXPIRED && r->ends_by == TOK_END_MAX_LIFETIME) {
+		why = "max_lifetime";
+		ended = r->ends;
+	} else if (v == TOK_EXPIRED) {
+		why = "expired";	/* its own expiry, or its parent's */
+		ended = r->expires != 0 && q->now >= r->expires ? r->expires : 0;
+	} else if (v == TOK_IDLE) {
+		why = "idle";
+		ended = r->ends;
+		if (store_policy_get(q->d->store, txn, r->role, &pol) == 0)
+			idle = pol.max_idle;
+	}
+	pat_line_begin(q->out, "ERR");
+	pat_line_field(q->out, "code", tok_verdict_code(v));
+	if (why != NULL) {
+		pat_line_field(q->out, "why", why);
+		pat_line_fieldu(q->out, "id", r->id);
+		pat_line_field(q->out, "role", r->role);
+		if (ended > 0)
+			pat_line_fieldi(q->out, "ended", ended);
+		if (idle > 0)
+			pat_line_fieldi(q->out, "max_idle", idle);
+	}
+	pat_line_field(q->out, "message", msg);
+	pat_line_end(q->out);
+	return 1;
+}
+
 static int
 verb_verify(struct req *q, MDB_txn *txn)
 {
@@ -283,7 +387,7 @@ verb_verify(struct req *q, MDB_txn *txn)
 	int64_t wait;
 	uint64_t head = 0;
 	size_t nrev = 0;
-	bool verifier, first, more = false;
+	bool verifier, first, more = false, new_host;
 	int v, reused = 0;
 
 	if (token == NULL)
@@ -379,7 +483,10 @@ verb_verify(struct req *q, MDB_txn *txn)
 			    (unsigned long long)rec.id,
 			    rec.user[0] ? rec.user : "-", (unsigned)q->p->uid,
 			    svc, rh);
-		return reply_err(q, tok_verdict_code(v), "%s",
+		/* why, only to the owner's side: the token's user asks */
+		return reply_refused(q, txn, v, &rec, head != 0, (user == NULL ||
+		    strcmp(user, rec.user) == 0) && (verifier ||
+		    rec.uid == q->p->uid),
 		    v == TOK_MALFORMED ? "not a well-formed token (bad shape or "
 		    "checksum)" : v == TOK_INVALID ? "unknown token or wrong "
 		    "secret" : v == TOK_REVOKED && head != 0 ? "the token was "
@@ -427,6 +534,7 @@ verb_verify(struct req *q, MDB_txn *txn)
 		return reply_err(q, "permission-missing", "the token does not "
 		    "grant %s", perm);
 	}
+	new_host = rhost != NULL && host_is_new(q->d, txn, rec.id, rhost);
 	note_use(q->d, rec.id, q->now, service, rhost);
 	perms = pat_permset_join(&eff);
 	pat_permset_free(&eff);
@@ -443,6 +551,8 @@ verb_verify(struct req *q, MDB_txn *txn)
 	pat_line_field(q->out, "name", rec.name);
 	pat_line_fieldi(q->out, "expires", rec.expires);
 	pat_line_field(q->out, "perms", perms);
+	if (new_host)
+		pat_line_fieldi(q->out, "new_host", 1);
 	pat_line_end(q->out);
 	free(perms);
 	return 0;

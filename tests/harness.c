@@ -710,10 +710,10 @@ t_ask_as(const struct tpatd *t, uid_t uid, const char *req)
 }
 
 char *
-t_pam_login(struct tpatd *t, const char *service, const char *user,
+t_pam_conv(struct tpatd *t, const char *service, const char *user,
     const char *token, const char *more)
 {
-	char *o = NULL, *res, *p, path[256], stack[512];
+	char *o = NULL, path[256], stack[512];
 
 	snprintf(path, sizeof(path), "%s/pam.d", t->dir);
 	mkdir(path, 0755);
@@ -724,7 +724,16 @@ t_pam_login(struct tpatd *t, const char *service, const char *user,
 	t_sh(t, 0, token, &o, NULL, "\"$PAMCALL\" --confdir %s/pam.d "
 	    "--service %s --user %s %s", t->dir, service, user,
 	    more ? more : "");
-	p = o != NULL ? strstr(o, "result=") : NULL;
+	return o != NULL ? o : strdup("");
+}
+
+char *
+t_pam_login(struct tpatd *t, const char *service, const char *user,
+    const char *token, const char *more)
+{
+	char *o = t_pam_conv(t, service, user, token, more), *res, *p;
+
+	p = strstr(o, "result=");
 	res = strdup(p != NULL ? p + 7 : "no-result");
 	res[strcspn(res, " \n")] = '\0';
 	t_free(o);

@@ -165,6 +165,10 @@ char   *t_ask_as(const struct tpatd *t, uid_t uid, const char *req);
  * malloc'd. */
 char   *t_pam_login(struct tpatd *t, const char *service, const char *user,
 	    const char *token, const char *more);
+/* The same, returning pamcall's whole output (result=..., info="..."
+ * with the conversation's messages); malloc'd, t_free it. */
+char   *t_pam_conv(struct tpatd *t, const char *service, const char *user,
+	    const char *token, const char *more);
 
 /* Create a role and grant it (root), failing the test on error. */
 void	t_role(struct tpatd *t, const char *name, const char *perms);

@@ -216,7 +216,7 @@ Test(libpat, bad_fields_are_refused_before_anything_is_sent)
 		    cases[i].perm, cases[i].service, cases[i].rhost };
 		memset(&who, 0x55, sizeof(who));
 		cr_assert_eq(pat_verify_once(t.sock, 5000, geteuid(), &rq, &who,
-		    NULL), cases[i].want, "case %zu", i);
+		    NULL, NULL), cases[i].want, "case %zu", i);
 		cr_assert_eq(((unsigned char *)&who)[0], 0x55, "who touched");
 	}
 	cr_assert_eq(pat_verify(NULL, NULL, NULL), PAT_E_ARGUMENT);

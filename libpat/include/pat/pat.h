@@ -114,6 +114,35 @@ struct pat_identity {
 	char		role[PAT_ROLE_SIZE];
 	char		name[PAT_NAME_SIZE];
 	char		perms[PAT_PERMS_SIZE];	/* effective, comma-separated */
+	int		new_host;	/* 1: rq->rhost is not among the
+					 * last 8 hosts the token was used
+					 * from (its first use ever is not
+					 * new); else 0 */
+};
+
+/* Sizes of struct pat_refusal's strings, including the NUL. */
+#define PAT_WHY_SIZE		24
+
+/*
+ * Why patd refused a token whose secret matched (PAT_E_REVOKED,
+ * PAT_E_EXPIRED, PAT_E_IDLE): for telling its owner.  Never given for an
+ * unknown token or a wrong secret.
+ */
+struct pat_refusal {
+	uint64_t	id;		/* the token's id */
+	char		why[PAT_WHY_SIZE];	/* "reported" (revoked by
+					 * someone who held its secret),
+					 * "rotated-token-reused" (its
+					 * family was revoked when a
+					 * rotated-away token came back),
+					 * "revoked", "expired",
+					 * "max_lifetime" (its role's),
+					 * "idle" */
+	char		role[PAT_ROLE_SIZE];
+	int64_t		ended;		/* when it stopped working (Unix
+					 * time); 0: not said */
+	int64_t		max_idle;	/* "idle": the role's limit in
+					 * seconds; else 0 */
 };
 
 /*
@@ -141,6 +170,9 @@ int	pat_verify(pat_conn *c, const struct pat_request *rq,
  * `retry_after=`, at least 1); 0 after any other result. */
 int	pat_retry_after(const pat_conn *c);
 
+/* After a refusal on c that came with a reason (see struct pat_refusal):
+ * fills *out and returns 1; else returns 0 and leaves *out untouched. */
+int	pat_refusal_detail(const pat_conn *c, struct pat_refusal *out);
 /* The code's name ("revoked", "timeout", ...); never NULL. */
 const char *pat_strerror(int status);
 /* 1 when status is patd's verdict against the token or request. */
