@@ -1199,8 +1199,9 @@ Test(gate, a_live_socket_is_not_taken_over_a_stale_one_is)
 	t_need_root();
 	t_start(&t, NULL);
 	gate_start(&g, "g", NULL, NULL);
-	rc = t_sh(&t, 0, NULL, NULL, &err, "env LD_LIBRARY_PATH=%s %s/pat-gate "
-	    "--config /dev/null --listen unix:%s", bindir(), bindir(), g.sock);
+	rc = t_sh(&t, CAROL, NULL, NULL, &err, "env LD_LIBRARY_PATH=%s "
+	    "%s/pat-gate --config /dev/null --listen unix:%s", bindir(),
+	    bindir(), g.sock);
 	cr_assert_eq(rc, 1);
 	cr_assert(strstr(err, "something is listening on"), "%s", err);
 	free(err);
@@ -1232,6 +1233,92 @@ Test(gate, a_live_socket_is_not_taken_over_a_stale_one_is)
 		    st.st_mode & 0777);
 	}
 	cr_assert_eq(gate_stop(&again), 0);
+}
+
+/* pat-gate as carol on unix:DIR/gate.sock, at most 5 s: its exit status
+ * (124: still serving when the time was up) and stderr. */
+static int
+gate_try_listen(const char *dir, char **err)
+{
+	return t_sh(&t, CAROL, NULL, NULL, err, "exec timeout 5 env "
+	    "LD_LIBRARY_PATH=%s %s/pat-gate --config /dev/null --socket %s "
+	    "--listen unix:%s/gate.sock", bindir(), bindir(), t.sock, dir);
+}
+
+static void
+make_dir(const char *dir, uid_t uid, mode_t mode)
+{
+	cr_assert_eq(mkdir(dir, 0700), 0, "mkdir %s: %s", dir,
+	    strerror(errno));
+	cr_assert_eq(chown(dir, uid, uid), 0);
+	cr_assert_eq(chmod(dir, mode), 0);
+}
+
+/*
+ * Review of issue 13 (docs/security.md): nginx and Caddy connect to
+ * whatever socket is at the gate's path, unchecked.  Whoever may create an
+ * entry in its directory (while the gate is down: it removes its socket
+ * when it stops) or in a directory above it answers in the gate's place,
+ * 200 and X-Pat-User: root to every request.  The gate makes its socket
+ * only where root and its own user alone can write.
+ */
+Test(gate, its_socket_only_where_no_one_else_can_put_one)
+{
+	/* made in this order under t.dir (root's, 0755) */
+	static const struct {
+		const char	*dir;
+		uid_t		 uid;
+		mode_t		 mode;
+	} dirs[] = {
+		{ "sticky", 0, 01777 },		/* like /tmp */
+		{ "bobs", BOB, 0755 },
+		{ "shared", CAROL, 0775 },
+		{ "open", 0, 0777 },
+		{ "open/carols", CAROL, 0755 },
+		{ "tmp", 0, 01777 },
+	};
+	/* where the gate must not listen, and what it says */
+	static const struct {
+		const char	*dir;
+		const char	*says;
+	} bad[] = {
+		/* bob can take the name while the gate is down */
+		{ "sticky", "sticky is writable by group and others" },
+		{ "bobs", "bobs belongs to uid 1002" },
+		{ "shared", "shared is writable by its group" },
+		/* bob can rename carol's directory and put his own there */
+		{ "open/carols", "open is writable by group and others" },
+	};
+	char dir[300], sock[320], *err = NULL;
+	struct stat st;
+	struct gate g;
+	size_t i;
+	int rc;
+
+	t_need_root();
+	t_start(&t, NULL);
+	for (i = 0; i < sizeof(dirs) / sizeof(*dirs); i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", t.dir, dirs[i].dir);
+		make_dir(dir, dirs[i].uid, dirs[i].mode);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", t.dir, bad[i].dir);
+		rc = gate_try_listen(dir, &err);
+		cr_assert_eq(rc, 1, "%s: pat-gate %s (exit %d): %s",
+		    bad[i].dir, rc == 124 ? "served" : "failed otherwise",
+		    rc, err);
+		cr_assert(strstr(err, bad[i].says) && strstr(err,
+		    "in the gate's place"), "%s: %s", bad[i].dir, err);
+		free(err);
+		err = NULL;
+		snprintf(sock, sizeof(sock), "%s/gate.sock", dir);
+		cr_assert_neq(lstat(sock, &st), 0, "%s: a socket was made",
+		    bad[i].dir);
+	}
+	/* a sticky directory of root's above is fine (/tmp): no one else
+	 * can rename or remove carol's directory in it */
+	gate_start(&g, "tmp/g", NULL, NULL);
+	cr_assert_eq(gate_stop(&g), 0);
 }
 
 Test(gate, units_verify_install_and_are_hardened)
