@@ -1413,6 +1413,58 @@ Test(gate, rate_limited_is_429_with_retry_after)
 	t_free(tok);
 }
 
+/*
+ * Review of issue 13 (docs/security.md): a proxy on the gate's Unix socket
+ * that names no client address (no X-Real-IP, an X-Forwarded-For that is
+ * not an address: nginx listening on a Unix socket itself, where
+ * $remote_addr is "unix:") left the gate without an rhost=, and patd then
+ * counted each failure against the user named (a local login's rule).
+ * Anyone on the internet could lock alice out of the web and of her
+ * token logins through su and sudo by sending ten Basic logins as alice.
+ * Now such requests count as one client, as everyone behind an untrusted
+ * proxy does.
+ */
+Test(gate, a_proxy_that_names_no_address_locks_no_user_out)
+{
+	char h[1200], req[400], *bobtok, *ans, *v;
+	unsigned long id;
+	struct gate g;
+	int i, s = 0;
+	char *tok = setup_patd();
+
+	id = id_of(tok);
+	bobtok = t_token(&t, "bob", "web");
+	gate_start(&g, "g", NULL, NULL);
+	/* Basic as alice with bob's token: wrong-user, a failure that counts,
+	 * from a proxy that says nothing of the client */
+	snprintf(h, sizeof(h), "X-Pat-Perm: api.read\nX-Forwarded-For: "
+	    "unix:\n%s", basic("alice", bobtok));
+	for (i = 0; i < 12 && (s = status_of(&g, h, "/")) == 401; i++)
+		;
+	cr_assert_eq(s, 429, "after %d refusals: %d", i, s);
+	/* alice's local token login (su, sudo: root, no rhost=) is not
+	 * blocked by what an internet client sent */
+	snprintf(req, sizeof(req), "VERIFY token=%s user=alice\n", tok);
+	ans = t_raw(&t, req, 1);
+	explicit_bzero(req, sizeof(req));
+	cr_assert(strncmp(ans, "OK ", 3) == 0, "alice's local login after "
+	    "web guesses at her name: %.60s", ans);
+	t_free(ans);
+	/* nor her requests through a proxy that names her address */
+	snprintf(h, sizeof(h), "X-Pat-Perm: api.read\nX-Real-IP: "
+	    "198.51.100.7\n%s", bearer(tok));
+	cr_assert_eq(status_of(&g, h, "/"), 200);
+	v = token_field(id, "last_rhost");
+	cr_assert_str_eq(v ? v : "(none)", "198.51.100.7");
+	free(v);
+	/* the clients the proxy did not name are one client, blocked for
+	 * the window (alice's own token from them too) */
+	snprintf(h, sizeof(h), "X-Pat-Perm: api.read\n%s", bearer(tok));
+	cr_assert_eq(status_of(&g, h, "/"), 429);
+	t_free(bobtok);
+	t_free(tok);
+}
+
 Test(gate, a_gate_outside_the_verify_group_is_a_deployment_error_503)
 {
 	char h[600], *log;
