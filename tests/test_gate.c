@@ -1393,8 +1393,8 @@ Test(gate, rate_limited_is_429_with_retry_after)
 	char *tok = setup_patd();
 
 	gate_start(&g, "g", NULL, NULL);
-	/* patd counts failures against the user a verifier names: Basic
-	 * bob with alice's token, until patd says wait */
+	/* a Unix-socket peer that names no address: its clients are one
+	 * (rhost=unix:); Basic bob with alice's token until patd says wait */
 	snprintf(h, sizeof(h), "X-Pat-Perm: api.read\n%s", basic("bob", tok));
 	for (i = 0; i < 50; i++) {
 		http(&g, h, NULL, "/", &r);
