@@ -153,7 +153,8 @@ Test(logrecords, verify_refuses_non_ascii_service_and_rhost,
 	r = t_raw(&t, req, 1);
 	cr_assert_eq(strncmp(r, "OK", 2), 0, "%.60s", r);
 	free(r);
-	/* pam_pat.so leaves an odd rhost out: the login still works */
+	/* pam_pat.so sends an odd rhost as host-name characters and a hash
+	 * (it counts as that host): the login still works */
 	r = t_pam_login(&t, "sshd", "alice", tok,
 	    "--rhost \"$(printf 'h\\342\\200\\250event=verify')\"");
 	cr_assert_str_eq(r, "PAM_SUCCESS", "an odd rhost failed the login");
