@@ -346,8 +346,9 @@ Test(rhost, guesses_at_a_users_name_block_only_the_guessing_address)
  * otherwise it sent no rhost=, and patd counted the failures against the
  * user, the rule for su and sudo.  sshd with UseDNS gives the client's DNS
  * name, which whoever runs that name's zone chooses: a name of 200 bytes,
- * and ten wrong tokens from that host locked alice out of every token
- * login for the window.  Such a name now still counts as that host.
+ * and ten wrong tokens from that host locked alice out of her local token
+ * logins (su, sudo) and of those from any host whose name was dropped too,
+ * for the window.  Such a name now still counts as that host.
  */
 Test(rhost, a_host_name_too_long_for_patd_still_counts_as_that_host)
 {
