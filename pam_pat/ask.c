@@ -1,4 +1,5 @@
 /* ask.c - one VERIFY through libpat, in pam_pat.so's terms; see ask.h. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,7 +16,7 @@ set(struct pp_answer *a, enum pp_verdict v, const char *reason)
 }
 
 /* Printable ASCII only (0x21-0x7e): patd refuses anything else in a value
- * it logs, and a login must not fail over an odd rhost. */
+ * it logs, and a login must not fail over an odd service name. */
 static const char *
 clean_value(const char *s, size_t max)
 {
@@ -23,16 +24,54 @@ clean_value(const char *s, size_t max)
 	    NULL;
 }
 
+/*
+ * PAM_RHOST as patd takes it.  A value it would refuse (over PP_RHOST_MAX
+ * bytes: sshd with UseDNS gives the client's DNS name, the client's zone
+ * chooses it; a byte outside 0x21-0x7e) is still that host's: what fits of
+ * it, every byte but a host name's or an address's (letters, digits, '.',
+ * '-', ':') as '_', then '#' and a hash of the whole, so two names alike
+ * in their first bytes stay two hosts, and nothing in it reads as
+ * another log field.  Never dropped: without
+ * rhost= patd counts a failure against the user (the rule for su), and
+ * any remote host could lock the user out.  NULL when PAM has none.
+ */
+static const char *
+rhost_value(const char *s, char out[PP_RHOST_MAX + 1])
+{
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
+	size_t n, i, keep;
+	unsigned char c;
+
+	if (s == NULL || *s == '\0')
+		return NULL;
+	if (pat_plain_value_valid(s, PP_RHOST_MAX))
+		return s;
+	n = strlen(s);
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	keep = n < PP_RHOST_MAX - 17 ? n : PP_RHOST_MAX - 17;
+	for (i = 0; i < keep; i++) {
+		c = (unsigned char)s[i];
+		out[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+		    c == ':' ? (char)c : '_';
+	}
+	snprintf(out + keep, PP_RHOST_MAX + 1 - keep, "#%016llx",
+	    (unsigned long long)h);
+	return out;
+}
+
 void
 pp_ask(const struct pp_opts *o, const char *user, const char *token,
     const char *service, const char *rhost, struct pp_answer *a)
 {
+	char rh[PP_RHOST_MAX + 1];
 	struct pat_request rq = {
 		.token = token,
 		.user = user,
 		.perm = o->perm,
 		.service = clean_value(service, PP_SERVICE_MAX),
-		.rhost = clean_value(rhost, PP_RHOST_MAX),
+		.rhost = rhost_value(rhost, rh),
 	};
 	struct pat_identity who;
 	struct pat_refusal no;

@@ -12,7 +12,8 @@
  *      client; an entry that is not an IP address ends the walk (what lies
  *      left of it came from the client and proves nothing), and the peer's
  *      own address is used instead;
- *   3. else the peer's address (none for a Unix-socket peer).
+ *   3. else the peer's address (none for a Unix-socket peer: http.c
+ *      then names it "unix:", never no one).
  *
  * An untrusted peer's headers are ignored: its address is the answer.
  * IPv4-mapped IPv6 addresses (::ffff:a.b.c.d, a dual-stack listener) are

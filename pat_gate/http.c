@@ -13,6 +13,11 @@
 #include "perm.h"
 
 #define SERVICE_MAX	64	/* patd's bound on service= */
+/* rhost= for clients the proxy on the Unix socket did not name: one
+ * client, as everyone behind an untrusted proxy is.  Never none: without
+ * rhost= patd counts a verifier's failures against the user named (su,
+ * sudo), and anyone on the internet could lock that user out. */
+#define UNNAMED_RHOST	"unix:"
 
 /* The request headers the gate reads (values are MHD's, valid for the
  * request's lifetime). */
@@ -317,7 +322,7 @@ decide(const struct gate_http *g, struct MHD_Connection *conn)
 	rq.user = cred.kind == GATE_AUTH_BASIC ? cred.user : NULL;
 	rq.perm = perm;
 	rq.service = service;
-	rq.rhost = rhost[0] ? rhost : NULL;
+	rq.rhost = rhost[0] ? rhost : UNNAMED_RHOST;
 	r = gate_pool_verify(g->pool, &rq, &who, &retry);
 	map_result(r, retry, g->cfg, &v);
 	if (v.status == 200)
@@ -330,7 +335,8 @@ decide(const struct gate_http *g, struct MHD_Connection *conn)
 	}
 out:
 	ret = respond(conn, &v);
-	log_verdict(&v, id, v.who ? who.user : cred.user, perm, service, rhost);
+	log_verdict(&v, id, v.who ? who.user : cred.user, perm, service,
+	    rhost[0] ? rhost : UNNAMED_RHOST);
 	gate_cred_wipe(&cred);
 	return ret;
 }

@@ -8,8 +8,10 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -128,6 +130,93 @@ systemd_socket(void)
 }
 
 /*
+ * May the gate make its socket at path?  nginx and Caddy connect to
+ * whatever socket is there, unchecked: whoever can put an entry in its
+ * directory (while the gate is down: it removes its socket when it stops)
+ * or rename a directory above it answers in the gate's place.  So the
+ * directory that holds it is root's or the gate's and writable by neither
+ * group nor others, sticky or not; every directory above it too, except a
+ * sticky one of root's (/tmp), where no one else can move ours.  No
+ * symbolic link on the way.  0, or -1 once logged.
+ */
+static int
+listen_dirs_ok(const char *path)
+{
+	const char *p = path + 1, *slash;
+	uid_t me = geteuid();
+	struct stat st;
+	size_t end = 1;		/* path[0..end) names the directory at fd */
+	int fd, next, r = -1;
+	char name[NAME_MAX + 1];
+
+	if ((fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		gate_log("cannot open /: %s", strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		slash = strchr(p, '/');
+		if (fstat(fd, &st) < 0) {
+			gate_log("cannot stat %.*s: %s", (int)end, path,
+			    strerror(errno));
+			goto out;
+		}
+		if (st.st_uid != 0 && st.st_uid != me) {
+			gate_log("cannot listen on %s: directory %.*s belongs to "
+			    "uid %u, neither root nor the gate's uid %u: its "
+			    "owner could put a socket of its own in the gate's "
+			    "place; use a directory of root's or the gate's "
+			    "(mktemp -d)", path, (int)end, path,
+			    (unsigned)st.st_uid, (unsigned)me);
+			goto out;
+		}
+		if ((st.st_mode & 022) != 0 && (slash == NULL ||
+		    !(st.st_uid == 0 && (st.st_mode & S_ISVTX)))) {
+			gate_log("cannot listen on %s: directory %.*s is writable "
+			    "by %s (mode %04o): anyone who can write there "
+			    "could put a socket of their own in the gate's "
+			    "place; use a directory only root or the gate's "
+			    "user can write (mktemp -d)", path, (int)end, path,
+			    (st.st_mode & 022) == 022 ? "group and others" :
+			    st.st_mode & 002 ? "others" : "its group",
+			    (unsigned)(st.st_mode & 07777));
+			goto out;
+		}
+		if (slash == NULL)
+			break;	/* fd is the socket's directory */
+		if ((size_t)(slash - p) > NAME_MAX) {
+			gate_log("cannot listen on %s: a name too long", path);
+			goto out;
+		}
+		memcpy(name, p, (size_t)(slash - p));
+		name[slash - p] = '\0';
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+			gate_log("cannot listen on %s: give a plain absolute "
+			    "path (no . or ..)", path);
+			goto out;
+		}
+		end = (size_t)(slash - path);
+		p = slash + 1;
+		if (name[0] == '\0')
+			continue;	/* "//" */
+		next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (next < 0) {
+			gate_log("cannot listen on %s: %.*s: %s", path, (int)end,
+			    path, errno == ENOTDIR || errno == ELOOP ? "not a "
+			    "directory (the gate follows no symbolic link to "
+			    "its socket)" : strerror(errno));
+			goto out;
+		}
+		close(fd);
+		fd = next;
+	}
+	r = 0;
+out:
+	close(fd);
+	return r;
+}
+
+/*
  * Make and bind a Unix socket at path: a stale socket is replaced, but
  * never a file that is not a socket, nor a socket someone still listens
  * on.  Created under umask 0177, then given `mode` and `group`, so it is
@@ -144,6 +233,8 @@ listen_unix(const struct gate_listen *l, unsigned mode, const char *group,
 	int fd, probe, e;
 
 	memcpy(sun.sun_path, l->path, strlen(l->path) + 1);
+	if (listen_dirs_ok(l->path) < 0)
+		return -1;
 	if (lstat(l->path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			gate_log("%s exists and is not a socket; not touching "

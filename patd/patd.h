@@ -81,7 +81,9 @@ struct patd {
 	int64_t		 rotation_grace;	/* seconds (rotation_grace) */
 	struct ratelimit rl_create;
 	struct ratelimit rl_log;	/* refusal lines per peer uid */
+	struct ratelimit rl_uses;	/* success lines per token */
 	uint64_t	 log_suppressed;	/* …cut since the last summary */
+	uint64_t	 uses_quiet;	/* successes past their token's budget */
 	uint64_t	 limited_quiet;	/* rate-limited refusals after the
 					 * first of their block, not logged */
 	/* background work (sweep.c) */

@@ -489,6 +489,12 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 				    (unsigned long long)d->log_suppressed);
 				d->log_suppressed = 0;
 			}
+			if (d->uses_quiet > 0) {
+				log_event("log-suppressed", "uses=%llu "
+				    "reason=over-log_refusals-per-token",
+				    (unsigned long long)d->uses_quiet);
+				d->uses_quiet = 0;
+			}
 			if (d->limited_quiet > 0) {
 				log_event("log-suppressed", "refusals=%llu "
 				    "reason=rate-limited-again",

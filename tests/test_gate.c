@@ -1199,8 +1199,9 @@ Test(gate, a_live_socket_is_not_taken_over_a_stale_one_is)
 	t_need_root();
 	t_start(&t, NULL);
 	gate_start(&g, "g", NULL, NULL);
-	rc = t_sh(&t, 0, NULL, NULL, &err, "env LD_LIBRARY_PATH=%s %s/pat-gate "
-	    "--config /dev/null --listen unix:%s", bindir(), bindir(), g.sock);
+	rc = t_sh(&t, CAROL, NULL, NULL, &err, "env LD_LIBRARY_PATH=%s "
+	    "%s/pat-gate --config /dev/null --listen unix:%s", bindir(),
+	    bindir(), g.sock);
 	cr_assert_eq(rc, 1);
 	cr_assert(strstr(err, "something is listening on"), "%s", err);
 	free(err);
@@ -1232,6 +1233,92 @@ Test(gate, a_live_socket_is_not_taken_over_a_stale_one_is)
 		    st.st_mode & 0777);
 	}
 	cr_assert_eq(gate_stop(&again), 0);
+}
+
+/* pat-gate as carol on unix:DIR/gate.sock, at most 5 s: its exit status
+ * (124: still serving when the time was up) and stderr. */
+static int
+gate_try_listen(const char *dir, char **err)
+{
+	return t_sh(&t, CAROL, NULL, NULL, err, "exec timeout 5 env "
+	    "LD_LIBRARY_PATH=%s %s/pat-gate --config /dev/null --socket %s "
+	    "--listen unix:%s/gate.sock", bindir(), bindir(), t.sock, dir);
+}
+
+static void
+make_dir(const char *dir, uid_t uid, mode_t mode)
+{
+	cr_assert_eq(mkdir(dir, 0700), 0, "mkdir %s: %s", dir,
+	    strerror(errno));
+	cr_assert_eq(chown(dir, uid, uid), 0);
+	cr_assert_eq(chmod(dir, mode), 0);
+}
+
+/*
+ * Review of issue 13 (docs/security.md): nginx and Caddy connect to
+ * whatever socket is at the gate's path, unchecked.  Whoever may create an
+ * entry in its directory (while the gate is down: it removes its socket
+ * when it stops) or in a directory above it answers in the gate's place,
+ * 200 and X-Pat-User: root to every request.  The gate makes its socket
+ * only where root and its own user alone can write.
+ */
+Test(gate, its_socket_only_where_no_one_else_can_put_one)
+{
+	/* made in this order under t.dir (root's, 0755) */
+	static const struct {
+		const char	*dir;
+		uid_t		 uid;
+		mode_t		 mode;
+	} dirs[] = {
+		{ "sticky", 0, 01777 },		/* like /tmp */
+		{ "bobs", BOB, 0755 },
+		{ "shared", CAROL, 0775 },
+		{ "open", 0, 0777 },
+		{ "open/carols", CAROL, 0755 },
+		{ "tmp", 0, 01777 },
+	};
+	/* where the gate must not listen, and what it says */
+	static const struct {
+		const char	*dir;
+		const char	*says;
+	} bad[] = {
+		/* bob can take the name while the gate is down */
+		{ "sticky", "sticky is writable by group and others" },
+		{ "bobs", "bobs belongs to uid 1002" },
+		{ "shared", "shared is writable by its group" },
+		/* bob can rename carol's directory and put his own there */
+		{ "open/carols", "open is writable by group and others" },
+	};
+	char dir[300], sock[320], *err = NULL;
+	struct stat st;
+	struct gate g;
+	size_t i;
+	int rc;
+
+	t_need_root();
+	t_start(&t, NULL);
+	for (i = 0; i < sizeof(dirs) / sizeof(*dirs); i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", t.dir, dirs[i].dir);
+		make_dir(dir, dirs[i].uid, dirs[i].mode);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", t.dir, bad[i].dir);
+		rc = gate_try_listen(dir, &err);
+		cr_assert_eq(rc, 1, "%s: pat-gate %s (exit %d): %s",
+		    bad[i].dir, rc == 124 ? "served" : "failed otherwise",
+		    rc, err);
+		cr_assert(strstr(err, bad[i].says) && strstr(err,
+		    "in the gate's place"), "%s: %s", bad[i].dir, err);
+		free(err);
+		err = NULL;
+		snprintf(sock, sizeof(sock), "%s/gate.sock", dir);
+		cr_assert_neq(lstat(sock, &st), 0, "%s: a socket was made",
+		    bad[i].dir);
+	}
+	/* a sticky directory of root's above is fine (/tmp): no one else
+	 * can rename or remove carol's directory in it */
+	gate_start(&g, "tmp/g", NULL, NULL);
+	cr_assert_eq(gate_stop(&g), 0);
 }
 
 Test(gate, units_verify_install_and_are_hardened)
@@ -1306,8 +1393,8 @@ Test(gate, rate_limited_is_429_with_retry_after)
 	char *tok = setup_patd();
 
 	gate_start(&g, "g", NULL, NULL);
-	/* patd counts failures against the user a verifier names: Basic
-	 * bob with alice's token, until patd says wait */
+	/* a Unix-socket peer that names no address: its clients are one
+	 * (rhost=unix:); Basic bob with alice's token until patd says wait */
 	snprintf(h, sizeof(h), "X-Pat-Perm: api.read\n%s", basic("bob", tok));
 	for (i = 0; i < 50; i++) {
 		http(&g, h, NULL, "/", &r);
@@ -1323,6 +1410,58 @@ Test(gate, rate_limited_is_429_with_retry_after)
 	cr_assert_str_eq(r.body, "");
 	free(v);
 	resp_free(&r);
+	t_free(tok);
+}
+
+/*
+ * Review of issue 13 (docs/security.md): a proxy on the gate's Unix socket
+ * that names no client address (no X-Real-IP, an X-Forwarded-For that is
+ * not an address: nginx listening on a Unix socket itself, where
+ * $remote_addr is "unix:") left the gate without an rhost=, and patd then
+ * counted each failure against the user named (a local login's rule).
+ * Anyone on the internet could lock alice out of the web and of her
+ * token logins through su and sudo by sending ten Basic logins as alice.
+ * Now such requests count as one client, as everyone behind an untrusted
+ * proxy does.
+ */
+Test(gate, a_proxy_that_names_no_address_locks_no_user_out)
+{
+	char h[1200], req[400], *bobtok, *ans, *v;
+	unsigned long id;
+	struct gate g;
+	int i, s = 0;
+	char *tok = setup_patd();
+
+	id = id_of(tok);
+	bobtok = t_token(&t, "bob", "web");
+	gate_start(&g, "g", NULL, NULL);
+	/* Basic as alice with bob's token: wrong-user, a failure that counts,
+	 * from a proxy that says nothing of the client */
+	snprintf(h, sizeof(h), "X-Pat-Perm: api.read\nX-Forwarded-For: "
+	    "unix:\n%s", basic("alice", bobtok));
+	for (i = 0; i < 12 && (s = status_of(&g, h, "/")) == 401; i++)
+		;
+	cr_assert_eq(s, 429, "after %d refusals: %d", i, s);
+	/* alice's local token login (su, sudo: root, no rhost=) is not
+	 * blocked by what an internet client sent */
+	snprintf(req, sizeof(req), "VERIFY token=%s user=alice\n", tok);
+	ans = t_raw(&t, req, 1);
+	explicit_bzero(req, sizeof(req));
+	cr_assert(strncmp(ans, "OK ", 3) == 0, "alice's local login after "
+	    "web guesses at her name: %.60s", ans);
+	t_free(ans);
+	/* nor her requests through a proxy that names her address */
+	snprintf(h, sizeof(h), "X-Pat-Perm: api.read\nX-Real-IP: "
+	    "198.51.100.7\n%s", bearer(tok));
+	cr_assert_eq(status_of(&g, h, "/"), 200);
+	v = token_field(id, "last_rhost");
+	cr_assert_str_eq(v ? v : "(none)", "198.51.100.7");
+	free(v);
+	/* the clients the proxy did not name are one client, blocked for
+	 * the window (alice's own token from them too) */
+	snprintf(h, sizeof(h), "X-Pat-Perm: api.read\n%s", bearer(tok));
+	cr_assert_eq(status_of(&g, h, "/"), 429);
+	t_free(bobtok);
 	t_free(tok);
 }
 

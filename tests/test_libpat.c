@@ -482,6 +482,40 @@ Test(libpat, a_patd_that_never_answers_costs_the_timeout_and_no_retry)
 	fake_stop(&f);
 }
 
+/*
+ * Review of issue 13 (docs/security.md): the classic bug of a reused
+ * connection - the answer to a request that timed out arrives late and is
+ * read as the answer to the next one (here: alice's OK for a token asked
+ * about without user=, as pat-gate asks for a Bearer token).  The first
+ * connection never answers its first request and answers the second with
+ * that OK; a client that hangs up on a timeout asks the second on a new
+ * connection and gets that one's own answer.
+ */
+Test(libpat, an_answer_after_a_timeout_is_never_the_next_requests)
+{
+	static const char *const late[] = { HOLD, OK_ALICE };
+	static const char *const own[] = { "ERR code=invalid-token\n" };
+	static const char *const *const script[] = { late, own };
+	static const struct pat_request bearer = {
+		.token = "2|pat-abcdefghijklmnopqrstuvwxyzABCDEFGH",
+		.perm = "api.read",
+	};
+	struct pat_identity who;
+	char path[128];
+	struct fake f;
+	pat_conn *c = NULL;
+
+	snprintf(path, sizeof(path), "%s/late.sock", t.dir);
+	fake_start(&f, path, 0, 0, script, 2);
+	cr_assert_eq(pat_open(&c, path, 500), PAT_OK);
+	cr_assert_eq(pat_verify(c, &bearer, &who), PAT_E_TIMEOUT);
+	cr_assert_eq(pat_verify(c, &bearer, &who), PAT_E_INVALID,
+	    "a late answer was taken for the next request's");
+	cr_assert_eq(*f.conns, 2);
+	pat_close(c);
+	fake_stop(&f);
+}
+
 /* patd closes idle connections: the next call dials again, once. */
 Test(libpat, a_closed_connection_is_dialled_again_once)
 {

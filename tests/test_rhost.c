@@ -340,6 +340,62 @@ Test(rhost, guesses_at_a_users_name_block_only_the_guessing_address)
 	t_free(bobtok);
 }
 
+/*
+ * Review of issue 13 (docs/security.md): pam_pat.so passed PAM_RHOST on
+ * only when patd would take it as it is (printable, at most 128 bytes);
+ * otherwise it sent no rhost=, and patd counted the failures against the
+ * user, the rule for su and sudo.  sshd with UseDNS gives the client's DNS
+ * name, which whoever runs that name's zone chooses: a name of 200 bytes,
+ * and ten wrong tokens from that host locked alice out of her local token
+ * logins (su, sudo) and of those from any host whose name was dropped too,
+ * for the window.  Such a name now still counts as that host.
+ */
+Test(rhost, a_host_name_too_long_for_patd_still_counts_as_that_host)
+{
+	char *tok, *tok2, bad[200], name[220], more[260], *r;
+	size_t i;
+
+	t_need_root();
+	t_role(&t, "ssh", "pam.sshd");
+	t_grant(&t, "ssh", "--user alice");
+	tok = t_token(&t, "alice", "ssh");
+	tok2 = t_token(&t, "alice", "ssh");
+	forge(bad, sizeof(bad), tok, 0, tok2);
+	for (i = 0; i + 20 < sizeof(name); i += 10)
+		memcpy(name + i, "abcdefghi.", 10);
+	snprintf(name + i, sizeof(name) - i, "example.net");
+	cr_assert_gt(strlen(name), 128);
+	snprintf(more, sizeof(more), "--rhost %s", name);
+	for (i = 0; i < 10; i++) {
+		r = t_pam_login(&t, "sshd", "alice", bad, more);
+		cr_assert_str_eq(r, "PAM_AUTH_ERR", "guess %zu: %s", i, r);
+		free(r);
+	}
+	r = t_pam_login(&t, "sshd", "alice", tok, NULL);
+	cr_assert_str_eq(r, "PAM_SUCCESS", "a host with a long name locked "
+	    "alice out of her local token logins: %s", r);
+	free(r);
+	r = t_pam_login(&t, "sshd", "alice", tok, "--rhost 198.51.100.8");
+	cr_assert_str_eq(r, "PAM_SUCCESS", "a host with a long name locked "
+	    "alice out of other hosts: %s", r);
+	free(r);
+	/* the guessing host waits, even with her right token, and a name
+	 * that long sharing its first 128 bytes is another host */
+	r = t_pam_login(&t, "sshd", "alice", tok, more);
+	cr_assert_str_eq(r, "PAM_AUTH_ERR", "the guessing host was not "
+	    "blocked: %s", r);
+	free(r);
+	name[strlen(name) - 1] = 'x';
+	snprintf(more, sizeof(more), "--rhost %s", name);
+	r = t_pam_login(&t, "sshd", "alice", tok, more);
+	cr_assert_str_eq(r, "PAM_SUCCESS", "two long names alike in their "
+	    "first bytes counted as one host: %s", r);
+	free(r);
+	explicit_bzero(bad, sizeof(bad));
+	t_free(tok);
+	t_free(tok2);
+}
+
 Test(rhost, malformed_tokens_from_an_address_count_against_no_one)
 {
 	char *tok;
