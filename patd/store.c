@@ -317,6 +317,10 @@ store_token_get(struct store *s, MDB_txn *txn, uint64_t id, struct tok_rec *out)
 	    take_str(&p, end, out->by, STORE_BY_MAX) < 0 ||
 	    take_str(&p, end, out->cap, STORE_CAP_MAX) < 0)
 		return -EINVAL;
+	/* the binding: absent from records written before it existed */
+	if (p < end && (take_str(&p, end, out->bind_from, BIND_FROM_MAX) < 0 ||
+	    take_str(&p, end, out->bind_service, BIND_SERVICE_MAX) < 0))
+		return -EINVAL;
 	return 0;
 }
 
@@ -395,9 +399,11 @@ int
 store_token_put(struct store *s, MDB_txn *txn, const struct tok_rec *r,
     uint64_t old_parent)
 {
-	const char *strs[] = { r->user, r->name, r->role, r->by, r->cap };
+	const char *strs[] = { r->user, r->name, r->role, r->by, r->cap,
+	    r->bind_from, r->bind_service };
 	uint8_t rec[sizeof(struct tok_disk) + STORE_USER_MAX + STORE_NAME_MAX +
-	    STORE_ROLE_MAX + STORE_BY_MAX + STORE_CAP_MAX + 8];
+	    STORE_ROLE_MAX + STORE_BY_MAX + STORE_CAP_MAX + BIND_FROM_MAX +
+	    BIND_SERVICE_MAX + 8];
 	struct tok_disk h = { .version = TOK_DISK_VERSION };
 	uint8_t kb[16];
 	MDB_val k = { 8, kb }, v;

@@ -4,7 +4,9 @@
  * One environment, file "pat.mdb" in the state directory, with named
  * databases:
  *   meta      "schema" -> "1", "next_id" -> u64 (ids are never reused)
- *   tokens    u64be id -> token record (binary header + NUL-separated text)
+ *   tokens    u64be id -> token record (binary header + NUL-separated text:
+ *             user, name, role, by, cap, then, since issue 14, bind_from
+ *             and bind_service; a record that ends after cap has no binding)
  *   by_uid    u32be uid . u64be id -> ""   (a user's tokens)
  *   children  u64be parent . u64be child -> ""   (for cascading revoke)
  *   roles     name -> comma-joined patterns
@@ -44,6 +46,7 @@
 
 #include <lmdb.h>
 
+#include "bind.h"
 #include "perm.h"
 #include "token.h"
 
@@ -70,6 +73,10 @@ struct tok_rec {
 	char		role[STORE_ROLE_MAX + 1];
 	char		by[STORE_BY_MAX + 1];	/* "root", "pat:17", … */
 	char		cap[STORE_CAP_MAX + 1];	/* creator's permissions */
+	/* its binding (bind.h): networks and service names, "" for none;
+	 * stored after cap, absent from records made before issue 14 */
+	char		bind_from[BIND_FROM_MAX + 1];
+	char		bind_service[BIND_SERVICE_MAX + 1];
 	unsigned	depth;		/* parents above it: set by
 					 * access_check_token, never stored */
 	/* set by access_check_token, never stored: when the token stops

@@ -148,6 +148,8 @@ put_token_fields(struct req *q, MDB_txn *txn, struct tok_rec *r)
 	if (r->ends != 0)
 		pat_line_field(o, "ends_by", tok_end_name(r->ends_by));
 	pat_line_fieldi(o, "revoked", r->revoked);
+	pat_line_field(o, "bind_from", r->bind_from);
+	pat_line_field(o, "bind_service", r->bind_service);
 	rc = store_lastuse_get(q->d->store, txn, r->id, &lu);
 	if (rc == 0) {
 		pat_line_fieldi(o, "last_used", lu.when);
@@ -284,7 +286,7 @@ verb_verify(struct req *q, MDB_txn *txn)
 	uint64_t head = 0;
 	size_t nrev = 0;
 	bool verifier, first, more = false;
-	int v, reused = 0;
+	int v, reused = 0, bound;
 
 	if (token == NULL)
 		return reply_err(q, "bad-request", "VERIFY needs token=");
@@ -412,6 +414,23 @@ verb_verify(struct req *q, MDB_txn *txn)
 			    user, (unsigned)q->p->uid, svc, rh);
 		return reply_err(q, "wrong-user", "the token belongs to "
 		    "another user");
+	}
+	/* its binding (issue 14): the secret was right, so nothing was
+	 * guessed and nothing is counted; an address it cannot read, or
+	 * none, is refused when the token is bound to networks */
+	if (!(bound = !bind_from_allows(rec.bind_from, rhost)) &&
+	    bind_service_allows(rec.bind_service, service))
+		bound = -1;	/* both allow */
+	if (bound >= 0) {
+		pat_permset_free(&eff);
+		if (refusal_logged(q))
+			log_event("verify", "result=refused reason=binding "
+			    "id=%llu user=%s peer_uid=%u service=%s rhost=%s",
+			    (unsigned long long)rec.id, rec.user,
+			    (unsigned)q->p->uid, svc, rh);
+		return reply_err(q, "binding", "the token may be used only "
+		    "%s %s", bound ? "from" : "by", bound ? rec.bind_from :
+		    rec.bind_service);
 	}
 	/* a valid token without the permission guessed nothing: not counted
 	 * (a page whose assets sit behind a permission the token lacks
