@@ -193,7 +193,8 @@ is_list_key(const char *k)
 	return strcmp(k, "perms") == 0 || strcmp(k, "stripped") == 0 ||
 	    strcmp(k, "stripped_owner") == 0 ||
 	    strcmp(k, "stripped_cap") == 0 ||
-	    strcmp(k, "cap") == 0 || strcmp(k, "effective") == 0;
+	    strcmp(k, "cap") == 0 || strcmp(k, "effective") == 0 ||
+	    strcmp(k, "bind_from") == 0 || strcmp(k, "bind_service") == 0;
 }
 
 static bool

@@ -174,9 +174,10 @@ Test(binding, show_lists_it_and_json_too)
 	free(out);
 	out = NULL;
 	cr_assert_eq(t_ctl(&t, 0, NULL, &out, NULL, "--json show %s", id), 0);
-	cr_expect(strstr(out, "\"bind_from\":\"10.0.0.0/8,2001:db8::/32\"") !=
-	    NULL, "%s", out);
-	cr_expect(strstr(out, "\"bind_service\":\"sshd\"") != NULL, "%s", out);
+	cr_expect(strstr(out, "\"bind_from\":[\"10.0.0.0/8\","
+	    "\"2001:db8::/32\"]") != NULL, "%s", out);
+	cr_expect(strstr(out, "\"bind_service\":[\"sshd\"]") != NULL, "%s",
+	    out);
 	free(out);
 	free(id);
 	t_free(tok);
@@ -310,7 +311,7 @@ Test(binding, records_from_before_still_load)
 	t_restart(&t);
 	VERDICT(old, "rhost=11.0.0.1", "OK");
 	cr_assert_eq(t_ctl(&t, 0, NULL, &out, NULL, "--json show 1"), 0);
-	cr_expect(strstr(out, "\"bind_from\":\"\"") != NULL, "%s", out);
+	cr_expect(strstr(out, "\"bind_from\":[]") != NULL, "%s", out);
 	free(out);
 	out = verify(half, "rhost=10.0.0.1");
 	cr_expect_str_neq(out, "OK", "a cut record is no unbound token");
