@@ -30,7 +30,7 @@ static const struct help {
 	  "admin commands are open to you, and your login session's state.\n"
 	  EXITS },
 	{ "create", "patctl create --role ROLE [--name NAME] [--expires WHEN] "
-	  "[--user USER] [--from CIDR,...] [--service NAME,...] "
+	  "[--user USER] [--from CIDR,...] [--service NAME,...] [--uses N] "
 	  "[--parent-from-stdin]",
 	  "Create a token.  It is printed alone on stdout (T=$(patctl create ...)\n"
 	  "works), the rest on stderr; this is the only time it is shown.  Root\n"
@@ -51,6 +51,8 @@ static const struct help {
 	  "  --service NAME,... verify only by these services (up to 8): a PAM\n"
 	  "                  service (sshd) or a verifier's service= such as\n"
 	  "                  http:api.example.org (pat-gate)\n"
+	  "  --uses N        verify at most N times (1: single use); such a token\n"
+	  "                  cannot create tokens or be rotated\n"
 	  "                  A binding is never widened: a child of a bound\n"
 	  "                  token inherits it and may only narrow it.\n"
 	  EXITS },
@@ -141,7 +143,8 @@ static const char general[] =
 "  login | logout               a 60-minute session from patd's login PAM stack\n"
 "  whoami                       your uid, roles, permissions and session\n"
 "  create --role ROLE [--name NAME] [--expires WHEN] [--user USER]\n"
-"         [--from CIDR,...] [--service NAME,...] [--parent-from-stdin]\n"
+"         [--from CIDR,...] [--service NAME,...] [--uses N]\n"
+"         [--parent-from-stdin]\n"
 "  list [--user USER | --all] [--active | --expiring DAYS]\n"
 "  show ID\n"
 "  revoke ID... | revoke --all [--user USER] [--yes]\n"

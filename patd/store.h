@@ -27,6 +27,8 @@
  *   rotated   u64be old id -> u64be new id   (ROTATE's replacement)
  *   reasons   u64be id -> why it was revoked, when not by its owner or an
  *             admin ("reported": REVOKE token=, by whoever held the secret)
+ *   uses      u64be id -> u32be successful verifications of a token
+ *             created with uses= (written in the round that answers them)
  *   rolepolicy  role name -> u8 version (1) . i64be max_lifetime .
  *             i64be default_lifetime . i64be max_idle   (seconds; a role
  *             without a record, or with all three 0, has no policy;
@@ -59,6 +61,7 @@
 #define STORE_SERVICE_MAX	64
 #define STORE_RHOST_MAX		128
 #define STORE_REASON_MAX	32
+#define STORE_USES_MAX		1000000
 
 struct tok_rec {
 	uint64_t	id;
@@ -77,6 +80,9 @@ struct tok_rec {
 	 * stored after cap, absent from records made before issue 14 */
 	char		bind_from[BIND_FROM_MAX + 1];
 	char		bind_service[BIND_SERVICE_MAX + 1];
+	uint32_t	uses;		/* --uses: verifications allowed, 0 for
+					 * no limit (stored as decimal text after
+					 * bind_service; the count is in "uses") */
 	unsigned	depth;		/* parents above it: set by
 					 * access_check_token, never stored */
 	/* set by access_check_token, never stored: when the token stops
@@ -251,6 +257,12 @@ int	store_rotated_get(struct store *s, MDB_txn *txn, uint64_t old_id,
 	    uint64_t *new_id);
 /* True while a sweep of id's subtree is queued. */
 bool	store_sweep_queued(struct store *s, MDB_txn *txn, uint64_t id);
+
+/* How often a counted token has verified (0 when never). */
+int	store_uses_get(struct store *s, MDB_txn *txn, uint64_t id,
+	    uint32_t *used);
+int	store_uses_put(struct store *s, MDB_txn *txn, uint64_t id,
+	    uint32_t used);
 
 /* Forget a token: its record, index entries and last use (retention). */
 int	store_token_del(struct store *s, MDB_txn *txn, const struct tok_rec *r);

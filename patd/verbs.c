@@ -150,6 +150,14 @@ put_token_fields(struct req *q, MDB_txn *txn, struct tok_rec *r)
 	pat_line_fieldi(o, "revoked", r->revoked);
 	pat_line_field(o, "bind_from", r->bind_from);
 	pat_line_field(o, "bind_service", r->bind_service);
+	pat_line_fieldu(o, "bind_uses", r->uses);
+	if (r->uses != 0) {
+		uint32_t used;
+
+		if ((rc = store_uses_get(q->d->store, txn, r->id, &used)) < 0)
+			return rc;
+		pat_line_fieldu(o, "used", used);
+	}
 	rc = store_lastuse_get(q->d->store, txn, r->id, &lu);
 	if (rc == 0) {
 		pat_line_fieldi(o, "last_used", lu.when);
@@ -267,6 +275,45 @@ uid_text(char out[16], uid_t uid)
 	for (i = 0; i < n; i++)
 		out[i] = tmp[n - 1 - i];
 	out[n] = '\0';
+}
+
+/*
+ * One use of a counted token.  VERIFY runs in a read transaction: the
+ * first time it asks to run again in the round (rerun, returning 1 with no
+ * answer); there it counts the use in the round's transaction, which
+ * verbs_round_end commits before any answer of the round is sent.  So an
+ * OK is never sent for a use that is not durable, and a crash loses only
+ * uses never answered: it cannot grant one more.  0 to go on, 1 answered
+ * (or to be run again), or -errno.
+ */
+static int
+count_use(struct req *q, MDB_txn *txn, const struct tok_rec *rec,
+    const char *svc, const char *rh)
+{
+	uint32_t used;
+	int r;
+
+	if (!q->in_round) {
+		q->rerun = true;
+		return 1;
+	}
+	if ((r = store_uses_get(q->d->store, txn, rec->id, &used)) < 0)
+		return r;
+	if (used >= rec->uses) {
+		if (refusal_logged(q))
+			log_event("verify", "result=refused reason=binding "
+			    "uses=%u id=%llu user=%s peer_uid=%u service=%s "
+			    "rhost=%s", (unsigned)rec->uses,
+			    (unsigned long long)rec->id, rec->user,
+			    (unsigned)q->p->uid, svc, rh);
+		return reply_err(q, "binding", "the token may be used only "
+		    "%u time%s, and it has been", (unsigned)rec->uses,
+		    rec->uses == 1 ? "" : "s");
+	}
+	if ((r = store_uses_put(q->d->store, txn, rec->id, used + 1)) < 0)
+		return r;
+	q->wrote = true;
+	return 0;
 }
 
 static int
@@ -445,6 +492,12 @@ verb_verify(struct req *q, MDB_txn *txn)
 			    (unsigned)q->p->uid, svc, rh);
 		return reply_err(q, "permission-missing", "the token does not "
 		    "grant %s", perm);
+	}
+	/* a counted token (bind_uses=): its use is reserved in the round's
+	 * write transaction and the OK goes out only once that is durable */
+	if (rec.uses != 0 && (v = count_use(q, txn, &rec, svc, rh)) != 0) {
+		pat_permset_free(&eff);
+		return v < 0 ? v : 0;
 	}
 	note_use(q->d, rec.id, q->now, service, rhost);
 	perms = pat_permset_join(&eff);

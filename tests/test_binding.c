@@ -7,7 +7,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <lmdb.h>
@@ -306,7 +308,7 @@ Test(binding, records_from_before_still_load)
 	char *out = NULL;
 
 	t_kill9(&t);
-	cut_record(1, 2);	/* as written before issue 14 */
+	cut_record(1, 3);	/* as written before issue 14 */
 	cut_record(2, 1);	/* bind_service gone: corrupt */
 	t_restart(&t);
 	VERDICT(old, "rhost=11.0.0.1", "OK");
@@ -341,4 +343,110 @@ Test(binding, the_parsers_canonicalise)
 	cr_expect(bind_service_allows("a,b", "b"));
 	cr_expect(!bind_service_allows("a,b", "ab"));
 	cr_expect(!bind_service_allows("a,b", NULL));
+}
+
+/* --uses N: counted durably, in the round that answers. */
+
+#define PARALLEL	50
+
+/* Send VERIFY of tok on n fresh connections at once, then read every
+ * answer: the number of OKs; *unanswered those with no answer. */
+static int
+burst(const char *tok, int n, bool kill_first, int *unanswered)
+{
+	int fds[PARALLEL], i, ok = 0;
+	char req[300], *line;
+
+	cr_assert(n <= PARALLEL);
+	snprintf(req, sizeof(req), "VERIFY token=%s\n", tok);
+	for (i = 0; i < n; i++)
+		cr_assert_geq(fds[i] = t_dial(&t), 0, "environment: dial");
+	for (i = 0; i < n; i++)
+		cr_assert_eq(write(fds[i], req, strlen(req)),
+		    (ssize_t)strlen(req));
+	if (kill_first)
+		t_kill9(&t);
+	*unanswered = 0;
+	for (i = 0; i < n; i++) {
+		line = t_line(fds[i]);
+		if (strncmp(line, "OK", 2) == 0)
+			ok++;
+		else if (line[0] == '\0')
+			(*unanswered)++;
+		else
+			cr_expect(strstr(line, "code=binding") != NULL, "%s",
+			    line);
+		free(line);
+		close(fds[i]);
+	}
+	return ok;
+}
+
+Test(binding, single_use_exactly_one_of_fifty_parallel)
+{
+	char *tok = bound("--uses 1"), *out = NULL;
+	int lost, ok = burst(tok, PARALLEL, false, &lost);
+
+	cr_expect_eq(lost, 0, "every attempt answered");
+	cr_expect_eq(ok, 1, "%d of %d parallel uses of a single-use token "
+	    "succeeded", ok, PARALLEL);
+	VERDICT(tok, "", "binding");
+	cr_assert_eq(t_ctl(&t, 0, NULL, &out, NULL, "--json show 1"), 0);
+	cr_expect(strstr(out, "\"bind_uses\":1") && strstr(out, "\"used\":1"),
+	    "%s", out);
+	free(out);
+	t_figure("binding: %d parallel verifications of a single-use token, "
+	    "%d succeeded", PARALLEL, ok);
+	t_free(tok);
+}
+
+Test(binding, uses_are_counted_across_kill_9)
+{
+	char *tok = bound("--uses 30");
+	int lost, before, after = 0, i;
+	char *v;
+
+	/* answered uses survive a crash exactly */
+	before = burst(tok, 5, false, &lost);
+	cr_assert_eq(before, 5);
+	t_kill9(&t);
+	t_restart(&t);
+	/* a crash while 20 are in flight: what was answered OK stays
+	 * counted; one reserved but never answered may be lost (the bound:
+	 * the attempts left unanswered), never one granted extra */
+	before += burst(tok, 20, true, &lost);
+	t_restart(&t);
+	for (i = 0; i < 40; i++) {
+		v = verify(tok, "");
+		if (strcmp(v, "OK") == 0)
+			after++;
+		free(v);
+	}
+	cr_expect_leq(before + after, 30, "%d + %d uses granted of 30", before,
+	    after);
+	cr_expect_geq(before + after, 30 - lost, "more lost (%d) than the "
+	    "%d unanswered", 30 - before - after, lost);
+	t_figure("binding: --uses 30 across kill -9 with 20 in flight: %d "
+	    "granted, %d unanswered", before + after, lost);
+	t_free(tok);
+}
+
+Test(binding, a_counted_token_cannot_make_or_become_another)
+{
+	char *tok, *err = NULL, *r, req[300];
+
+	t_need_root();
+	tok = bound("--uses 3");
+	cr_expect_neq(child(tok, "", NULL, &err), 0, "a child would multiply "
+	    "its uses");
+	cr_expect(strstr(err, "cannot create") != NULL, "%s", err);
+	t_free(err);
+	snprintf(req, sizeof(req), "ROTATE token=%s\n", tok);
+	r = t_ask_as(&t, 1001, req);
+	cr_expect(strstr(r, "code=denied") != NULL, "rotate: %s", r);
+	t_free(r);
+	VERDICT(tok, "", "OK");		/* and it still works, counted */
+	cr_expect_eq(t_ctl(&t, 0, NULL, NULL, NULL, "create --user alice "
+	    "--role ssh --uses 0"), 2);
+	t_free(tok);
 }
