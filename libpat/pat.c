@@ -48,6 +48,7 @@ static const struct {
 	{ "rate-limited",	PAT_E_RATE_LIMITED },
 	{ "too-deep",		PAT_E_TOO_DEEP },
 	{ "idle",		PAT_E_IDLE },
+	{ "binding",		PAT_E_BINDING },
 	{ "bad-request",	PAT_E_ARGUMENT },
 };
 
@@ -68,6 +69,7 @@ static const struct {
 	{ PAT_E_RATE_LIMITED,	"rate-limited" },
 	{ PAT_E_TOO_DEEP,	"too-deep" },
 	{ PAT_E_IDLE,		"idle" },
+	{ PAT_E_BINDING,	"binding" },
 	{ PAT_E_ARGUMENT,	"bad-argument" },
 	{ PAT_E_NOMEM,		"out-of-memory" },
 	{ PAT_E_NO_SOCKET,	"no-socket" },
@@ -92,7 +94,7 @@ pat_strerror(int status)
 PAT_PUBLIC int
 pat_is_refusal(int status)
 {
-	return status <= PAT_E_MALFORMED && status >= PAT_E_IDLE;
+	return status <= PAT_E_MALFORMED && status >= PAT_E_BINDING;
 }
 
 /*

@@ -197,6 +197,9 @@ map_result(int r, int retry_after, const struct gate_config *cfg,
 	case PAT_E_WRONG_USER:
 	case PAT_E_TOO_DEEP:
 	case PAT_E_IDLE:
+	case PAT_E_BINDING:	/* the wrong place for this token: not a
+				 * scope it lacks, so 401 like any unusable
+				 * token (docs/web.md) */
 		v->status = 401;
 		v->www = "Bearer realm=\"pat\", error=\"invalid_token\"";
 		return;

@@ -19,8 +19,10 @@ exit_for(const char *code)
 		"owner-gone", "denied", "not-found", "auth-required",
 		"empty-permissions", "bad-credential", "rate-limited",
 		"session-expired", "bad-session", "login-failed",
-		"quota-exceeded", "too-deep", "policy-exceeded", "idle", NULL };
-	static const char *usage[] = { "bad-request", "unknown-verb",
+		"quota-exceeded", "too-deep", "policy-exceeded", "idle", "binding",
+		NULL };
+	static const char *usage[] = { "bad-request", "bad-binding",
+		"unknown-verb",
 		"too-long", "unsupported-version", NULL };
 	size_t i;
 
@@ -50,6 +52,9 @@ hint_for(const char *code)
 	if (strcmp(code, "idle") == 0)
 		return "the token went unused for longer than its role allows; "
 		    "create a new one (patctl create)";
+	if (strcmp(code, "binding") == 0)
+		return "the token is bound to other networks or services "
+		    "(patctl show ID lists its binding)";
 	if (strcmp(code, "busy") == 0)
 		return "patd has too many connections; try again shortly";
 	return NULL;

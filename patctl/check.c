@@ -53,6 +53,16 @@ check_token_name(struct ctl *c, const char *s)
 	return EX_OK;
 }
 
+/* --from / --service: a comma-separated list patd reads (and judges). */
+int
+check_binding(struct ctl *c, const char *what, const char *s)
+{
+	if (!pat_plain_value_valid(s, 1024))
+		return ctl_usage(c, "%s: give a comma-separated list of "
+		    "printable ASCII without spaces", what);
+	return EX_OK;
+}
+
 int
 check_perm(struct ctl *c, const char *s, bool pattern)
 {

@@ -101,6 +101,7 @@ int	check_id(struct ctl *c, const char *s, unsigned long long *id);
 int	check_role(struct ctl *c, const char *what, const char *s);
 int	check_user(struct ctl *c, const char *what, const char *s);
 int	check_token_name(struct ctl *c, const char *s);
+int	check_binding(struct ctl *c, const char *what, const char *s);
 int	check_perm(struct ctl *c, const char *s, bool pattern);
 int	check_days(struct ctl *c, const char *what, const char *s,
 	    unsigned long long *days);

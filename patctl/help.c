@@ -30,7 +30,8 @@ static const struct help {
 	  "admin commands are open to you, and your login session's state.\n"
 	  EXITS },
 	{ "create", "patctl create --role ROLE [--name NAME] [--expires WHEN] "
-	  "[--user USER] [--parent-from-stdin]",
+	  "[--user USER] [--from CIDR,...] [--service NAME,...] [--uses N] "
+	  "[--parent-from-stdin]",
 	  "Create a token.  It is printed alone on stdout (T=$(patctl create ...)\n"
 	  "works), the rest on stderr; this is the only time it is shown.  Root\n"
 	  "may create for any --user; others need a login session (patctl login)\n"
@@ -43,6 +44,17 @@ static const struct help {
 	  "                  days); a local date YYYY-MM-DD or YYYY-MM-DDTHH:MM;\n"
 	  "                  or never (the default, unless the role has a\n"
 	  "                  default or max lifetime: patctl role show ROLE)\n"
+	  "  --from CIDR,... verify only from these networks (up to 8, IPv4 or\n"
+	  "                  IPv6: 10.0.0.0/8,2001:db8::/32; an address alone\n"
+	  "                  is one host): the verifier's client address must\n"
+	  "                  lie in one, and with none known it is refused\n"
+	  "  --service NAME,... verify only by these services (up to 8): a PAM\n"
+	  "                  service (sshd) or a verifier's service= such as\n"
+	  "                  http:api.example.org (pat-gate)\n"
+	  "  --uses N        verify at most N times (1: single use); such a token\n"
+	  "                  cannot create tokens or be rotated\n"
+	  "                  A binding is never widened: a child of a bound\n"
+	  "                  token inherits it and may only narrow it.\n"
 	  EXITS },
 	{ "list", "patctl list [--user USER | --all] [--active | --expiring DAYS]",
 	  "Your tokens (an admin: USER's, or everyone's) with state (active,\n"
@@ -131,6 +143,7 @@ static const char general[] =
 "  login | logout               a 60-minute session from patd's login PAM stack\n"
 "  whoami                       your uid, roles, permissions and session\n"
 "  create --role ROLE [--name NAME] [--expires WHEN] [--user USER]\n"
+"         [--from CIDR,...] [--service NAME,...] [--uses N]\n"
 "         [--parent-from-stdin]\n"
 "  list [--user USER | --all] [--active | --expiring DAYS]\n"
 "  show ID\n"

@@ -47,7 +47,7 @@ _patctl()
 	case $cmd in
 	"") COMPREPLY=($(compgen -W "login logout whoami perms create list show revoke rotate verify scan role grant ungrant status $globals" -- "$cur"))
 	    return ;;
-	create) opts="--role --name --expires --user --parent-from-stdin" ;;
+	create) opts="--role --name --expires --user --from --service --uses --parent-from-stdin" ;;
 	list) opts="--user --all --active --expiring" ;;
 	revoke) opts="--all --user --yes --token-from-stdin" ;;
 	scan)

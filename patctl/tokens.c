@@ -76,10 +76,12 @@ static int
 cmd_create(struct ctl *c, int argc, char **argv)
 {
 	const char *role = NULL, *name = NULL, *exp = NULL, *user = NULL;
+	const char *from = NULL, *svc = NULL, *uses = NULL;
 	bool parent = false;
 	const struct opt opts[] = { { "--role", &role, NULL },
 		{ "--name", &name, NULL }, { "--expires", &exp, NULL },
-		{ "--user", &user, NULL },
+		{ "--user", &user, NULL }, { "--from", &from, NULL },
+		{ "--service", &svc, NULL }, { "--uses", &uses, NULL },
 		{ "--parent-from-stdin", NULL, &parent }, { NULL, NULL, NULL } };
 	struct pat_msg *ok;
 	struct pat_buf req;
@@ -94,7 +96,10 @@ cmd_create(struct ctl *c, int argc, char **argv)
 	if ((ex = check_role(c, "--role", role)) != EX_OK ||
 	    (name && (ex = check_token_name(c, name)) != EX_OK) ||
 	    (user && (ex = check_user(c, "--user", user)) != EX_OK) ||
-	    (exp && (ex = check_expiry(c, exp, time(NULL), &when)) != EX_OK))
+	    (exp && (ex = check_expiry(c, exp, time(NULL), &when)) != EX_OK) ||
+	    (from && (ex = check_binding(c, "--from", from)) != EX_OK) ||
+	    (svc && (ex = check_binding(c, "--service", svc)) != EX_OK) ||
+	    (uses && (ex = check_binding(c, "--uses", uses)) != EX_OK))
 		return ex;
 	if (parent && c->auth[0] == '\0' &&
 	    read_secret("Existing token: ", c->auth) != EX_OK)
@@ -110,6 +115,12 @@ cmd_create(struct ctl *c, int argc, char **argv)
 		pat_line_field(&req, "user", user);
 	if (exp)
 		pat_line_fieldi(&req, "expires", when);
+	if (from)
+		pat_line_field(&req, "bind_from", from);
+	if (svc)
+		pat_line_field(&req, "bind_service", svc);
+	if (uses)
+		pat_line_field(&req, "bind_uses", uses);
 	if ((ok = calloc(1, sizeof(*ok))) == NULL)
 		return ctl_err(c, EX_FAILED, "internal", "out of memory");
 	ex = ctl_call(c, &req, NULL, NULL, ok);
@@ -337,6 +348,10 @@ show_value(const char *k, const char *v, char *buf, size_t n)
 			snprintf(buf, n, "%s (%s ago)", tb, d);
 		return buf;
 	}
+	if (strcmp(k, "bind_uses") == 0 && strcmp(v, "0") == 0)
+		return "any number (not counted)";
+	if (strncmp(k, "bind_", 5) == 0 && *v == '\0')
+		return "anywhere (not bound)";
 	return *v ? shown(v) : "-";
 }
 
@@ -347,7 +362,9 @@ cmd_show(struct ctl *c, int argc, char **argv)
 		{ "by", "created by" }, { "last_used", "last used" },
 		{ "ends", "stops working" }, { "ends_by", "because of" },
 		{ "last_service", "last service" }, { "last_rhost", "last host" },
-		{ "perms", "in force" }, { "cap", "creator's cap" } };
+		{ "perms", "in force" }, { "cap", "creator's cap" },
+		{ "bind_from", "only from" }, { "bind_service", "only by" },
+		{ "bind_uses", "uses allowed" }, { "used", "uses made" } };
 	struct show_acc acc = { c, NULL, NULL, 0 };
 	const char *pos[1], *label;
 	struct pat_msg *ok;

@@ -193,7 +193,8 @@ is_list_key(const char *k)
 	return strcmp(k, "perms") == 0 || strcmp(k, "stripped") == 0 ||
 	    strcmp(k, "stripped_owner") == 0 ||
 	    strcmp(k, "stripped_cap") == 0 ||
-	    strcmp(k, "cap") == 0 || strcmp(k, "effective") == 0;
+	    strcmp(k, "cap") == 0 || strcmp(k, "effective") == 0 ||
+	    strcmp(k, "bind_from") == 0 || strcmp(k, "bind_service") == 0;
 }
 
 static bool
@@ -204,7 +205,8 @@ is_number(const char *k, const char *v)
 		"tokens", "roles", "grants", "connections", "accepted", "uptime",
 		"store_bytes", "store_max_bytes", "peer_uid", "writes", "commits",
 		"session_expires", "revoked_at", "rotated_into", "ends",
-		"max_lifetime", "default_lifetime", "max_idle", NULL };
+		"max_lifetime", "default_lifetime", "max_idle", "bind_uses", "used",
+		NULL };
 	size_t i;
 
 	if (*v == '\0' || strspn(v, "0123456789") != strlen(v))

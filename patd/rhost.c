@@ -114,6 +114,25 @@ addr_text(char *out, int af, const unsigned char *b, unsigned prefix6)
 	*p = '\0';
 }
 
+int
+rhost_addr(const char *rhost, unsigned char addr[16])
+{
+	char s[STORE_RHOST_MAX + 1];
+	struct in_addr a4;
+	struct in6_addr a6;
+	size_t rlen = strlen(rhost);
+	int af;
+
+	if (rlen >= sizeof(s))
+		return 0;
+	memcpy(s, rhost, rlen + 1);
+	if ((af = parse(s, &a4, &a6)) == AF_INET)
+		memcpy(addr, &a4.s_addr, 4);
+	else if (af == AF_INET6)
+		memcpy(addr, a6.s6_addr, 16);
+	return af;
+}
+
 void
 rhost_key(char *out, size_t n, const char *rhost, unsigned prefix6)
 {

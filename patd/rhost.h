@@ -25,4 +25,11 @@
  */
 void	rhost_key(char *out, size_t n, const char *rhost, unsigned prefix6);
 
+/*
+ * The address rhost names, read as rhost_key reads it (brackets, port and
+ * zone dropped; IPv4-mapped IPv6 as IPv4): AF_INET with 4 bytes in addr,
+ * AF_INET6 with 16, or 0 when rhost is no address (a host name).
+ */
+int	rhost_addr(const char *rhost, unsigned char addr[16]);
+
 #endif

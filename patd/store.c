@@ -14,12 +14,12 @@ struct store {
 	MDB_env	*env;
 	MDB_dbi	 meta, tokens, by_uid, children, roles, grants, lastuse;
 	MDB_dbi	 sessions, live, livekids, revall, sweep, rotated, reasons;
-	MDB_dbi	 rolepolicy;
+	MDB_dbi	 rolepolicy, uses;
 };
 
 /* Named databases in use (open_dbs) and the room LMDB is told of: new
  * ones must not need a change of limit in every install's lock file. */
-#define STORE_DBS	15
+#define STORE_DBS	16
 #define STORE_MAXDBS	32
 _Static_assert(STORE_DBS <= STORE_MAXDBS, "raise STORE_MAXDBS");
 
@@ -128,11 +128,11 @@ open_dbs(struct store *s)
 {
 	static const char *names[] = { "meta", "tokens", "by_uid", "children",
 		"roles", "grants", "lastused", "sessions", "live", "livekids",
-		"revall", "sweep", "rotated", "reasons", "rolepolicy" };
+		"revall", "sweep", "rotated", "reasons", "rolepolicy", "uses" };
 	MDB_dbi *dbis[] = { &s->meta, &s->tokens, &s->by_uid, &s->children,
 		&s->roles, &s->grants, &s->lastuse, &s->sessions, &s->live,
 		&s->livekids, &s->revall, &s->sweep, &s->rotated, &s->reasons,
-		&s->rolepolicy };
+		&s->rolepolicy, &s->uses };
 	MDB_txn *txn;
 	MDB_val k = { 6, "schema" }, v;
 	char schema[16];
@@ -291,6 +291,8 @@ store_token_get(struct store *s, MDB_txn *txn, uint64_t id, struct tok_rec *out)
 	uint8_t kb[8];
 	MDB_val k = { 8, kb }, v;
 	const char *p, *end;
+	char uses[12] = "", *e;
+	unsigned long n;
 	int rc;
 
 	put_be64(kb, id);
@@ -317,6 +319,18 @@ store_token_get(struct store *s, MDB_txn *txn, uint64_t id, struct tok_rec *out)
 	    take_str(&p, end, out->by, STORE_BY_MAX) < 0 ||
 	    take_str(&p, end, out->cap, STORE_CAP_MAX) < 0)
 		return -EINVAL;
+	/* the binding: absent from records written before it existed */
+	if (p < end && (take_str(&p, end, out->bind_from, BIND_FROM_MAX) < 0 ||
+	    take_str(&p, end, out->bind_service, BIND_SERVICE_MAX) < 0 ||
+	    take_str(&p, end, uses, sizeof(uses) - 1) < 0))
+		return -EINVAL;
+	if (uses[0] != '\0') {
+		errno = 0;
+		n = strtoul(uses, &e, 10);
+		if (errno != 0 || *e != '\0' || n > STORE_USES_MAX)
+			return -EINVAL;
+		out->uses = (uint32_t)n;
+	}
 	return 0;
 }
 
@@ -395,9 +409,12 @@ int
 store_token_put(struct store *s, MDB_txn *txn, const struct tok_rec *r,
     uint64_t old_parent)
 {
-	const char *strs[] = { r->user, r->name, r->role, r->by, r->cap };
+	char uses[12] = "";
+	const char *strs[] = { r->user, r->name, r->role, r->by, r->cap,
+	    r->bind_from, r->bind_service, uses };
 	uint8_t rec[sizeof(struct tok_disk) + STORE_USER_MAX + STORE_NAME_MAX +
-	    STORE_ROLE_MAX + STORE_BY_MAX + STORE_CAP_MAX + 8];
+	    STORE_ROLE_MAX + STORE_BY_MAX + STORE_CAP_MAX + BIND_FROM_MAX +
+	    BIND_SERVICE_MAX + 12 + 8];
 	struct tok_disk h = { .version = TOK_DISK_VERSION };
 	uint8_t kb[16];
 	MDB_val k = { 8, kb }, v;
@@ -405,6 +422,8 @@ store_token_put(struct store *s, MDB_txn *txn, const struct tok_rec *r,
 	uint32_t uidbe;
 	int rc;
 
+	if (r->uses != 0)
+		snprintf(uses, sizeof(uses), "%u", (unsigned)r->uses);
 	h.uid = r->uid;
 	h.parent = r->parent;
 	h.created = r->created;
@@ -1150,6 +1169,7 @@ store_token_del(struct store *s, MDB_txn *txn, const struct tok_rec *r)
 	    (rc = del_key(txn, s->lastuse, kb, 8)) < 0 ||
 	    (rc = del_key(txn, s->rotated, kb, 8)) < 0 ||
 	    (rc = del_key(txn, s->reasons, kb, 8)) < 0 ||
+	    (rc = del_key(txn, s->uses, kb, 8)) < 0 ||
 	    (rc = live_del(s, txn, r->uid, r->parent, r->id)) < 0)
 		return rc;
 	live_key(kb, r->uid, r->id);
@@ -1235,4 +1255,36 @@ store_sweep_queued(struct store *s, MDB_txn *txn, uint64_t id)
 
 	k.mv_size = sweep_key(kb, &it);
 	return mdb_get(txn, s->sweep, &k, &v) == 0;
+}
+
+int
+store_uses_get(struct store *s, MDB_txn *txn, uint64_t id, uint32_t *used)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	uint32_t be;
+	int rc;
+
+	*used = 0;
+	put_be64(kb, id);
+	if ((rc = mdb_get(txn, s->uses, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return map_err(rc);
+	if (v.mv_size != 4)
+		return -EINVAL;
+	memcpy(&be, v.mv_data, 4);
+	*used = be32toh(be);
+	return 0;
+}
+
+int
+store_uses_put(struct store *s, MDB_txn *txn, uint64_t id, uint32_t used)
+{
+	uint8_t kb[8];
+	uint32_t be = htobe32(used);
+	MDB_val k = { 8, kb }, v = { 4, &be };
+
+	put_be64(kb, id);
+	return map_err(mdb_put(txn, s->uses, &k, &v, 0));
 }

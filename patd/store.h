@@ -4,7 +4,9 @@
  * One environment, file "pat.mdb" in the state directory, with named
  * databases:
  *   meta      "schema" -> "1", "next_id" -> u64 (ids are never reused)
- *   tokens    u64be id -> token record (binary header + NUL-separated text)
+ *   tokens    u64be id -> token record (binary header + NUL-separated text:
+ *             user, name, role, by, cap, then, since issue 14, bind_from
+ *             and bind_service; a record that ends after cap has no binding)
  *   by_uid    u32be uid . u64be id -> ""   (a user's tokens)
  *   children  u64be parent . u64be child -> ""   (for cascading revoke)
  *   roles     name -> comma-joined patterns
@@ -28,6 +30,8 @@
  *   rotated   u64be old id -> u64be new id   (ROTATE's replacement)
  *   reasons   u64be id -> why it was revoked, when not by its owner or an
  *             admin ("reported": REVOKE token=, by whoever held the secret)
+ *   uses      u64be id -> u32be successful verifications of a token
+ *             created with uses= (written in the round that answers them)
  *   rolepolicy  role name -> u8 version (1) . i64be max_lifetime .
  *             i64be default_lifetime . i64be max_idle   (seconds; a role
  *             without a record, or with all three 0, has no policy;
@@ -47,6 +51,7 @@
 
 #include <lmdb.h>
 
+#include "bind.h"
 #include "perm.h"
 #include "token.h"
 
@@ -60,6 +65,7 @@
 #define STORE_RHOST_MAX		128
 #define STORE_REASON_MAX	32
 #define STORE_HOSTS		8	/* distinct remote hosts kept per token */
+#define STORE_USES_MAX		1000000
 
 struct tok_rec {
 	uint64_t	id;
@@ -74,6 +80,13 @@ struct tok_rec {
 	char		role[STORE_ROLE_MAX + 1];
 	char		by[STORE_BY_MAX + 1];	/* "root", "pat:17", … */
 	char		cap[STORE_CAP_MAX + 1];	/* creator's permissions */
+	/* its binding (bind.h): networks and service names, "" for none;
+	 * stored after cap, absent from records made before issue 14 */
+	char		bind_from[BIND_FROM_MAX + 1];
+	char		bind_service[BIND_SERVICE_MAX + 1];
+	uint32_t	uses;		/* --uses: verifications allowed, 0 for
+					 * no limit (stored as decimal text after
+					 * bind_service; the count is in "uses") */
 	unsigned	depth;		/* parents above it: set by
 					 * access_check_token, never stored */
 	/* set by access_check_token, never stored: when the token stops
@@ -251,6 +264,12 @@ int	store_rotated_get(struct store *s, MDB_txn *txn, uint64_t old_id,
 	    uint64_t *new_id);
 /* True while a sweep of id's subtree is queued. */
 bool	store_sweep_queued(struct store *s, MDB_txn *txn, uint64_t id);
+
+/* How often a counted token has verified (0 when never). */
+int	store_uses_get(struct store *s, MDB_txn *txn, uint64_t id,
+	    uint32_t *used);
+int	store_uses_put(struct store *s, MDB_txn *txn, uint64_t id,
+	    uint32_t used);
 
 /* Forget a token: its record, index entries and last use (retention). */
 int	store_token_del(struct store *s, MDB_txn *txn, const struct tok_rec *r);

@@ -148,6 +148,16 @@ put_token_fields(struct req *q, MDB_txn *txn, struct tok_rec *r)
 	if (r->ends != 0)
 		pat_line_field(o, "ends_by", tok_end_name(r->ends_by));
 	pat_line_fieldi(o, "revoked", r->revoked);
+	pat_line_field(o, "bind_from", r->bind_from);
+	pat_line_field(o, "bind_service", r->bind_service);
+	pat_line_fieldu(o, "bind_uses", r->uses);
+	if (r->uses != 0) {
+		uint32_t used;
+
+		if ((rc = store_uses_get(q->d->store, txn, r->id, &used)) < 0)
+			return rc;
+		pat_line_fieldu(o, "used", used);
+	}
 	rc = store_lastuse_get(q->d->store, txn, r->id, &lu);
 	if (rc == 0) {
 		pat_line_fieldi(o, "last_used", lu.when);
@@ -394,6 +404,45 @@ use_logged(struct req *q, uint64_t id)
 	return true;
 }
 
+/*
+ * One use of a counted token.  VERIFY runs in a read transaction: the
+ * first time it asks to run again in the round (rerun, returning 1 with no
+ * answer); there it counts the use in the round's transaction, which
+ * verbs_round_end commits before any answer of the round is sent.  So an
+ * OK is never sent for a use that is not durable, and a crash loses only
+ * uses never answered: it cannot grant one more.  0 to go on, 1 answered
+ * (or to be run again), or -errno.
+ */
+static int
+count_use(struct req *q, MDB_txn *txn, const struct tok_rec *rec,
+    const char *svc, const char *rh)
+{
+	uint32_t used;
+	int r;
+
+	if (!q->in_round) {
+		q->rerun = true;
+		return 1;
+	}
+	if ((r = store_uses_get(q->d->store, txn, rec->id, &used)) < 0)
+		return r;
+	if (used >= rec->uses) {
+		if (refusal_logged(q))
+			log_event("verify", "result=refused reason=binding "
+			    "uses=%u id=%llu user=%s peer_uid=%u service=%s "
+			    "rhost=%s", (unsigned)rec->uses,
+			    (unsigned long long)rec->id, rec->user,
+			    (unsigned)q->p->uid, svc, rh);
+		return reply_err(q, "binding", "the token may be used only "
+		    "%u time%s, and it has been", (unsigned)rec->uses,
+		    rec->uses == 1 ? "" : "s");
+	}
+	if ((r = store_uses_put(q->d->store, txn, rec->id, used + 1)) < 0)
+		return r;
+	q->wrote = true;
+	return 0;
+}
+
 static int
 verb_verify(struct req *q, MDB_txn *txn)
 {
@@ -411,7 +460,7 @@ verb_verify(struct req *q, MDB_txn *txn)
 	uint64_t head = 0;
 	size_t nrev = 0;
 	bool verifier, first, more = false, new_host;
-	int v, reused = 0;
+	int v, reused = 0, bound;
 
 	if (token == NULL)
 		return reply_err(q, "bad-request", "VERIFY needs token=");
@@ -543,6 +592,23 @@ verb_verify(struct req *q, MDB_txn *txn)
 		return reply_err(q, "wrong-user", "the token belongs to "
 		    "another user");
 	}
+	/* its binding (issue 14): the secret was right, so nothing was
+	 * guessed and nothing is counted; an address it cannot read, or
+	 * none, is refused when the token is bound to networks */
+	if (!(bound = !bind_from_allows(rec.bind_from, rhost)) &&
+	    bind_service_allows(rec.bind_service, service))
+		bound = -1;	/* both allow */
+	if (bound >= 0) {
+		pat_permset_free(&eff);
+		if (refusal_logged(q))
+			log_event("verify", "result=refused reason=binding "
+			    "id=%llu user=%s peer_uid=%u service=%s rhost=%s",
+			    (unsigned long long)rec.id, rec.user,
+			    (unsigned)q->p->uid, svc, rh);
+		return reply_err(q, "binding", "the token may be used only "
+		    "%s %s", bound ? "from" : "by", bound ? rec.bind_from :
+		    rec.bind_service);
+	}
 	/* a valid token without the permission guessed nothing: not counted
 	 * (a page whose assets sit behind a permission the token lacks
 	 * would otherwise block its own address) */
@@ -556,6 +622,12 @@ verb_verify(struct req *q, MDB_txn *txn)
 			    (unsigned)q->p->uid, svc, rh);
 		return reply_err(q, "permission-missing", "the token does not "
 		    "grant %s", perm);
+	}
+	/* a counted token (bind_uses=): its use is reserved in the round's
+	 * write transaction and the OK goes out only once that is durable */
+	if (rec.uses != 0 && (v = count_use(q, txn, &rec, svc, rh)) != 0) {
+		pat_permset_free(&eff);
+		return v < 0 ? v : 0;
 	}
 	new_host = rhost != NULL && host_is_new(q->d, txn, rec.id, rhost);
 	note_use(q->d, rec.id, q->now, service, rhost);

@@ -52,6 +52,9 @@ issue_token(struct req *q, MDB_txn *txn, struct tok_rec *rec,
 	pat_line_field(q->out, "by", rec->by);
 	pat_line_fieldu(q->out, "parent", rec->parent);
 	pat_line_field(q->out, "perms", perms);
+	pat_line_field(q->out, "bind_from", rec->bind_from);
+	pat_line_field(q->out, "bind_service", rec->bind_service);
+	pat_line_fieldu(q->out, "bind_uses", rec->uses);
 	pat_line_field(q->out, "stripped", st ? st->all : "");
 	pat_line_field(q->out, "stripped_owner", st ? st->owner : "");
 	pat_line_field(q->out, "stripped_cap", st ? st->cap : "");
@@ -217,6 +220,62 @@ lifetime(struct req *q, const char *role, const struct role_policy *pol,
 	return 0;
 }
 
+/*
+ * CREATE's binding (bind_from=, bind_service=) into rec: a child of a
+ * token inherits what it leaves out and may only narrow what it gives
+ * (every network within one of its parent's, every service one of its
+ * parent's).  0, or 1 when refused.
+ */
+static int
+binding(struct req *q, struct tok_rec *rec)
+{
+	const char *from = pat_msg_get(q->m, "bind_from");
+	const char *svc = pat_msg_get(q->m, "bind_service");
+	const char *uses = pat_msg_get(q->m, "bind_uses");
+	const struct tok_rec *up = q->has_cred ? &q->cred : NULL;
+	char why[128], bad[72];
+	long long n;
+
+	if (from != NULL && bind_from_parse(from, rec->bind_from,
+	    sizeof(rec->bind_from), why, sizeof(why)) < 0)
+		return reply_err(q, "bad-binding", "the networks to bind to "
+		    "(--from, bind_from=): %s", why);
+	if (svc != NULL && bind_service_parse(svc, rec->bind_service,
+	    sizeof(rec->bind_service), why, sizeof(why)) < 0)
+		return reply_err(q, "bad-binding", "the services to bind to "
+		    "(--service, bind_service=): %s", why);
+	if (uses != NULL && (pat_parse_i64(uses, &n) < 0 || n < 1 ||
+	    n > STORE_USES_MAX))
+		return reply_err(q, "bad-binding", "the number of uses "
+		    "(--uses, bind_uses=) must be 1 to %d", STORE_USES_MAX);
+	rec->uses = uses != NULL ? (uint32_t)n : 0;
+	if (up == NULL)
+		return 0;
+	/* its uses are counted per token: children would multiply them */
+	if (up->uses != 0)
+		return reply_err(q, "denied", "token %llu may be verified %u "
+		    "times: it cannot create tokens", (unsigned long long)up->id,
+		    (unsigned)up->uses);
+	if (from == NULL)
+		memcpy(rec->bind_from, up->bind_from, sizeof(rec->bind_from));
+	else if (!bind_from_within(rec->bind_from, up->bind_from, bad,
+	    sizeof(bad)))
+		return reply_err(q, "denied", "%s is not within the networks "
+		    "token %llu is bound to (%s): a child may only narrow its "
+		    "parent's binding", bad, (unsigned long long)up->id,
+		    up->bind_from);
+	if (svc == NULL)
+		memcpy(rec->bind_service, up->bind_service,
+		    sizeof(rec->bind_service));
+	else if (!bind_service_within(rec->bind_service, up->bind_service,
+	    bad, sizeof(bad)))
+		return reply_err(q, "denied", "service %s is not one token "
+		    "%llu is bound to (%s): a child may only narrow its "
+		    "parent's binding", bad, (unsigned long long)up->id,
+		    up->bind_service);
+	return 0;
+}
+
 int
 verb_create(struct req *q, MDB_txn *txn)
 {
@@ -316,6 +375,8 @@ verb_create(struct req *q, MDB_txn *txn)
 			snprintf(rec.by, sizeof(rec.by), "%s", q->p->uid == 0 ?
 			    "root" : "patd");
 	}
+	if ((r = binding(q, &rec)) != 0)
+		goto out;
 	if ((r = pat_permset_intersect(&rperms, &owner, &ro)) < 0 ||
 	    (r = pat_permset_intersect(&ro, &cap, &eff)) < 0)
 		goto out;
@@ -425,6 +486,14 @@ verb_rotate(struct req *q, MDB_txn *txn)
 		pat_permset_free(&eff);
 		return reply_err(q, tok_verdict_code(v), "only a valid token "
 		    "of yours can be rotated");
+	}
+	/* a counted token's uses stay its own: a replacement would start
+	 * counting again */
+	if (old.uses != 0) {
+		pat_permset_free(&eff);
+		return reply_err(q, "denied", "token %llu may be verified %u "
+		    "times: it cannot be rotated (create a new one)",
+		    (unsigned long long)old.id, (unsigned)old.uses);
 	}
 	/* the replacement takes the old token's place: same owner, role,
 	 * name, cap, parent and expiry; the old one's live children move to

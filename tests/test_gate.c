@@ -946,6 +946,45 @@ Test(gate, forwarded_addresses_only_from_a_trusted_peer)
 	t_free(tok);
 }
 
+/* Issue 14: a token bound to networks and a service works through the
+ * gate only for clients there (the address the gate passes as rhost=) and
+ * at that host (service=http:<host>); elsewhere 401 invalid_token, not 403
+ * (no scope would help) and not 503 (a verdict, not an outage). */
+Test(gate, a_bound_token_only_from_its_networks_and_host)
+{
+	struct gate u;
+	struct resp r;
+	char h[800], *out = NULL, *err = NULL, *tok;
+	const char *inv = "Bearer realm=\"pat\", error=\"invalid_token\"";
+
+	t_free(setup_patd());
+	cr_assert_eq(t_ctl(&t, 0, NULL, &out, &err, "create --user alice "
+	    "--role web --from 203.0.113.0/24,2001:db8::/32 "
+	    "--service http:gate.test"), 0, "%s", err);
+	out[strcspn(out, "\n")] = '\0';
+	tok = out;
+	free(err);
+	gate_start(&u, "u", NULL, NULL);
+	snprintf(h, sizeof(h), "X-Pat-Perm: api.read\nX-Real-IP: 203.0.113.7"
+	    "\n%s", bearer(tok));
+	cr_expect_eq(status_of(&u, h, "/"), 200, "inside, at its host");
+	snprintf(h, sizeof(h), "X-Pat-Perm: api.read\nX-Real-IP: 2001:db8::7"
+	    "\n%s", bearer(tok));
+	cr_expect_eq(status_of(&u, h, "/"), 200, "inside, IPv6");
+	snprintf(h, sizeof(h), "X-Pat-Perm: api.read\nX-Real-IP: "
+	    "198.51.100.5\n%s", bearer(tok));
+	http(&u, h, NULL, "/", &r);
+	cr_expect_eq(r.status, 401, "outside its networks");
+	assert_header(&r, "WWW-Authenticate", inv);
+	resp_free(&r);
+	snprintf(h, sizeof(h), "X-Pat-Perm: api.read\n%s", bearer(tok));
+	cr_expect_eq(status_of(&u, h, "/"), 401, "no client address known");
+	snprintf(h, sizeof(h), "X-Pat-Perm: api.read\nX-Real-IP: 203.0.113.7"
+	    "\nX-Pat-Service: other.test\n%s", bearer(tok));
+	cr_expect_eq(status_of(&u, h, "/"), 401, "another host");
+	t_free(tok);
+}
+
 Test(gate, no_secret_in_the_log_or_any_body)
 {
 	char h[1200], *log, *secret;

@@ -11,11 +11,15 @@ OPT = "optional"
 
 TOKEN = {"id": I, "user": S, "uid": I, "name": S, "role": S, "state": S,
          "created": I, "by": S, "parent": I, "expires": I, "ends": I,
-         "ends_by": (S, OPT), "revoked": I, "last_used": I,
+         "ends_by": (S, OPT), "revoked": I, "bind_from": [S],
+         "bind_service": [S], "bind_uses": I, "used": (I, OPT),
+         "last_used": I,
          "last_service": (S, OPT), "last_rhost": (S, OPT)}
 CREATED = {"id": I, "token": S, "user": S, "role": S, "name": S,
            "expires": I, "expires_by": (S, OPT), "by": S, "parent": I,
-           "perms": [S], "stripped": [S], "stripped_owner": [S],
+           "perms": [S], "bind_from": [S], "bind_service": [S],
+           "bind_uses": I,
+           "stripped": [S], "stripped_owner": [S],
            "stripped_cap": [S]}
 POLICY = {"max_lifetime": I, "default_lifetime": I, "max_idle": I}
 PERM = {"perm": S, "status": S, "by": (S, OPT), "effective": [S]}

@@ -76,6 +76,8 @@ enum pat_status {
 	PAT_E_TOO_DEEP		= -10,	/* more parents than patd allows */
 	PAT_E_IDLE		= -11,	/* unused for longer than its role's
 					 * max_idle */
+	PAT_E_BINDING		= -12,	/* bound to other networks or
+					 * services than rq's rhost/service */
 	/* no verdict: fail closed */
 	PAT_E_ARGUMENT		= -20,	/* no token, or another request field
 					 * too long or not printable ASCII
