@@ -82,6 +82,12 @@ struct patd {
 	struct ratelimit rl_create;
 	struct ratelimit rl_log;	/* refusal lines per peer uid */
 	struct ratelimit rl_uses;	/* success lines per token */
+	/* successes a minute by a hash of the token's id: only a token used
+	 * USE_HOT times enters rl_uses (whose eviction scans the table) */
+	struct use_count {
+		int64_t		start;
+		uint32_t	n;
+	}		 use_sketch[4096];
 	uint64_t	 log_suppressed;	/* …cut since the last summary */
 	uint64_t	 uses_quiet;	/* successes past their token's budget */
 	uint64_t	 limited_quiet;	/* rate-limited refusals after the
