@@ -985,6 +985,35 @@ Test(gate, a_bound_token_only_from_its_networks_and_host)
 	t_free(tok);
 }
 
+/* Issue 14's role policy reaches web clients too: an idle token is 401. */
+Test(gate, an_idle_token_by_its_roles_policy_is_401)
+{
+	const char *inv = "Bearer realm=\"pat\", error=\"invalid_token\"";
+	char h[800], path[512], *tok, *err = NULL;
+	struct gate u;
+	struct resp r;
+
+	t_need_root();
+	snprintf(path, sizeof(path), "%s/pat-gate", bindir());
+	if (access(path, X_OK) != 0)
+		cr_skip_test("SKIPPED: %s is not built", path);
+	t_start_clock(&t, NULL);
+	cr_assert_eq(t_ctl(&t, 0, NULL, NULL, &err, "role set web api.read "
+	    "--max-idle 1d"), 0, "%s", err);
+	free(err);
+	t_grant(&t, "web", "--user alice");
+	tok = t_token(&t, "alice", "web");
+	gate_start(&u, "u", NULL, NULL);
+	snprintf(h, sizeof(h), "X-Pat-Perm: api.read\n%s", bearer(tok));
+	cr_expect_eq(status_of(&u, h, "/"), 200, "used today");
+	t_clock(&t, 2 * 86400);
+	http(&u, h, NULL, "/", &r);
+	cr_expect_eq(r.status, 401, "unused for two days, max idle one");
+	assert_header(&r, "WWW-Authenticate", inv);
+	resp_free(&r);
+	t_free(tok);
+}
+
 Test(gate, no_secret_in_the_log_or_any_body)
 {
 	char h[1200], *log, *secret;
