@@ -867,11 +867,8 @@ revoke_reported(struct req *q, MDB_txn *txn, const char *token)
 	}
 	if (rec.revoked != 0)
 		return already_revoked(q, txn, &rec);
-	if ((r = revoke_token(q, txn, &rec, &count)) < 0 ||
-	    (r = store_reason_put(q->d->store, txn, rec.id, "reported")) < 0 ||
-	    (r = sweep_inline(q, txn, &count, &more)) < 0)
+	if ((r = revoke_for(q, txn, rec.id, "reported", &count, &more)) < 0)
 		return r;
-	q->d->sweep_pending |= more;
 	log_event("revoke", "id=%llu uid=%u peer_uid=%u reason=reported "
 	    "revoked=%zu pending=%s", (unsigned long long)rec.id,
 	    (unsigned)rec.uid, (unsigned)q->p->uid, count,
