@@ -6,6 +6,7 @@
 #   make test-hygiene  show that a failing test leaves nothing behind
 #   make demo       show the main job end to end on a private socket
 #   make mutants    break each security check once; the tests must notice
+#   make deb        the Debian packages (dpkg-buildpackage), into build/deb/
 #   make install    DESTDIR= PREFIX= ;  make clean
 #                   (then systemd-sysusers creates the patd-verify group)
 # Each target first runs scripts/deps.sh, which installs missing Debian
@@ -30,9 +31,17 @@ PKG_CONFIG ?= pkg-config
 
 CC	?= cc
 CFLAGS	?= -O2 -g
+LDFLAGS	?=
+# the one version: debian/changelog's first entry (make deb builds it)
+# (awk: make counts the parentheses a sed pattern would need)
+PAT_VERSION := $(shell awk 'NR == 1 { gsub(/[^0-9A-Za-z.+~:-]/, " "); \
+	     v = $$2; sub(/-[^-]*$$/, "", v); print v; exit }' debian/changelog)
+# scripts/deps.sh, which installs missing packages; debian/rules sets DEPS=true
+DEPS	?= scripts/deps.sh
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wpointer-arith -Wvla
-CPPFLAGS_ALL = -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Icommon $(CPPFLAGS)
+CPPFLAGS_ALL = -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Icommon \
+	   -DPAT_VERSION='"$(PAT_VERSION)"' $(CPPFLAGS)
 CFLAGS_ALL = -std=c11 $(WARN) -fPIC -fstack-protector-strong $(CFLAGS)
 
 B	 = build
@@ -64,17 +73,19 @@ PAM_LDFLAGS = -shared -Wl,--version-script=pam_pat/pam_pat.map -Wl,-z,defs \
 PAM_LIBS = -lpam
 TOOLS	 = $(B)/tests/pamcall $(B)/tests/sockact $(B)/asan/pam_pat.so
 
-.PHONY: all deps deps-test deps-demo test test-hygiene demo install uninstall clean \
-	fuzz bench mutants
+.PHONY: all progs deps deps-test deps-demo test test-hygiene demo install uninstall \
+	clean fuzz bench mutants deb
 all: deps
 	@$(MAKE) --no-print-directory $(PROGS)
+# the programs alone, no dependency check (debian/rules)
+progs: $(PROGS)
 
 deps:
-	@scripts/deps.sh build
+	@$(DEPS) build
 deps-test:
-	@scripts/deps.sh test
+	@$(DEPS) test
 deps-demo:
-	@scripts/deps.sh demo
+	@$(DEPS) demo
 
 $(B)/obj/%.o: %.c $(wildcard common/*.h patd/*.h patctl/*.h pam_pat/*.h tests/*.h)
 	@mkdir -p $(dir $@)
@@ -88,16 +99,16 @@ $(B)/libpatcommon.a: $(COMMON_OBJ)
 
 $(B)/patd: $(B)/obj/patd/main.o $(PATD_OBJ) $(B)/libpatcommon.a
 	@$(if $(V),:,echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS_ALL) -pie -Wl,-z,relro,-z,now -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -pie -Wl,-z,relro,-z,now -o $@ $^ $(PKG_LIBS)
 
 $(B)/patctl: $(PATCTL_OBJ) $(B)/libpatcommon.a
 	@$(if $(V),:,echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS_ALL) -pie -Wl,-z,relro,-z,now -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -pie -Wl,-z,relro,-z,now -o $@ $^ $(PKG_LIBS)
 
 # libpat linked in: only pam_sm_* leave the module (pam_pat.map)
 $(B)/pam_pat.so: $(PAM_OBJ) $(B)/libpat_pic.a pam_pat/pam_pat.map
 	@$(if $(V),:,echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS_ALL) $(PAM_LDFLAGS) -o $@ $(PAM_OBJ) \
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(PAM_LDFLAGS) -o $@ $(PAM_OBJ) \
 	    $(B)/libpat_pic.a $(PAM_LIBS)
 
 # The same module built with AddressSanitizer, for the test suite: libpat's
@@ -212,6 +223,10 @@ demo: deps-demo
 	@$(MAKE) --no-print-directory $(PROGS)
 	scripts/demo.sh $(B)
 
+# a manual page, with debian/changelog's version in its .TH line
+install_man = sed 's/^\(\.TH .*"pat \)[^"]*"/\1$(PAT_VERSION)"/' docs/man/$(1) \
+	>$(DESTDIR)$(MANDIR)/$(2)/$(1) && chmod 0644 $(DESTDIR)$(MANDIR)/$(2)/$(1)
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) \
 	    $(DESTDIR)$(UNITDIR)
@@ -222,9 +237,10 @@ install: all
 	install -m 0644 $(B)/pam_pat.so $(DESTDIR)$(PAMDIR)/pam_pat.so
 	install -m 0644 pam_pat/pam-configs/pat $(DESTDIR)$(PAMCONFDIR)/pat
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
-	install -m 0644 docs/man/pam_pat.8 docs/man/patd.8 $(DESTDIR)$(MANDIR)/man8/
-	install -m 0644 docs/man/patd.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 0644 docs/man/patctl.1 $(DESTDIR)$(MANDIR)/man1/
+	$(call install_man,pam_pat.8,man8)
+	$(call install_man,patd.8,man8)
+	$(call install_man,patd.conf.5,man5)
+	$(call install_man,patctl.1,man1)
 	install -d $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0644 patctl/patctl.bash $(DESTDIR)$(BASHCOMPDIR)/patctl
 	install -m 0644 docs/patd.conf.example $(DESTDIR)$(DOCDIR)/
@@ -248,6 +264,14 @@ uninstall:
 clean:
 	rm -rf $(B) .demo
 
+# Debian packages (debian/, issue 15): dpkg-buildpackage in a copy of the
+# source under build/deb/, so that its "debian/rules clean" and the .debs it
+# writes to the parent directory stay inside build/.  DEB_VERSION= builds
+# the same source as another version (the upgrade test's version+1).
+deb:
+	@$(DEPS) deb
+	scripts/mkdeb.sh $(B)/deb $(DEB_VERSION)
+
 # ---- libpat: the client library (libpat/, issue 13) -------------------------
 # build/libpat.so.1 for C services (symbols versioned PAT_1, exactly those of
 # pat/pat.h), build/libpat_pic.a for pam_pat.so (linked in, so a login never
@@ -265,8 +289,6 @@ LIBPAT_OBJ = $(LIBPAT_SRC:%.c=$(B)/obj/%.o)
 LIBPAT_ALL_OBJ = $(LIBPAT_OBJ) $(LIBPAT_COMMON:%.c=$(B)/obj/%.o)
 LIBPAT_MAN = pat_open.3 pat_open_trusted.3 pat_close.3 pat_strerror.3 \
 	     pat_is_refusal.3 pat_retry_after.3 pat_refusal_detail.3
-PAT_VERSION := $(shell sed -n 's/.*PATD_VERSION[[:space:]]*"\(.*\)".*/\1/p' \
-	     patd/patd.h)
 
 $(B)/obj/libpat/%.o $(B)/obj/pam_pat/%.o $(B)/obj/tests/%.o: \
     CPPFLAGS_ALL += -Ilibpat -Ilibpat/include
@@ -275,7 +297,7 @@ $(LIBPAT_OBJ) $(PAM_SRC:%.c=$(B)/obj/%.o) $(B)/obj/tests/test_libpat.o: \
 
 $(B)/libpat.so.1: $(LIBPAT_ALL_OBJ) libpat/libpat.map
 	@$(if $(V),:,echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS_ALL) -shared -Wl,-soname,libpat.so.1 \
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -shared -Wl,-soname,libpat.so.1 \
 	    -Wl,--version-script=libpat/libpat.map -Wl,-z,defs \
 	    -Wl,-z,relro,-z,now -o $@ $(LIBPAT_ALL_OBJ)
 
@@ -309,7 +331,7 @@ install-libpat: all
 	ln -sf libpat.so.1 $(DESTDIR)$(LIBDIR)/libpat.so
 	install -m 0644 libpat/include/pat/pat.h $(DESTDIR)$(INCLUDEDIR)/pat/pat.h
 	install -m 0644 $(B)/pat.pc $(DESTDIR)$(PKGCONFIGDIR)/pat.pc
-	install -m 0644 docs/man/pat_verify.3 $(DESTDIR)$(MANDIR)/man3/
+	$(call install_man,pat_verify.3,man3)
 	for m in $(LIBPAT_MAN); do \
 	    ln -sf pat_verify.3 $(DESTDIR)$(MANDIR)/man3/$$m || exit 1; done
 	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
@@ -342,7 +364,7 @@ $(GATE_OBJ) $(B)/obj/tests/test_gate.o: $(wildcard pat_gate/*.h) \
 
 $(B)/pat-gate: $(GATE_OBJ) $(GATE_COMMON:%.c=$(B)/obj/%.o) $(B)/libpat.so
 	@$(if $(V),:,echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS_ALL) -pie -Wl,-z,relro,-z,now -o $@ $(GATE_OBJ) \
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -pie -Wl,-z,relro,-z,now -o $@ $(GATE_OBJ) \
 	    $(GATE_COMMON:%.c=$(B)/obj/%.o) -L$(B) -lpat $(GATE_LIBS)
 
 # the tests call the header and address parsers directly (tests/test_gate.c)
@@ -364,7 +386,7 @@ install-gate: all
 	chmod 0644 $(DESTDIR)$(UNITDIR)/pat-gate.service
 	install -m 0644 systemd/pat-gate.sysusers \
 	    $(DESTDIR)$(SYSUSERSDIR)/pat-gate.conf
-	install -m 0644 docs/man/pat-gate.8 $(DESTDIR)$(MANDIR)/man8/
+	$(call install_man,pat-gate.8,man8)
 	install -m 0644 docs/pat-gate.conf.example $(DESTDIR)$(DOCDIR)/
 
 uninstall: uninstall-gate

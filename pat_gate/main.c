@@ -30,7 +30,7 @@
 #include "log.h"
 #include "pool.h"
 
-#define GATE_VERSION		"0.1"
+#define GATE_VERSION		PAT_VERSION	/* debian/changelog's, from the Makefile */
 #define GATE_BACKLOG		512
 /* per connection: the request line and headers must fit.  nginx passes
  * the client's headers on to auth_request (cookies and all) and accepts

@@ -14,7 +14,7 @@
 #include "client.h"
 #include "ctl.h"
 
-#define PATCTL_VERSION	"0.1.0"
+#define PATCTL_VERSION	PAT_VERSION	/* debian/changelog's, from the Makefile */
 
 /* A user name, or a number: the uid trusted besides root.  -1 unknown. */
 static int

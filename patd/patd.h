@@ -21,7 +21,11 @@
 #include "store.h"
 #include "token.h"
 
-#define PATD_VERSION		"0.1.0"
+/* the version is debian/changelog's; the Makefile passes it */
+#ifndef PAT_VERSION
+#error "PAT_VERSION is set by the Makefile (from debian/changelog)"
+#endif
+#define PATD_VERSION		PAT_VERSION
 /* client addresses a verifier's failures are kept for at once (4096 ×
  * 120 bytes); see ratelimit.h for what happens beyond */
 #define RHOST_SLOTS		4096

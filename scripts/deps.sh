@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the Debian packages pat needs to build and test, when they are missing.
 # As root: installs them with apt-get.  Otherwise: prints the exact command and fails.
-# Usage: scripts/deps.sh [build|test|demo]   (default: test)
+# Usage: scripts/deps.sh [build|test|demo|deb]   (default: test)
 set -eu
 
 build_pkgs="gcc make pkg-config libpam0g-dev libsystemd-dev libsodium-dev liblmdb-dev
@@ -16,12 +16,18 @@ test_pkgs="libcriterion-dev libnss-wrapper libpam-wrapper libpamtest0-dev pamtes
 # sockets), never the system's services, which installing the packages may
 # start where systemd runs.
 demo_pkgs="libpam-wrapper pamtester"
+# make deb: dpkg-buildpackage with debhelper, and lintian to check the result
+deb_pkgs="dpkg-dev debhelper fakeroot lintian"
+# tests/system (issue 15): a Debian 12 container with systemd as PID 1, built
+# by mmdebstrap and booted by systemd-nspawn, to install the packages in
+system_pkgs="systemd-container mmdebstrap"
 
 case "${1:-test}" in
 build) want="$build_pkgs" ;;
 demo)  want="$build_pkgs $demo_pkgs" ;;
-test)  want="$build_pkgs $test_pkgs" ;;
-*) echo "usage: $0 [build|test|demo]" >&2; exit 2 ;;
+test)  want="$build_pkgs $test_pkgs $deb_pkgs $system_pkgs" ;;
+deb)   want="$build_pkgs $deb_pkgs" ;;
+*) echo "usage: $0 [build|test|demo|deb]" >&2; exit 2 ;;
 esac
 
 missing=""
