@@ -4,7 +4,8 @@
 Each mutants/NN-name.mutant holds a comment line (the check it breaks),
 `file:`, `from:` (text that must occur exactly once in that file), `to:`
 (its replacement; \\t \\n \\\\ are escapes) and `tests:` (a Criterion
---filter: the tests expected to catch it).  The checkout is copied once to
+--filter: the tests expected to catch it; or `system`: tests/system/run.sh,
+the packages under a real systemd, for mutants of debian/ and the units).  The checkout is copied once to
 a scratch directory and built; the suite passes there unmutated; then
 each mutant is applied alone, rebuilt, its tests run and the file put
 back.  A mutant the tests do not fail on SURVIVES, one whose text no longer
@@ -69,6 +70,23 @@ def run_tests(top, flt):
     return r.returncode != 0, synth[-1] if synth else r.stdout[-300:]
 
 
+def run_system(top, cache):
+    """tests/system/run.sh on the scratch copy: 1 caught, 0 survived; 77
+    (cannot run here) is neither, and fails the run as BROKEN."""
+    env = dict(os.environ, PAT_SYSTEST_CACHE=cache)
+    env.pop("PAT_TEST_RUN", None)
+    try:
+        r = subprocess.run([os.path.join(top, "tests/system/run.sh")], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, errors="replace", timeout=TEST_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return True, "timed out (counts as caught)"
+    fails = [l for l in r.stdout.splitlines() if l.startswith("[SYSTEM] FAIL")]
+    if r.returncode == 77:
+        return None, r.stdout.strip().splitlines()[-1]
+    return r.returncode != 0, fails[0][len("[SYSTEM] "):][:160] if fails else r.stdout[-200:]
+
+
 def main():
     top = os.getcwd()
     paths = sorted(glob.glob(os.path.join(top, "mutants", "*.mutant")))
@@ -115,6 +133,11 @@ def main():
                 ok, err = build(scratch)
                 if not ok:
                     verdict, detail = "BROKEN", "does not build: " + err.strip()[-300:]
+                elif m["tests"] == "system":
+                    caught, detail = run_system(scratch, os.path.join(
+                        top, "build", "systest"))
+                    verdict = ("BROKEN" if caught is None else
+                               "KILLED" if caught else "SURVIVED")
                 else:
                     caught, detail = run_tests(scratch, m["tests"])
                     verdict = "KILLED" if caught else "SURVIVED"
