@@ -484,9 +484,18 @@ main(int argc, char **argv)
 	gate_log("stopping on signal %d", sig);
 	ex = 0;
 out:
-	if (d != NULL)
-		MHD_stop_daemon(d);	/* closes fd too */
-	else if (fd >= 0)
+	/* Quiesce first: libmicrohttpd's stop with a thread pool would
+	 * shutdown() the listening socket, and that socket is systemd's as
+	 * well: pat-gate.socket then fails ("Got POLLHUP on a listening
+	 * socket") and the gate is not started again until someone restarts
+	 * the socket.  Quiesced, it is left alone and we only close our copy. */
+	if (d != NULL) {
+		MHD_socket lf = MHD_quiesce_daemon(d);
+
+		MHD_stop_daemon(d);
+		if (lf != MHD_INVALID_SOCKET)
+			close(lf);
+	} else if (fd >= 0)
 		close(fd);
 	gate_pool_free(pool);
 	/* our socket file, unless another took its place meanwhile */

@@ -27,6 +27,8 @@ ok() { PASSES=$((PASSES + 1)); say "ok   $*"; }
 bad() { FAILS=$((FAILS + 1)); say "FAIL $*"; }
 # check DESCRIPTION STRING REGEX
 check() { if grep -Eq -- "$3" <<<"$2"; then ok "$1"; else bad "$1 (got '$(head -c 300 <<<"$2" | tr '\n' '|')', wanted /$3/)"; fi; }
+# same DESCRIPTION GOT WANT: the whole of GOT, every line, is WANT
+same() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1 (got '$(head -c 300 <<<"$2" | tr '\n' '|')', wanted '$(tr '\n' '|' <<<"$3")')"; fi; }
 # yes DESCRIPTION CMD...: the command (on the host) succeeds
 yes_() { local d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else bad "$d"; fi; }
 no_() { local d=$1; shift; if "$@" >/dev/null 2>&1; then bad "$d"; else ok "$d"; fi; }
@@ -110,6 +112,7 @@ box_in sh -c "useradd -m -s /bin/sh alice && echo 'alice:$PW' | chpasswd &&
     echo 'alice ALL=(ALL) ALL' >/etc/sudoers.d/alice && chmod 0440 /etc/sudoers.d/alice" ||
     bad "users"
 snapshot before
+PAMCONFIGS=$(box_in ls /usr/share/pam-configs/)
 T=$(now_ms)
 if apt_in install $(debs "$V") >"$W/logs/apt-install.log" 2>&1; then
 	ok "apt install ./patd ./libpam-pat ./pat-gate ./libpat1 ./libpat-dev ($V) in $(( $(now_ms) - T ))ms"
@@ -120,9 +123,9 @@ check "patd.socket enabled by the package" "$(box_in systemctl is-enabled patd.s
 check "pat-gate.socket enabled by the package" "$(box_in systemctl is-enabled pat-gate.socket 2>&1)" '^enabled$'
 check "the patd-verify group exists, pat-gate is in it" "$(box_in id pat-gate 2>&1)" 'patd-verify'
 check "/var/lib/patd made root 0700 at install" "$(box_in stat -c '%U %a' /var/lib/patd 2>&1)" '^root 700$'
-check "the PAM profile is registered but not enabled" \
-    "$(box_in sh -c 'grep -c pam_pat /etc/pam.d/common-auth; ls /usr/share/pam-configs/pat' 2>&1)" '^0
-/usr/share/pam-configs/pat$'
+same "the PAM profile is registered but not enabled" \
+    "$(box_in sh -c 'grep -c pam_pat /etc/pam.d/common-auth; ls /usr/share/pam-configs/pat' 2>&1)" '0
+/usr/share/pam-configs/pat'
 # the administrator's choices: idle exit, and a short watchdog for the test
 # (the unit's own is 30 s); a drop-in, as an administrator would
 box_in sh -c 'echo "idle_exit = 2" >>/etc/patd/patd.conf &&
@@ -230,6 +233,12 @@ check "pat-gate, activated by its socket as user pat-gate, lets t1 through" "$GA
 GATE=$(printf 'GET /auth HTTP/1.1\r\nHost: box\r\nAuthorization: Bearer %s\r\nX-Pat-Perm: web.read\r\nConnection: close\r\n\r\n' "$T2" |
     box_in socat -t 5 - UNIX-CONNECT:/run/pat-gate/gate.sock 2>&1 | tr -d '\r')
 check "pat-gate refuses t2 (no web.read)" "$GATE" '^HTTP/1.1 403'
+box_in systemctl restart pat-gate.service >/dev/null 2>&1
+box_in systemctl stop pat-gate.service >/dev/null 2>&1
+check "pat-gate stopped and restarted: its socket still listens" "$(box_in systemctl is-active pat-gate.socket 2>&1)" '^active$'
+GATE=$(printf 'GET /auth HTTP/1.1\r\nHost: box\r\nAuthorization: Bearer %s\r\nX-Pat-Perm: web.read\r\nConnection: close\r\n\r\n' "$T1" |
+    box_in socat -t 5 - UNIX-CONNECT:/run/pat-gate/gate.sock 2>&1 | tr -d '\r')
+check "…and the next request starts the gate again" "$GATE" '^X-Pat-User: alice$'
 
 # ---- SSH and sudo with the PAM profile enabled -----------------------------
 box_in pam-auth-update --enable pat >/dev/null 2>&1
@@ -321,9 +330,9 @@ check "upgrade: pam_pat still in common-auth" "$(box_in grep -c pam_pat.so /etc/
 if apt_in purge patd libpam-pat pat-gate libpat1 libpat-dev >"$W/logs/apt-purge.log" 2>&1; then ok "apt purge"; else cat "$W/logs/apt-purge.log"; bad "purge"; fi
 box_in rm -f /etc/systemd/system/patd.service.d/test-watchdog.conf
 box_in rmdir /etc/systemd/system/patd.service.d 2>/dev/null
-check "purge: units gone" "$(box_in sh -c 'ls /lib/systemd/system/patd.* /lib/systemd/system/pat-gate.* 2>/dev/null; systemctl is-active patd.socket pat-gate.socket')" '^inactive
-inactive$'
-check "purge: the PAM profile gone" "$(box_in sh -c 'ls /usr/share/pam-configs/; grep -l pam_pat /etc/pam.d/* 2>/dev/null')" '^unix$'
+same "purge: units gone" "$(box_in sh -c 'ls /lib/systemd/system/patd.* /lib/systemd/system/pat-gate.* 2>/dev/null; systemctl is-active patd.socket pat-gate.socket')" 'inactive
+inactive'
+same "purge: the PAM profile gone, no stack names pam_pat" "$(box_in sh -c 'ls /usr/share/pam-configs/; grep -l pam_pat /etc/pam.d/* 2>/dev/null')" "$PAMCONFIGS"
 snapshot after
 if diff "$W/logs/pamd.before" "$W/logs/pamd.after" >"$W/logs/pamd.diff"; then
 	ok "purge: /etc/pam.d exactly as before install ($(wc -l <"$W/logs/pamd.before") files, by sha256)"
