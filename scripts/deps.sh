@@ -21,11 +21,13 @@ deb_pkgs="dpkg-dev debhelper fakeroot lintian"
 # tests/system (issue 15): a Debian 12 container with systemd as PID 1, built
 # by mmdebstrap and booted by systemd-nspawn, to install the packages in
 system_pkgs="systemd-container mmdebstrap"
+# tests/fleet (issue 16): a real OpenLDAP provider in a temporary directory
+fleet_pkgs="slapd ldap-utils libldap-dev"
 
 case "${1:-test}" in
 build) want="$build_pkgs" ;;
 demo)  want="$build_pkgs $demo_pkgs" ;;
-test)  want="$build_pkgs $test_pkgs $deb_pkgs $system_pkgs" ;;
+test)  want="$build_pkgs $test_pkgs $deb_pkgs $system_pkgs $fleet_pkgs" ;;
 deb)   want="$build_pkgs $deb_pkgs" ;;
 *) echo "usage: $0 [build|test|demo|deb]" >&2; exit 2 ;;
 esac
@@ -48,5 +50,26 @@ fi
 echo "pat: installing missing packages:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >&2
+# slapd's postinst starts the system slapd (port 389, a debconf-made
+# database) through invoke-rc.d, which on a machine without systemd runs the
+# init script for real.  The tests run their own slapd on private ports and
+# want none of that: a policy-rc.d answering 101 ("action forbidden") stops
+# invoke-rc.d from starting any service during this install only, and is
+# removed afterwards (unless one was already there: then it is left alone).
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+case " $missing " in
+*" slapd "*)
+	if [ ! -e $policy ]; then
+		printf '#!/bin/sh\n# scripts/deps.sh: no service starts while slapd installs\nexit 101\n' >$policy
+		chmod 755 $policy
+		own_policy=1
+		trap 'rm -f $policy' EXIT
+	fi ;;
+esac
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >&2
+if [ -n "$own_policy" ]; then
+	rm -f $policy
+	trap - EXIT
+fi
