@@ -142,9 +142,20 @@ box_poweroff() {
 	box_cgclean
 }
 
+# box_cgclean: whatever still runs in our cgroup (a container whose
+# nspawn died, its PID 1 orphaned) is killed, then the cgroups removed
 box_cgclean() {
-	local h
+	local h p
 	[ -n "$BOX_CG" ] || return 0
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		p=$(for h in $(box_cgroups); do
+			[ -d "$h/$BOX_CG" ] && find "$h/$BOX_CG" -name cgroup.procs \
+			    -exec cat {} + 2>/dev/null
+		done | sort -u)
+		[ -n "$p" ] || break
+		kill -KILL $p 2>/dev/null
+		sleep 0.1
+	done
 	for h in $(box_cgroups); do
 		[ -d "$h/$BOX_CG" ] && find "$h/$BOX_CG" -depth -type d \
 		    -exec rmdir {} + 2>/dev/null
