@@ -327,7 +327,12 @@ check "upgrade: ssh with t1 still works" "$(ssh_as "$T1")" '^alice$'
 check "upgrade: pam_pat still in common-auth" "$(box_in grep -c pam_pat.so /etc/pam.d/common-auth)" '^[1-9]'
 
 # ---- purge ------------------------------------------------------------------
+# an administrator's own edit naming the module (docs/pam.md): removal
+# warns about it (and leaves it: the file is theirs), restored afterwards
+box_in sh -c 'cp -p /etc/pam.d/sudo /root/sudo.pam && echo "auth sufficient pam_pat.so" >>/etc/pam.d/sudo'
 if apt_in purge patd libpam-pat pat-gate libpat1 libpat-dev >"$W/logs/apt-purge.log" 2>&1; then ok "apt purge"; else cat "$W/logs/apt-purge.log"; bad "purge"; fi
+check "purge: a hand-edited stack still naming pam_pat.so is pointed out" "$(cat "$W/logs/apt-purge.log")" '^libpam-pat: warning: /etc/pam.d/sudo still names pam_pat.so'
+box_in sh -c 'cp -p /root/sudo.pam /etc/pam.d/sudo && rm /root/sudo.pam'
 box_in rm -f /etc/systemd/system/patd.service.d/test-watchdog.conf
 box_in rmdir /etc/systemd/system/patd.service.d 2>/dev/null
 same "purge: units gone" "$(box_in sh -c 'ls /lib/systemd/system/patd.* /lib/systemd/system/pat-gate.* 2>/dev/null; systemctl is-active patd.socket pat-gate.socket')" 'inactive
