@@ -37,7 +37,8 @@ box_rootfs() {
 		done
 		[ ${#srcs[@]} -gt 0 ] || { echo "box: no Debian apt sources on the host" >&2; exec 8>&-; return 1; }
 		tmp=$BOX_CACHE/.rootfs-$key.$$
-		rm -rf --one-file-system "$tmp"
+		# (the lock is ours: any half-built one is an interrupted build's)
+		rm -rf --one-file-system "$BOX_CACHE/.rootfs-$key".*
 		if ! mmdebstrap --variant=minbase --mode=root \
 		    --include="$BOX_PKGS" --aptopt='Acquire::Retries "3"' \
 		    bookworm "$tmp" "${srcs[@]}" >"$BOX_CACHE/mmdebstrap.log" 2>&1; then
@@ -114,9 +115,9 @@ box_boot() {
 }
 
 # box_in CMD...: run CMD inside the container, as root, with a clean
-# environment (never this run's variables)
+# environment (never this run's variables), for at most 10 minutes
 box_in() {
-	nsenter -t "$BOX_LEADER" -a env -i \
+	timeout -k 10 600 nsenter -t "$BOX_LEADER" -a env -i \
 	    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	    HOME=/root LANG=C.UTF-8 TERM=dumb "$@"
 }

@@ -52,15 +52,18 @@ rm -rf "$W"
 mkdir -p "$W/debs" "$W/logs"
 cleanup() {
 	box_poweroff
-	[ -n "${bg_pids:-}" ] && kill $bg_pids 2>/dev/null
+	# each background job is a process group of its own (set -m below):
+	# dpkg-buildpackage's compilers and mmdebstrap go with it
+	[ -n "${bg_pids:-}" ] && for p in $bg_pids; do kill -TERM -- -"$p"; done 2>/dev/null
 	wait 2>/dev/null
 	rm -rf --one-file-system "$W"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' INT TERM HUP
 
 # ---- the packages, the root filesystem and lintian, side by side ----------
 V=$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$top/debian/changelog")
+set -m	# background jobs in their own process groups (clean-up kills them whole)
 V1=$(awk -F. -v OFS=. '{ $NF = $NF + 1; print }' <<<"$V")	# version+1
 "$top/scripts/mkdeb.sh" "$W/debs" >"$W/logs/deb.out" 2>&1 &
 p_deb=$!
@@ -86,6 +89,7 @@ lintian --pedantic -I -E --fail-on error,warning "$W/debs/pat_${V}_"*.changes \
     >"$W/logs/lintian.out" 2>&1 &
 p_lint=$!
 bg_pids=$p_lint
+set +m
 
 debs() { # the packages of version $1 (no dbgsym), as paths inside
 	(cd "$W/debs" && ls patd_"$1"_*.deb libpam-pat_"$1"_*.deb \
@@ -106,10 +110,12 @@ snapshot() {
 # ---- boot 1: users, a snapshot, then apt install -------------------------
 box_boot "$LOWER" || skip "the container did not boot (systemd-nspawn)"
 ST=$BOX_STATE
+check "the box is Debian 12" "$(box_in cat /etc/debian_version)" '^12\.'
 [ "$ST" = running ] || { box_in systemctl --failed --no-pager; skip "systemd in the container reached '$ST', not running, before pat was installed"; }
 PW=alice-pw-$RANDOM$RANDOM
-box_in sh -c "useradd -m -s /bin/sh alice && echo 'alice:$PW' | chpasswd &&
-    echo 'alice ALL=(ALL) ALL' >/etc/sudoers.d/alice && chmod 0440 /etc/sudoers.d/alice" ||
+# the password on stdin, never on a command line
+printf 'alice:%s\n' "$PW" | box_in sh -c 'useradd -m -s /bin/sh alice && chpasswd &&
+    echo "alice ALL=(ALL) ALL" >/etc/sudoers.d/alice && chmod 0440 /etc/sudoers.d/alice' ||
     bad "users"
 snapshot before
 PAMCONFIGS=$(box_in ls /usr/share/pam-configs/)
@@ -123,9 +129,8 @@ check "patd.socket enabled by the package" "$(box_in systemctl is-enabled patd.s
 check "pat-gate.socket enabled by the package" "$(box_in systemctl is-enabled pat-gate.socket 2>&1)" '^enabled$'
 check "the patd-verify group exists, pat-gate is in it" "$(box_in id pat-gate 2>&1)" 'patd-verify'
 check "/var/lib/patd made root 0700 at install" "$(box_in stat -c '%U %a' /var/lib/patd 2>&1)" '^root 700$'
-same "the PAM profile is registered but not enabled" \
-    "$(box_in sh -c 'grep -c pam_pat /etc/pam.d/common-auth; ls /usr/share/pam-configs/pat' 2>&1)" '0
-/usr/share/pam-configs/pat'
+same "the PAM profile is registered but not enabled (no stack names pam_pat)" \
+    "$(box_in sh -c 'grep -l pam_pat /etc/pam.d/*; ls /usr/share/pam-configs/pat' 2>&1)" '/usr/share/pam-configs/pat'
 # the administrator's choices: idle exit, and a short watchdog for the test
 # (the unit's own is 30 s); a drop-in, as an administrator would
 box_in sh -c 'echo "idle_exit = 2" >>/etc/patd/patd.conf &&
@@ -201,7 +206,7 @@ yes_ "t1 verifies after restart" verify "$T1"
 pc status >/dev/null
 PID=$(box_in systemctl show -P MainPID patd.service)
 N0=$(box_in systemctl show -P NRestarts patd.service)
-box_in kill -KILL "$PID"
+[ "${PID:-0}" -gt 1 ] && box_in kill -KILL "$PID" || bad "kill -9: no patd MainPID ('$PID')"
 for _ in $(seq 100); do
 	[ "$(box_in systemctl show -P NRestarts patd.service)" != "$N0" ] && break
 	sleep 0.05
@@ -213,7 +218,7 @@ pc status >/dev/null
 PID=$(box_in systemctl show -P MainPID patd.service)
 N0=$(box_in systemctl show -P NRestarts patd.service)
 T=$(now_ms)
-box_in kill -STOP "$PID"
+[ "${PID:-0}" -gt 1 ] && box_in kill -STOP "$PID" || bad "watchdog: no patd MainPID ('$PID')"
 for _ in $(seq 200); do
 	[ "$(box_in systemctl show -P NRestarts patd.service)" != "$N0" ] && break
 	sleep 0.05
@@ -229,7 +234,7 @@ yes_ "t1 verifies after the watchdog restart" verify "$T1"
 check "pat-gate.socket listening" "$(box_in systemctl is-active pat-gate.socket 2>&1)" '^active$'
 GATE=$(printf 'GET /auth HTTP/1.1\r\nHost: box\r\nAuthorization: Bearer %s\r\nX-Pat-Perm: web.read\r\nConnection: close\r\n\r\n' "$T1" |
     box_in socat -t 5 - UNIX-CONNECT:/run/pat-gate/gate.sock 2>&1 | tr -d '\r')
-check "pat-gate, activated by its socket as user pat-gate, lets t1 through" "$GATE" '^X-Pat-User: alice$'
+same "pat-gate, activated by its socket as user pat-gate, lets t1 through" "$(head -1 <<<"$GATE") $(grep '^X-Pat-User:' <<<"$GATE")" 'HTTP/1.1 200 OK X-Pat-User: alice'
 GATE=$(printf 'GET /auth HTTP/1.1\r\nHost: box\r\nAuthorization: Bearer %s\r\nX-Pat-Perm: web.read\r\nConnection: close\r\n\r\n' "$T2" |
     box_in socat -t 5 - UNIX-CONNECT:/run/pat-gate/gate.sock 2>&1 | tr -d '\r')
 check "pat-gate refuses t2 (no web.read)" "$GATE" '^HTTP/1.1 403'
@@ -238,7 +243,7 @@ box_in systemctl stop pat-gate.service >/dev/null 2>&1
 check "pat-gate stopped and restarted: its socket still listens" "$(box_in systemctl is-active pat-gate.socket 2>&1)" '^active$'
 GATE=$(printf 'GET /auth HTTP/1.1\r\nHost: box\r\nAuthorization: Bearer %s\r\nX-Pat-Perm: web.read\r\nConnection: close\r\n\r\n' "$T1" |
     box_in socat -t 5 - UNIX-CONNECT:/run/pat-gate/gate.sock 2>&1 | tr -d '\r')
-check "…and the next request starts the gate again" "$GATE" '^X-Pat-User: alice$'
+same "…and the next request starts the gate again" "$(head -1 <<<"$GATE") $(grep '^X-Pat-User:' <<<"$GATE")" 'HTTP/1.1 200 OK X-Pat-User: alice'
 
 # ---- SSH and sudo with the PAM profile enabled -----------------------------
 box_in pam-auth-update --enable pat >/dev/null 2>&1
@@ -302,21 +307,43 @@ check "journal: an ssh login's verify record names service sshd and the client a
 check "journal: every PAT_* field written is one docs/operations.md names" "$J" 'undocumented=none$'
 leak=no
 for s in "$T1" "$T2" "$T3" "$PW"; do
-	grep -qF -- "${s#*|}" "$W/logs/journal.export" "$W/logs/journal.json" && leak=yes
+	# the secret as grep's pattern file, never on its command line
+	[ -n "${s#*|}" ] || { bad "leak check: an empty secret"; continue; }
+	grep -qF -f <(printf '%s\n' "${s#*|}") -- "$W/logs/journal.export" \
+	    "$W/logs/journal.json" && leak=yes
 done
 check "journal: no token secret and no password anywhere in it ($(wc -l <"$W/logs/journal.export") lines)" "$leak" '^no$'
 
 # ---- upgrade: the same version again, then version+1 ----------------------
 state() { box_in sh -c 'sha256sum /var/lib/patd/token.key /var/lib/patd/session.key; patctl --json list --all; patctl --json role list' 2>&1; }
 S0=$(state)
+[ "$(grep -cE '^[0-9a-f]{64}  /var/lib/patd/(token|session)\.key$' <<<"$S0")" = 2 ] &&
+    [ "$(grep -o '"id":' <<<"$S0" | wc -l)" -ge 3 ] &&
+    ok "the state snapshot holds both keys' hashes and the tokens" ||
+    bad "state snapshot unusable: $(head -c 300 <<<"$S0")"
 box_in sh -c 'sed -i "s/^idle_exit = 2$/idle_exit = 0/" /etc/patd/patd.conf'
 box_in systemctl restart patd.service
 if apt_in install --reinstall $(debs "$V") >"$W/logs/apt-reinstall.log" 2>&1; then ok "apt install --reinstall ($V)"; else cat "$W/logs/apt-reinstall.log"; bad "reinstall"; fi
 check "reinstall: keys, tokens, roles unchanged" "$(state)" "^$(sed 's/[][\.*^$|+?(){}]/\\&/g' <<<"$S0" | head -1)"
 [ "$(state)" = "$S0" ] && ok "reinstall: state identical" || bad "reinstall: state changed"
 pc status >/dev/null
+printf 'GET /auth HTTP/1.1\r\nHost: box\r\nX-Pat-Perm: web.read\r\nConnection: close\r\n\r\n' |
+    box_in socat -t 5 - UNIX-CONNECT:/run/pat-gate/gate.sock >/dev/null 2>&1
 PID=$(box_in systemctl show -P MainPID patd.service)
+GPID=$(box_in systemctl show -P MainPID pat-gate.service)
+SOCKS0=$(box_in systemctl show -P ActiveEnterTimestampMonotonic patd.socket pat-gate.socket)
 if apt_in install $(debs "$V1") >"$W/logs/apt-upgrade.log" 2>&1; then ok "apt install ./…_$V1 (upgrade)"; else cat "$W/logs/apt-upgrade.log"; bad "upgrade"; fi
+# read before anything connects (a connection would start a stopped patd)
+NPID=$(box_in systemctl show -P MainPID patd.service)
+NGPID=$(box_in systemctl show -P MainPID pat-gate.service)
+[ "${PID:-0}" -gt 1 ] && [ "${NPID:-0}" -gt 1 ] && [ "$NPID" != "$PID" ] &&
+    ok "upgrade: postinst restarted the running patd ($PID -> $NPID)" ||
+    bad "upgrade: patd not restarted by the upgrade (MainPID $PID -> '$NPID')"
+[ "${GPID:-0}" -gt 1 ] && [ "${NGPID:-0}" -gt 1 ] && [ "$NGPID" != "$GPID" ] &&
+    ok "upgrade: postinst restarted the running pat-gate ($GPID -> $NGPID)" ||
+    bad "upgrade: pat-gate not restarted by the upgrade (MainPID $GPID -> '$NGPID')"
+same "upgrade: neither socket was ever stopped" \
+    "$(box_in systemctl show -P ActiveEnterTimestampMonotonic patd.socket pat-gate.socket)" "$SOCKS0"
 [ "$(state)" = "$S0" ] && ok "upgrade: keys, tokens and roles identical" || bad "upgrade: state changed"
 check "upgrade: the running patd was restarted into $V1" \
     "$(box_in systemctl show -P MainPID patd.service) $(pc --json status)" "^[0-9]+ .*\"version\":\"$V1\""
@@ -330,8 +357,10 @@ check "upgrade: pam_pat still in common-auth" "$(box_in grep -c pam_pat.so /etc/
 # an administrator's own edit naming the module (docs/pam.md): removal
 # warns about it (and leaves it: the file is theirs), restored afterwards
 box_in sh -c 'cp -p /etc/pam.d/sudo /root/sudo.pam && echo "auth sufficient pam_pat.so" >>/etc/pam.d/sudo'
+SUDO_PAM=$(box_in sha256sum /etc/pam.d/sudo)
 if apt_in purge patd libpam-pat pat-gate libpat1 libpat-dev >"$W/logs/apt-purge.log" 2>&1; then ok "apt purge"; else cat "$W/logs/apt-purge.log"; bad "purge"; fi
 check "purge: a hand-edited stack still naming pam_pat.so is pointed out" "$(cat "$W/logs/apt-purge.log")" '^libpam-pat: warning: /etc/pam.d/sudo still names pam_pat.so'
+same "purge: the administrator's edited /etc/pam.d/sudo left as they made it" "$(box_in sha256sum /etc/pam.d/sudo)" "$SUDO_PAM"
 box_in sh -c 'cp -p /root/sudo.pam /etc/pam.d/sudo && rm /root/sudo.pam'
 box_in rm -f /etc/systemd/system/patd.service.d/test-watchdog.conf
 box_in rmdir /etc/systemd/system/patd.service.d 2>/dev/null
@@ -350,7 +379,11 @@ fi
 # the logins), and the backups sysusers writes of the user files
 # (the group patd-verify and user pat-gate stay: files may belong to them).
 ALLOW='^/var/tmp/systemd-private-|^/var/(lib/dpkg|lib/apt|cache|log|lib/systemd|lib/pam|lib/sudo|backups)(/|$)|^/etc/(group|gshadow|passwd|shadow|subuid|subgid)-$|^/etc/\.pwd\.lock$|^/home/alice/\.|^/root/\.'
-NEW=$(comm -13 "$W/logs/files.before" "$W/logs/files.after" | grep -Ev "$ALLOW")
+# …but not the packages' own traces there: deb-systemd-helper's enablement
+# state and dpkg's scripts must go with the purge
+NEW=$(comm -13 "$W/logs/files.before" "$W/logs/files.after" | grep -Ev "$ALLOW"
+    comm -13 "$W/logs/files.before" "$W/logs/files.after" |
+    grep -E '^/var/lib/(systemd/deb-systemd-helper-[a-z]+|dpkg/info)/.*(patd|pat-gate|libpam-pat|libpat)')
 RNEW=$(comm -13 "$W/logs/run.before" "$W/logs/run.after" | grep -E '^/run/(patd|pat-gate)')
 if [ -z "$NEW$RNEW" ]; then
 	ok "purge: nothing that install created is left ($(wc -l <"$W/logs/files.before") paths compared; kept by policy: $(comm -13 "$W/logs/files.before" "$W/logs/files.after" | grep -E "$ALLOW" | grep -c .) under /var/lib/dpkg, logs, journal, …)"
