@@ -340,9 +340,11 @@ Test(pam, a_patd_not_run_by_root_is_not_trusted)
 	t_free(tok);
 }
 
-/* The stack docs/pam.md recommends, beside pam_unix. */
+/* The stack docs/pam.md recommends, beside pam_unix; module NULL: the
+ * module under test. */
 static void
-write_combined_stack(const char *service, const char *sock)
+write_combined_stack(const char *service, const char *sock,
+    const char *module)
 {
 	char path[256];
 	FILE *f;
@@ -353,11 +355,12 @@ write_combined_stack(const char *service, const char *sock)
 	f = fopen(path, "w");
 	cr_assert_not_null(f);
 	fprintf(f,
-	    "auth [success=done ignore=ignore authinfo_unavail=ignore default=die] "
-	    "%s socket=%s\n"
+	    "auth [success=done ignore=ignore authinfo_unavail=ignore "
+	    "module_unknown=ignore default=die] %s socket=%s\n"
 	    "auth [success=1 default=ignore] pam_unix.so nullok try_first_pass\n"
 	    "auth requisite pam_deny.so\n"
-	    "auth required pam_permit.so\n", getenv("PAM_PAT"), sock);
+	    "auth required pam_permit.so\n",
+	    module != NULL ? module : getenv("PAM_PAT"), sock);
 	fclose(f);
 }
 
@@ -382,7 +385,7 @@ Test(pam, beside_pam_unix_the_password_still_works)
 	t_role(&t, "ssh", "pam.sshd");
 	t_grant(&t, "ssh", "--user alice");
 	tok = t_token(&t, "alice", "ssh");
-	write_combined_stack("sshd", t.sock);
+	write_combined_stack("sshd", t.sock, NULL);
 	cr_assert_eq(combined("sshd", ALICE_PASSWORD, &out), 0);
 	cr_assert(strstr(out, "result=PAM_SUCCESS prompts=1\n"),
 	    "the password, asked once, through pam_unix: %s", out);
@@ -397,9 +400,17 @@ Test(pam, beside_pam_unix_the_password_still_works)
 	cr_assert_eq(combined("sshd", tok, NULL), PAM_AUTH_ERR, "revoked token");
 	/* patd down: passwords still work, tokens do not */
 	snprintf(absent, sizeof(absent), "%s/absent.sock", t.dir);
-	write_combined_stack("sshd", absent);
+	write_combined_stack("sshd", absent, NULL);
 	cr_assert_eq(combined("sshd", ALICE_PASSWORD, NULL), 0);
 	cr_assert_eq(combined("sshd", tok, NULL), PAM_AUTH_ERR);
+	/* the module itself gone (libpam-pat removed while the file still
+	 * names it): module_unknown=ignore lets pam_unix decide, where
+	 * default=die alone would refuse every login, passwords included */
+	snprintf(absent, sizeof(absent), "%s/absent/pam_pat.so", t.dir);
+	write_combined_stack("sshd", t.sock, absent);
+	cr_assert_eq(combined("sshd", ALICE_PASSWORD, NULL), 0,
+	    "a password with pam_pat.so missing");
+	cr_assert_eq(combined("sshd", "wrong password", NULL), PAM_AUTH_ERR);
 	t_free(tok);
 }
 
