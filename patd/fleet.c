@@ -259,6 +259,10 @@ apply_token(struct fleet *f, MDB_txn *txn, LDAPMessage *e, char *key,
 	if (rec.user[0] == '\0' || getpwnam_r(rec.user, &pw, pwbuf,
 	    sizeof(pwbuf), &pp) != 0 || pp == NULL) {
 		f->unresolved++;
+		if (!f->refreshing)	/* a refresh counts them in one line */
+			log_event("fleet", "result=skipped reason=unresolved "
+			    "id=%llu user=%s", (unsigned long long)rec.id,
+			    rec.user);
 		return 1;
 	}
 	rec.uid = pp->pw_uid;
@@ -855,7 +859,8 @@ fleet_main(void *arg)
 	int i;
 
 	while (!atomic_load(&f->stop)) {
-		atomic_store(&f->state, FLEET_CONNECTING);
+		if (fleet_state(f) != FLEET_DISCONNECTED)
+			atomic_store(&f->state, FLEET_CONNECTING);
 		if ((why = open_sync(f)) == NULL) {
 			atomic_store(&f->state, FLEET_CONNECTED);
 			why = run_sync(f, &reload);
@@ -874,8 +879,10 @@ fleet_main(void *arg)
 			}
 		}
 		close_sync(f);
-		atomic_store(&f->state, FLEET_DISCONNECTED);
-		log_event("fleet", "result=disconnected reason=%s", why);
+		/* once per outage, not once per retry */
+		if (atomic_exchange(&f->state, FLEET_DISCONNECTED) !=
+		    FLEET_DISCONNECTED)
+			log_event("fleet", "result=disconnected reason=%s", why);
 		for (i = 0; i < (int)f->cfg.fleet_retry * 10 &&
 		    !atomic_load(&f->stop); i++)
 			usleep(100000);

@@ -395,6 +395,26 @@ Test(fleet, writes_are_fleet_readonly_and_a_local_revoke_holds)
 	free(r);
 }
 
+Test(fleet, a_token_of_a_user_unknown_here_is_skipped)
+{
+	char m[PAT_TOKEN_BUFSZ], a[PAT_TOKEN_BUFSZ], *r, *log;
+	long before;
+
+	before = status_num("tokens");
+	add_token(701, "mallory", m);	/* no such user on this host */
+	add_token(702, "alice", a);	/* after it in the stream */
+	cr_assert_geq(until(a, "OK", 1000), 0);
+	cr_assert_eq(status_num("tokens"), before + 1, "a token of a user "
+	    "unknown here was stored");
+	r = verify(m);
+	cr_assert_eq(strncmp(r, "ERR", 3), 0, "%s", r);
+	free(r);
+	log = t_slurp(t.log);
+	cr_assert(strstr(log, "result=skipped reason=unresolved id=701 "
+	    "user=mallory") != NULL, "%s", log);
+	free(log);
+}
+
 Test(fleet, a_directory_dump_holds_no_secret)
 {
 	char a[PAT_TOKEN_BUFSZ], *dump = NULL, *secret;
