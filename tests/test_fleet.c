@@ -264,6 +264,14 @@ Test(fleet, refresh_then_persist_and_a_directory_revocation_applies)
 	cr_assert(strstr(st, " fleet_entries=") != NULL, "%s", st);
 	free(st);
 	cr_assert_gt(status_num("fleet_last"), 0);
+	/* patctl status shows them, human and JSON */
+	cr_assert_eq(t_ctl(&t, 0, NULL, &st, NULL, "status"), 0);
+	cr_assert(strstr(st, "fleet          connected, ") != NULL, "%s", st);
+	free(st);
+	cr_assert_eq(t_ctl(&t, 0, NULL, &st, NULL, "--json status"), 0);
+	cr_assert(strstr(st, "\"fleet\":\"connected\",\"fleet_entries\":") !=
+	    NULL && strstr(st, "\"fleet_last\":1") != NULL, "%s", st);
+	free(st);
 	revoke_in_directory(102);
 	ms = until(b, "ERR", 1000);
 	cr_assert_geq(ms, 0, "patRevoked in the directory did not refuse the "
@@ -439,6 +447,9 @@ Test(fleet_single, no_fleet_uri_no_fleet_fields)
 	r = t_raw(&t, "STATUS\n", 1);
 	cr_assert_eq(strncmp(r, "OK", 2), 0, "%s", r);
 	cr_assert_null(strstr(r, "fleet"), "a single host's STATUS: %s", r);
+	free(r);
+	cr_assert_eq(t_ctl(&t, 0, NULL, &r, NULL, "status"), 0);
+	cr_assert_null(strstr(r, "fleet"), "a single host's status: %s", r);
 	free(r);
 	t_stop(&t);
 }
