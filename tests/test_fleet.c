@@ -439,6 +439,29 @@ Test(fleet, a_directory_dump_holds_no_secret)
 	t_free(dump);
 }
 
+Test(fleet, a_password_file_others_may_read_stops_patd)
+{
+	char conf[1024], cpath[200], pw[200], *err = NULL;
+	int rc;
+
+	snprintf(pw, sizeof(pw), "%s/open.pw", t.dir);
+	t_write(pw, "host-2\n", 0640);
+	snprintf(conf, sizeof(conf), "fleet_uri = ldap://127.0.0.1:%d\n"
+	    "fleet_base = %s\nfleet_bind_dn = cn=host-2,ou=hosts,%s\n"
+	    "fleet_bind_password_file = %s\n", port, BASE, BASE, pw);
+	snprintf(cpath, sizeof(cpath), "%s/open.conf", t.dir);
+	t_write(cpath, conf, 0644);
+	t_kill9(&t);
+	rc = t_sh(&t, 0, NULL, NULL, &err, "timeout 5 \"$PATD\" --socket %s "
+	    "--state %s --config %s", t.sock, t.state, cpath);
+	cr_assert_neq(rc, 0, "patd started with a group-readable password "
+	    "file");
+	cr_assert(strstr(err, "must be a regular file owned by root with "
+	    "mode 0600") != NULL, "%s", err);
+	free(err);
+	t_restart(&t);	/* the good configuration still works */
+}
+
 Test(fleet_single, no_fleet_uri_no_fleet_fields)
 {
 	char *r;
