@@ -117,12 +117,25 @@ set_cookie(struct fleet *f, const struct berval *c)
 	MDB_txn *txn;
 	int r;
 
+	char buf[FLEET_COOKIE_MAX + 1], out[FLEET_COOKIE_MAX + 1], *p, *part;
+	size_t o = 0;
+
 	if (c->bv_len == 0 || c->bv_len > FLEET_COOKIE_MAX)
 		return 0;
+	/* keep every CSN but not the provider's sid=: replayed to another
+	 * provider it would pass us for that server, and we would never be
+	 * sent the changes made there (issue 16's traps) */
+	memcpy(buf, c->bv_val, c->bv_len);
+	buf[c->bv_len] = '\0';
+	for (p = buf; (part = strsep(&p, ",")) != NULL;) {
+		if (strncmp(part, "sid=", 4) == 0)
+			continue;
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s",
+		    o ? "," : "", part);
+	}
 	if ((r = batch_txn(f, &txn)) < 0)
 		return r;
-	return store_meta_put(f->store, txn, "fleet_cookie", c->bv_val,
-	    c->bv_len);
+	return store_meta_put(f->store, txn, "fleet_cookie", out, o);
 }
 
 /* ---- entries into records */

@@ -322,6 +322,12 @@ Test(fleet, slapd_down_verifies_and_catches_up_with_its_cookie)
 	cr_assert_not_null(last, "no fleet connected event: %s", log);
 	cr_assert_eq(strncmp(last, "event=fleet result=connected cookie=resumed",
 	    43), 0, "the restart did not resume with its cookie: %.200s", last);
+	/* …and the provider took it: only the one change came again, not
+	 * a full resend of every entry (a cookie it did not accept) */
+	p = strstr(last, "event=fleet result=refresh-done entries=");
+	cr_assert_not_null(p, "no refresh-done after the resume: %.300s", last);
+	cr_assert_leq(strtoull(p + 40, NULL, 10), 1, "the resume was a full "
+	    "reload: %.80s", p);
 	free(log);
 }
 
