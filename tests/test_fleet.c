@@ -21,6 +21,7 @@
 
 #include "harness.h"
 #include "keyfile.h"
+#include "store.h"
 #include "token.h"
 
 #define BASE	"dc=example,dc=org"
@@ -288,12 +289,15 @@ Test(fleet, refresh_then_persist_and_a_directory_revocation_applies)
 
 Test(fleet, slapd_down_verifies_and_catches_up_with_its_cookie)
 {
-	char a[PAT_TOKEN_BUFSZ], b[PAT_TOKEN_BUFSZ], *r, *log;
+	char a[PAT_TOKEN_BUFSZ], b[PAT_TOKEN_BUFSZ], g[PAT_TOKEN_BUFSZ], *r, *log;
 	long long t0, ms;
 	const char *p, *last;
+	long before;
 
 	add_token(201, "alice", a);
 	add_token(202, "alice", b);
+	add_token(203, "alice", g);
+	cr_assert_geq(until(g, "OK", 1000), 0);
 	cr_assert_geq(until(a, "OK", 1000), 0);
 	cr_assert_geq(until(b, "OK", 1000), 0);
 	slapd_stop();
@@ -308,13 +312,21 @@ Test(fleet, slapd_down_verifies_and_catches_up_with_its_cookie)
 	t_kill9(&t);
 	slapd_again();
 	revoke_in_directory(202);
+	/* and one deleted: its record goes too */
+	cr_assert_eq(ldap(NULL, "ldapdelete " ADMIN " patId=203,ou=tokens,"
+	    BASE, port), 0);
 	t_restart(&t);
+	before = status_num("tokens");
 	ms = until(b, "ERR", 3000);
 	cr_assert_geq(ms, 0, "a revocation made while patd was down did not "
 	    "apply after it came back");
 	r = verify(a);
 	cr_assert_eq(strncmp(r, "OK", 2), 0, "%s", r);
 	free(r);
+	cr_assert_geq(until(g, "ERR", 1000), 0, "a token deleted in the "
+	    "directory while patd was down still verifies");
+	cr_assert_eq(status_num("tokens"), 2, "tokens before the catch-up: "
+	    "%ld", before);
 	log = t_slurp(t.log);
 	for (last = NULL, p = log; (p = strstr(p, "event=fleet result=connected"));
 	    p++)
@@ -351,6 +363,24 @@ Test(fleet, the_cookie_is_durable_with_the_data)
 	log = t_slurp(t.log);
 	cr_assert(strstr(log, "cookie=resumed") != NULL, "%s", log);
 	free(log);
+	{	/* the cookie kept: every csn=, no sid= */
+		struct store *s;
+		MDB_txn *txn;
+		char ck[4097];
+		size_t len = 0;
+
+		t_kill9(&t);
+		cr_assert_eq(store_open(&s, t.state, (size_t)1024 << 20), 0);
+		cr_assert_eq(store_begin(s, false, &txn), 0);
+		cr_assert_eq(store_meta_get(s, txn, "fleet_cookie", ck,
+		    sizeof(ck) - 1, &len), 0);
+		ck[len] = '\0';
+		store_abort(txn);
+		store_close(s);
+		cr_assert(strstr(ck, "csn=") != NULL && strstr(ck, "sid=") ==
+		    NULL, "the stored cookie: %s", ck);
+		t_restart(&t);
+	}
 }
 
 Test(fleet, a_role_change_and_an_ungrant_apply_at_the_next_verify)
