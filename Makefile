@@ -52,6 +52,8 @@ Q	 = $(if $(V),,@)
 PKGS	 = libsodium lmdb libsystemd pam
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# patd's fleet mode (patd/fleet.c): libldap, in a thread of its own
+LDAP_LIBS = -lldap -llber -lpthread
 
 COMMON_SRC = $(wildcard common/*.c)
 PATD_SRC   = $(filter-out patd/main.c,$(wildcard patd/*.c))
@@ -101,7 +103,7 @@ $(B)/libpatcommon.a: $(COMMON_OBJ)
 
 $(B)/patd: $(B)/obj/patd/main.o $(PATD_OBJ) $(B)/libpatcommon.a
 	@$(if $(V),:,echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -pie -Wl,-z,relro,-z,now -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -pie -Wl,-z,relro,-z,now -o $@ $^ $(PKG_LIBS) $(LDAP_LIBS)
 
 $(B)/patctl: $(PATCTL_OBJ) $(B)/libpatcommon.a
 	@$(if $(V),:,echo "  LD      $@")
@@ -140,7 +142,7 @@ $(B)/tests/run: $(TEST_OBJ) $(PATD_OBJ) $(B)/obj/patctl/escape.o \
     $(B)/libpatcommon.a $(B)/libpat_pic.a
 	@mkdir -p $(dir $@)
 	@$(if $(V),:,echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcriterion -lcrypt
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(LDAP_LIBS) -lcriterion -lcrypt
 
 # libFuzzer targets (clang, ASan + UBSan).  make test runs each briefly;
 # make fuzz runs each for FUZZ_SECONDS.

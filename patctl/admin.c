@@ -453,6 +453,19 @@ cmd_status(struct ctl *c, int argc, char **argv)
 		    pat_msg_get(ok, "peer_admin") : "", "yes") == 0 ? "admin" :
 		    "not admin");
 		status_line("you", b);
+		if (pat_msg_get(ok, "fleet") != NULL) {	/* fleet mode */
+			unsigned long long last = 0;
+
+			pat_parse_u64(pat_msg_get(ok, "fleet_last"), UINT64_MAX,
+			    &last);
+			if (last > 0)
+				snprintf(d, sizeof(d), "%llu", last);
+			snprintf(b, sizeof(b), "%s, %s changes applied since "
+			    "start, last at %s", pat_msg_get(ok, "fleet"),
+			    shown(pat_msg_get(ok, "fleet_entries")),
+			    last > 0 ? d : "- (none yet)");
+			status_line("fleet", b);
+		}
 	}
 	free(ok);
 	return ex;

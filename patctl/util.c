@@ -206,7 +206,7 @@ is_number(const char *k, const char *v)
 		"store_bytes", "store_max_bytes", "peer_uid", "writes", "commits",
 		"session_expires", "revoked_at", "rotated_into", "ends",
 		"max_lifetime", "default_lifetime", "max_idle", "bind_uses", "used",
-		NULL };
+		"fleet_entries", "fleet_last", NULL };
 	size_t i;
 
 	if (*v == '\0' || strspn(v, "0123456789") != strlen(v))

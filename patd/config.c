@@ -8,7 +8,7 @@
 #include "config.h"
 #include "proto.h"
 
-enum kind { K_PATH, K_NAME, K_UINT, K_BOOL };
+enum kind { K_PATH, K_NAME, K_UINT, K_BOOL, K_TEXT };
 
 static const struct key {
 	const char	*name;
@@ -52,6 +52,14 @@ static const struct key {
 	U("rotation_grace", rotation_grace, 0, 7 * 86400),
 	U("store_reserve_mb", store_reserve_mb, 0, 1u << 19),
 	U("log_refusals", log_refusals, 1, 1000000),
+	S("fleet_uri", K_TEXT, fleet_uri),
+	S("fleet_base", K_TEXT, fleet_base),
+	S("fleet_bind_dn", K_TEXT, fleet_bind_dn),
+	S("fleet_bind_password_file", K_PATH, fleet_bind_password_file),
+	S("fleet_tls_cacert", K_PATH, fleet_tls_cacert),
+	S("fleet_tls_cert", K_PATH, fleet_tls_cert),
+	S("fleet_tls_key", K_PATH, fleet_tls_key),
+	U("fleet_retry", fleet_retry, 1, 3600),
 #undef S
 #undef U
 #undef B
@@ -89,6 +97,7 @@ config_defaults(struct patd_config *c)
 	c->retention_days = 90;
 	c->store_reserve_mb = 16;
 	c->log_refusals = 100;
+	c->fleet_retry = 5;
 }
 
 static const struct key *
@@ -108,6 +117,7 @@ config_set(struct patd_config *c, const char *key, const char *value,
 {
 	const struct key *k = find_key(key);
 	unsigned long long v;
+	size_t i;
 	char *dst;
 
 	if (k == NULL) {
@@ -133,6 +143,18 @@ config_set(struct patd_config *c, const char *key, const char *value,
 			return -EINVAL;
 		}
 		memcpy(dst, value, strlen(value) + 1);
+		return 0;
+	case K_TEXT:	/* a URI or DN: printable, no spaces at the ends */
+		for (i = 0; value[i]; i++)
+			if (value[i] < 0x20 || value[i] > 0x7e)
+				break;
+		if (value[i] || i == 0 || i >= k->size || value[0] == ' ' ||
+		    value[i - 1] == ' ') {
+			snprintf(err, errlen, "%s must be printable text "
+			    "shorter than %zu bytes", key, k->size);
+			return -EINVAL;
+		}
+		memcpy(dst, value, i + 1);
 		return 0;
 	case K_UINT:
 		if (pat_parse_u64(value, k->max, &v) < 0 || v < k->min) {
@@ -168,6 +190,16 @@ config_load(struct patd_config *c, const char *path, char *err, size_t errlen)
 	int r;
 
 	r = pat_conf_read(path, CONFIG_LINE_MAX, set_pair, &next, err, errlen);
+	if (r == 0 && next.fleet_uri[0] != '\0' && next.fleet_base[0] == '\0') {
+		snprintf(err, errlen, "%s: fleet_uri needs fleet_base", path);
+		return -EINVAL;
+	}
+	if (r == 0 && next.fleet_bind_dn[0] != '\0' &&
+	    next.fleet_bind_password_file[0] == '\0') {
+		snprintf(err, errlen, "%s: fleet_bind_dn needs "
+		    "fleet_bind_password_file", path);
+		return -EINVAL;
+	}
 	if (r == 0)
 		*c = next;
 	return r;

@@ -53,6 +53,17 @@ struct patd_config {
 						 * revoking its family (0) */
 	unsigned	store_reserve_mb;	/* kept for revocations, admin */
 	unsigned	log_refusals;		/* refusal lines per uid a minute */
+	/* fleet mode (fleet.h): a directory replicated into the store;
+	 * fleet_uri "" : a single host, no fleet thread */
+	char		fleet_uri[256];
+	char		fleet_base[256];
+	char		fleet_bind_dn[256];	/* simple bind ("" : SASL
+						 * EXTERNAL over TLS) */
+	char		fleet_bind_password_file[512];
+	char		fleet_tls_cacert[512];
+	char		fleet_tls_cert[512];
+	char		fleet_tls_key[512];
+	unsigned	fleet_retry;		/* s between reconnects */
 	/* --test-clock FILE, a flag only (no key in the file): tests move
 	 * patd's clock with it (testclock.h); "" : the real clock */
 	char		test_clock[512];

@@ -13,6 +13,11 @@
  * backslash as \\, any other byte outside 0x20-0x7e as \xNN, and in an
  * event's value (a %s right after '=' in the format) a space too, so a
  * value can neither end its record nor add a key=value pair to it.
+ *
+ * Safe from two threads (fleet mode's consumer logs too): each record is
+ * built in the caller's stack buffers and written by one fprintf or one
+ * sd_journal_send, both of which lock internally; the only shared state
+ * is to_journal, set once by log_init before any thread starts.
  */
 #ifndef PATD_LOG_H
 #define PATD_LOG_H

@@ -390,11 +390,22 @@ main(int argc, char **argv)
 			    "is refused until it exists (PAM would fall back to "
 			    "its \"other\" stack)");
 	}
+	if (cfg.fleet_uri[0] != '\0') {
+		char ferr[600];
+
+		if (fleet_start(&d.fleet, d.store, &cfg, ferr, sizeof(ferr)) < 0) {
+			fprintf(stderr, "patd: %s\n", ferr);
+			return 1;
+		}
+		log_info("fleet mode: replicating from %s (%s)", cfg.fleet_uri,
+		    cfg.fleet_base);
+	}
 	d.sweep_pending = true;	/* a sweep a restart interrupted goes on */
 	log_info("ready: state %s, socket %s, protocol %d", cfg.state_dir,
 	    activated ? "from systemd" : cfg.socket, PAT_PROTO_VERSION);
 	sd_notify(0, "READY=1");
 	r = server_run(&d, lfd, &lim);
+	fleet_stop(d.fleet);
 	if ((ex = lastuse_flush(&d)) < 0)
 		log_warn("cannot record last use: %s", store_strerror(ex));
 	if (!activated) {

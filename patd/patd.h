@@ -1,7 +1,8 @@
 /*
  * patd.h - the daemon's shared state and the request entry point.
  *
- * patd is one thread: the event loop (server.c) reads a request line from a
+ * patd is one thread (two in fleet mode: fleet.h's consumer writes the
+ * store on its own and shares nothing else): the event loop (server.c) reads a request line from a
  * peer and hands it, with the peer's SO_PEERCRED identity, to
  * verbs_dispatch(), which writes the whole answer into `out` before the loop
  * sends it.  Every write to the store is committed before that.
@@ -14,6 +15,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "fleet.h"
 #include "jwt.h"
 #include "lastuse.h"
 #include "proto.h"
@@ -67,6 +69,9 @@ struct patd {
 	 * running), so a store without policies reads none on the verify
 	 * path.  false (read them) unless known */
 	bool		 no_policies;
+	/* fleet mode (fleet.h): the consumer thread, NULL on a single
+	 * host.  Only its fleet_* functions are called from here */
+	struct fleet	*fleet;
 	/* --test-clock FILE ("" : none): patd_now() adds its offset */
 	char		 test_clock[512];
 	bool		 test_clock_bad;	/* …which could not be read */

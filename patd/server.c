@@ -426,6 +426,9 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 			break;
 		}
 		now = pat_monotonic_ms();
+		/* a role with a lifetime policy came from the fleet */
+		if (d->fleet != NULL && fleet_take_policy_news(d->fleet))
+			d->no_policies = false;
 		if (k > 0 && (pfd[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 

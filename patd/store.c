@@ -14,12 +14,12 @@ struct store {
 	MDB_env	*env;
 	MDB_dbi	 meta, tokens, by_uid, children, roles, grants, lastuse;
 	MDB_dbi	 sessions, live, livekids, revall, sweep, rotated, reasons;
-	MDB_dbi	 rolepolicy, uses;
+	MDB_dbi	 rolepolicy, uses, fleet;
 };
 
 /* Named databases in use (open_dbs) and the room LMDB is told of: new
  * ones must not need a change of limit in every install's lock file. */
-#define STORE_DBS	16
+#define STORE_DBS	17
 #define STORE_MAXDBS	32
 _Static_assert(STORE_DBS <= STORE_MAXDBS, "raise STORE_MAXDBS");
 
@@ -128,11 +128,12 @@ open_dbs(struct store *s)
 {
 	static const char *names[] = { "meta", "tokens", "by_uid", "children",
 		"roles", "grants", "lastused", "sessions", "live", "livekids",
-		"revall", "sweep", "rotated", "reasons", "rolepolicy", "uses" };
+		"revall", "sweep", "rotated", "reasons", "rolepolicy", "uses",
+		"fleet" };
 	MDB_dbi *dbis[] = { &s->meta, &s->tokens, &s->by_uid, &s->children,
 		&s->roles, &s->grants, &s->lastuse, &s->sessions, &s->live,
 		&s->livekids, &s->revall, &s->sweep, &s->rotated, &s->reasons,
-		&s->rolepolicy, &s->uses };
+		&s->rolepolicy, &s->uses, &s->fleet };
 	MDB_txn *txn;
 	MDB_val k = { 6, "schema" }, v;
 	char schema[16];
@@ -1287,4 +1288,104 @@ store_uses_put(struct store *s, MDB_txn *txn, uint64_t id, uint32_t used)
 
 	put_be64(kb, id);
 	return map_err(mdb_put(txn, s->uses, &k, &v, 0));
+}
+
+/* ---- meta keys and the fleet map (fleet.c's; see store.h) */
+
+int
+store_meta_get(struct store *s, MDB_txn *txn, const char *key, void *out,
+    size_t n, size_t *len)
+{
+	MDB_val k = { strlen(key), (void *)key }, v;
+	int rc;
+
+	if ((rc = mdb_get(txn, s->meta, &k, &v)) != 0)
+		return map_err(rc);
+	if (v.mv_size > n)
+		return -EINVAL;
+	memcpy(out, v.mv_data, v.mv_size);
+	*len = v.mv_size;
+	return 0;
+}
+
+int
+store_meta_put(struct store *s, MDB_txn *txn, const char *key,
+    const void *val, size_t len)
+{
+	MDB_val k = { strlen(key), (void *)key }, v = { len, (void *)val };
+	int rc;
+
+	if (len == 0) {
+		rc = mdb_del(txn, s->meta, &k, NULL);
+		return rc == MDB_NOTFOUND ? 0 : map_err(rc);
+	}
+	return map_err(mdb_put(txn, s->meta, &k, &v, 0));
+}
+
+int
+store_fleet_get(struct store *s, MDB_txn *txn, const uint8_t uuid[16],
+    char *kind, char *key, size_t n)
+{
+	MDB_val k = { 16, (void *)uuid }, v;
+	int rc;
+
+	if ((rc = mdb_get(txn, s->fleet, &k, &v)) != 0)
+		return map_err(rc);
+	if (v.mv_size < 1 || v.mv_size > n)
+		return -EINVAL;
+	*kind = *(char *)v.mv_data;
+	memcpy(key, (char *)v.mv_data + 1, v.mv_size - 1);
+	key[v.mv_size - 1] = '\0';
+	return 0;
+}
+
+int
+store_fleet_put(struct store *s, MDB_txn *txn, const uint8_t uuid[16],
+    char kind, const char *key)
+{
+	char buf[1 + STORE_USER_MAX + STORE_ROLE_MAX + 8];
+	size_t kl = strlen(key);
+	MDB_val k = { 16, (void *)uuid }, v;
+
+	if (kl + 1 > sizeof(buf))
+		return -EINVAL;
+	buf[0] = kind;
+	memcpy(buf + 1, key, kl);
+	v.mv_size = kl + 1;
+	v.mv_data = buf;
+	return map_err(mdb_put(txn, s->fleet, &k, &v, 0));
+}
+
+int
+store_fleet_del(struct store *s, MDB_txn *txn, const uint8_t uuid[16])
+{
+	MDB_val k = { 16, (void *)uuid };
+	int rc = mdb_del(txn, s->fleet, &k, NULL);
+
+	return rc == MDB_NOTFOUND ? -ENOENT : map_err(rc);
+}
+
+int
+store_fleet_walk(struct store *s, MDB_txn *txn, store_fleet_fn fn, void *arg)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	char key[1 + STORE_USER_MAX + STORE_ROLE_MAX + 8];
+	int rc, r = 0;
+
+	if ((rc = mdb_cursor_open(txn, s->fleet, &c)) != 0)
+		return map_err(rc);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 16 || v.mv_size < 1 || v.mv_size > sizeof(key))
+			continue;
+		memcpy(key, (char *)v.mv_data + 1, v.mv_size - 1);
+		key[v.mv_size - 1] = '\0';
+		if ((r = fn(k.mv_data, *(char *)v.mv_data, key, arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (r != 0)
+		return r;
+	return rc == MDB_NOTFOUND ? 0 : map_err(rc);
 }

@@ -36,6 +36,12 @@
  *             i64be default_lifetime . i64be max_idle   (seconds; a role
  *             without a record, or with all three 0, has no policy;
  *             deleted with the role)
+ *   fleet     16-byte entryUUID -> kind . key   (fleet mode, fleet.c: which
+ *             record a directory entry became, so its delete removes it;
+ *             kind 't' key = decimal token id, 'r' role name, 'u'/'g'
+ *             "who/role" of a grant)
+ * meta also holds "fleet_cookie" (the RFC 4533 sync cookie, committed in
+ * the same txn as the changes it covers).
  * live and livekids are kept in step by store_token_put; a store made before
  * they existed gets them built once, when opened.
  * All functions take an open transaction: the caller decides what commits
@@ -273,5 +279,23 @@ int	store_uses_put(struct store *s, MDB_txn *txn, uint64_t id,
 
 /* Forget a token: its record, index entries and last use (retention). */
 int	store_token_del(struct store *s, MDB_txn *txn, const struct tok_rec *r);
+
+/* meta keys other than the store's own ("fleet_cookie"): get gives
+ * -ENOENT when absent; put with len 0 removes the key. */
+int	store_meta_get(struct store *s, MDB_txn *txn, const char *key,
+	    void *out, size_t n, size_t *len);
+int	store_meta_put(struct store *s, MDB_txn *txn, const char *key,
+	    const void *val, size_t len);
+/* The fleet map: entryUUID -> (kind, key); see "fleet" above.  key is
+ * text (a grant's "who NUL role" is stored as "who/role"). */
+int	store_fleet_get(struct store *s, MDB_txn *txn, const uint8_t uuid[16],
+	    char *kind, char *key, size_t n);
+int	store_fleet_put(struct store *s, MDB_txn *txn, const uint8_t uuid[16],
+	    char kind, const char *key);
+int	store_fleet_del(struct store *s, MDB_txn *txn, const uint8_t uuid[16]);
+typedef int (*store_fleet_fn)(const uint8_t *uuid, char kind, const char *key,
+	    void *arg);
+int	store_fleet_walk(struct store *s, MDB_txn *txn, store_fleet_fn fn,
+	    void *arg);
 
 #endif

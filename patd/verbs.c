@@ -716,6 +716,13 @@ verb_status(struct req *q, MDB_txn *txn)
 	pat_line_fieldu(q->out, "store_max_bytes", st.map_bytes);
 	pat_line_fieldu(q->out, "peer_uid", q->p->uid);
 	pat_line_field(q->out, "peer_admin", q->admin ? "yes" : "no");
+	if (q->d->fleet != NULL) {
+		pat_line_field(q->out, "fleet",
+		    fleet_state_name(fleet_state(q->d->fleet)));
+		pat_line_fieldu(q->out, "fleet_entries",
+		    fleet_entries(q->d->fleet));
+		pat_line_fieldi(q->out, "fleet_last", fleet_last(q->d->fleet));
+	}
 	return pat_line_end(q->out);
 }
 
@@ -986,6 +993,15 @@ verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
 	if (vb == NULL) {
 		reply_err(&q, "unknown-verb", "unknown verb %.32s (see "
 		    "docs/protocol.md)", m->verb);
+		goto out;
+	}
+	/* fleet mode, phase 1: the directory is where tokens, roles and
+	 * grants are made; only REVOKE (never to be delayed) stays local */
+	if (d->fleet != NULL && vb->write && strcmp(vb->name, "REVOKE") != 0 &&
+	    strcmp(vb->name, "LOGOUT") != 0) {
+		reply_err(&q, "fleet-readonly", "this host replicates tokens "
+		    "from the fleet directory; create and change them through "
+		    "the directory (phase 2: patd writes to it)");
 		goto out;
 	}
 	r = vb->write || vb->flush ? run_in_round(&q, vb, &waits) :

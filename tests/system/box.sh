@@ -11,10 +11,13 @@
 # --private-network (so PrivateNetwork= units get a working lo) and
 # --system-call-filter=bpf (else IPAddressDeny= is silently not enforced).
 #
+# The packages' runtime dependencies are in BOX_PKGS (apt inside has no
+# network): libldap-2.5-0 since patd links libldap for fleet mode.
+#
 # Uses: BOX_DIR (the run's directory), BOX_CACHE (where root filesystems are
 # cached), BOX_BIND (a host directory shown read-only at /debs inside).
 
-BOX_PKGS="systemd,systemd-sysv,dbus,libpam-runtime,procps,socat,openssh-server,openssh-client,sudo,sshpass,libsodium23,liblmdb0,libmicrohttpd12,libsystemd0"
+BOX_PKGS="systemd,systemd-sysv,dbus,libpam-runtime,procps,socat,openssh-server,openssh-client,sudo,sshpass,libsodium23,liblmdb0,libmicrohttpd12,libsystemd0,libldap-2.5-0"
 BOX_MACHINE=pattest
 BOX_NSPID=
 BOX_LEADER=

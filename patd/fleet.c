@@ -1,0 +1,985 @@
+/* fleet.c - the syncrepl consumer thread of fleet mode; see fleet.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ldap.h>
+
+#include "fleet.h"
+#include "log.h"
+#include "perm.h"
+
+#define FLEET_BATCH	256	/* entries a write txn at most */
+#define FLEET_COOKIE_MAX 4096
+#define FLEET_KEY_MAX	(STORE_USER_MAX + STORE_ROLE_MAX + 8)
+
+struct fleet {
+	struct store	*store;
+	struct patd_config cfg;
+	char		 password[256];
+	pthread_t	 thread;
+	atomic_bool	 stop;
+	atomic_int	 state;
+	atomic_uint_fast64_t entries;
+	atomic_int_fast64_t last;
+	atomic_bool	 policy_news;
+	/* the thread's own: one connection's work */
+	LDAP		*ld;
+	int		 msgid;
+	MDB_txn		*txn;		/* open batch, or NULL */
+	unsigned	 batch;
+	bool		 refreshing;
+	bool		 had_cookie;	/* the refresh began with one */
+	bool		 got_present;	/* present messages came */
+	uint8_t		(*seen)[16];	/* uuids this refresh reported */
+	size_t		 nseen, cap;
+	uint64_t	 refreshed;	/* entries in this refresh */
+	uint64_t	 unresolved;
+};
+
+enum fleet_state
+fleet_state(struct fleet *f)
+{
+	return (enum fleet_state)atomic_load(&f->state);
+}
+
+const char *
+fleet_state_name(enum fleet_state st)
+{
+	return st == FLEET_CONNECTED ? "connected" : st == FLEET_CONNECTING ?
+	    "connecting" : "disconnected";
+}
+
+uint64_t
+fleet_entries(struct fleet *f)
+{
+	return atomic_load(&f->entries);
+}
+
+int64_t
+fleet_last(struct fleet *f)
+{
+	return atomic_load(&f->last);
+}
+
+bool
+fleet_take_policy_news(struct fleet *f)
+{
+	return atomic_exchange(&f->policy_news, false);
+}
+
+/* ---- the batch: changes and the cookie, committed together */
+
+static int
+batch_txn(struct fleet *f, MDB_txn **txn)
+{
+	int r;
+
+	if (f->txn == NULL && (r = store_begin(f->store, true, &f->txn)) < 0)
+		return r;
+	*txn = f->txn;
+	return 0;
+}
+
+static int
+batch_commit(struct fleet *f)
+{
+	int r;
+
+	if (f->txn == NULL)
+		return 0;
+	r = store_commit(f->txn);
+	f->txn = NULL;
+	f->batch = 0;
+	return r;
+}
+
+static void
+batch_abort(struct fleet *f)
+{
+	if (f->txn != NULL)
+		store_abort(f->txn);
+	f->txn = NULL;
+	f->batch = 0;
+}
+
+static int
+set_cookie(struct fleet *f, const struct berval *c)
+{
+	MDB_txn *txn;
+	int r;
+
+	char buf[FLEET_COOKIE_MAX + 1], out[FLEET_COOKIE_MAX + 1], *p, *part;
+	size_t o = 0;
+
+	if (c->bv_len == 0 || c->bv_len > FLEET_COOKIE_MAX)
+		return 0;
+	/* keep every CSN but not the provider's sid=: replayed to another
+	 * provider it would pass us for that server, and we would never be
+	 * sent the changes made there (issue 16's traps) */
+	memcpy(buf, c->bv_val, c->bv_len);
+	buf[c->bv_len] = '\0';
+	for (p = buf; (part = strsep(&p, ",")) != NULL;) {
+		if (strncmp(part, "sid=", 4) == 0)
+			continue;
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s",
+		    o ? "," : "", part);
+	}
+	if ((r = batch_txn(f, &txn)) < 0)
+		return r;
+	return store_meta_put(f->store, txn, "fleet_cookie", out, o);
+}
+
+/* ---- entries into records */
+
+/* The first value of attr as text in out (n bytes); "" when absent. */
+static void
+attr_text(LDAP *ld, LDAPMessage *e, const char *attr, char *out, size_t n)
+{
+	struct berval **v = ldap_get_values_len(ld, e, attr);
+
+	out[0] = '\0';
+	if (v != NULL && v[0] != NULL && v[0]->bv_len < n) {
+		memcpy(out, v[0]->bv_val, v[0]->bv_len);
+		out[v[0]->bv_len] = '\0';
+	}
+	ldap_value_free_len(v);
+}
+
+/* Every value of attr joined with ',' (patd's list form). */
+static void
+attr_list(LDAP *ld, LDAPMessage *e, const char *attr, char *out, size_t n)
+{
+	struct berval **v = ldap_get_values_len(ld, e, attr);
+	size_t o = 0, i;
+
+	out[0] = '\0';
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		if (o + v[i]->bv_len + 2 > n)
+			break;
+		if (o > 0)
+			out[o++] = ',';
+		memcpy(out + o, v[i]->bv_val, v[i]->bv_len);
+		o += v[i]->bv_len;
+		out[o] = '\0';
+	}
+	ldap_value_free_len(v);
+}
+
+static int64_t
+attr_int(LDAP *ld, LDAPMessage *e, const char *attr)
+{
+	char t[32];
+
+	attr_text(ld, e, attr, t, sizeof(t));
+	return t[0] ? strtoll(t, NULL, 10) : 0;
+}
+
+static bool
+has_class(LDAP *ld, LDAPMessage *e, const char *oc)
+{
+	struct berval **v = ldap_get_values_len(ld, e, "objectClass");
+	bool yes = false;
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		if (strlen(oc) == v[i]->bv_len &&
+		    strncasecmp(v[i]->bv_val, oc, v[i]->bv_len) == 0)
+			yes = true;
+	ldap_value_free_len(v);
+	return yes;
+}
+
+/* Remove the record a directory entry became (kind, key). */
+static int
+remove_record(struct fleet *f, MDB_txn *txn, char kind, const char *key)
+{
+	char who[FLEET_KEY_MAX + 1], *slash;
+	struct tok_rec rec;
+	int r;
+
+	switch (kind) {
+	case 't':
+		r = store_token_get(f->store, txn, strtoull(key, NULL, 10), &rec);
+		if (r == 0)
+			r = store_token_del(f->store, txn, &rec);
+		break;
+	case 'r':
+		r = store_role_del(f->store, txn, key);
+		break;
+	case 'u':
+	case 'g':
+		snprintf(who, sizeof(who), "%s", key);
+		if ((slash = strchr(who, '/')) == NULL)
+			return 0;
+		*slash = '\0';
+		r = store_grant_del(f->store, txn, kind, who, slash + 1);
+		break;
+	default:
+		return 0;
+	}
+	return r == -ENOENT ? 0 : r;
+}
+
+static int
+remove_uuid(struct fleet *f, MDB_txn *txn, const uint8_t uuid[16])
+{
+	char kind, key[FLEET_KEY_MAX + 1];
+	int r;
+
+	r = store_fleet_get(f->store, txn, uuid, &kind, key, sizeof(key));
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0 || (r = remove_record(f, txn, kind, key)) < 0)
+		return r;
+	return store_fleet_del(f->store, txn, uuid);
+}
+
+/* A patToken entry into the store.  1: skipped (owner unknown here). */
+static int
+apply_token(struct fleet *f, MDB_txn *txn, LDAPMessage *e, char *key,
+    size_t keyn)
+{
+	static struct tok_rec rec, old;	/* the thread's alone: 9 KiB */
+	struct berval **hv;
+	struct passwd pw, *pp = NULL;
+	char pwbuf[4096], reason[STORE_REASON_MAX + 1];
+	uint64_t rotated;
+	bool had;
+	int r;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.id = (uint64_t)attr_int(f->ld, e, "patId");
+	if (rec.id == 0 || rec.id > PAT_TOKEN_ID_MAX)
+		return -EINVAL;
+	hv = ldap_get_values_len(f->ld, e, "patHash");
+	if (hv == NULL || hv[0] == NULL || hv[0]->bv_len != PAT_HASH_LEN) {
+		ldap_value_free_len(hv);
+		return -EINVAL;
+	}
+	memcpy(rec.hash, hv[0]->bv_val, PAT_HASH_LEN);
+	ldap_value_free_len(hv);
+	attr_text(f->ld, e, "patUser", rec.user, sizeof(rec.user));
+	/* the owner is whoever that name is on this host */
+	if (rec.user[0] == '\0' || getpwnam_r(rec.user, &pw, pwbuf,
+	    sizeof(pwbuf), &pp) != 0 || pp == NULL) {
+		f->unresolved++;
+		if (!f->refreshing)	/* a refresh counts them in one line */
+			log_event("fleet", "result=skipped reason=unresolved "
+			    "id=%llu user=%s", (unsigned long long)rec.id,
+			    rec.user);
+		return 1;
+	}
+	rec.uid = pp->pw_uid;
+	rec.parent = (uint64_t)attr_int(f->ld, e, "patParent");
+	rec.created = attr_int(f->ld, e, "patCreated");
+	rec.expires = attr_int(f->ld, e, "patExpires");
+	rec.revoked = attr_int(f->ld, e, "patRevoked");
+	rec.uses = (uint32_t)attr_int(f->ld, e, "patUses");
+	attr_text(f->ld, e, "patName", rec.name, sizeof(rec.name));
+	attr_text(f->ld, e, "patRoleName", rec.role, sizeof(rec.role));
+	attr_text(f->ld, e, "patBy", rec.by, sizeof(rec.by));
+	attr_list(f->ld, e, "patCap", rec.cap, sizeof(rec.cap));
+	attr_list(f->ld, e, "patBindFrom", rec.bind_from, sizeof(rec.bind_from));
+	attr_list(f->ld, e, "patBindService", rec.bind_service,
+	    sizeof(rec.bind_service));
+	r = store_token_get(f->store, txn, rec.id, &old);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	had = r == 0;
+	/* a local revocation is never undone by the stream */
+	if (had && old.revoked != 0 && rec.revoked == 0)
+		rec.revoked = old.revoked;
+	if ((r = store_token_put(f->store, txn, &rec, had ? old.parent : 0)) < 0)
+		return r;
+	attr_text(f->ld, e, "patRevokedReason", reason, sizeof(reason));
+	if (reason[0] != '\0' &&
+	    (r = store_reason_put(f->store, txn, rec.id, reason)) < 0)
+		return r;
+	rotated = (uint64_t)attr_int(f->ld, e, "patRotatedTo");
+	if (rotated != 0 &&
+	    (r = store_rotated_put(f->store, txn, rec.id, rotated)) < 0)
+		return r;
+	snprintf(key, keyn, "%llu", (unsigned long long)rec.id);
+	return 0;
+}
+
+static int
+apply_role(struct fleet *f, MDB_txn *txn, LDAPMessage *e, char *key,
+    size_t keyn)
+{
+	struct berval **v = ldap_get_values_len(f->ld, e, "patPermission");
+	struct pat_permset ps;
+	struct role_policy pol;
+	char name[STORE_ROLE_MAX + 1], p[512];
+	size_t i;
+	int r = 0;
+
+	attr_text(f->ld, e, "patRoleName", name, sizeof(name));
+	if (name[0] == '\0') {
+		ldap_value_free_len(v);
+		return -EINVAL;
+	}
+	pat_permset_init(&ps);
+	for (i = 0; v != NULL && v[i] != NULL && r == 0; i++) {
+		if (v[i]->bv_len >= sizeof(p))
+			continue;
+		memcpy(p, v[i]->bv_val, v[i]->bv_len);
+		p[v[i]->bv_len] = '\0';
+		if (pat_perm_valid(p))
+			r = pat_permset_add(&ps, p);
+	}
+	ldap_value_free_len(v);
+	if (r == 0)
+		r = store_role_put(f->store, txn, name, &ps);
+	pat_permset_free(&ps);
+	if (r < 0)
+		return r;
+	pol.max_lifetime = attr_int(f->ld, e, "patMaxLifetime");
+	pol.default_lifetime = attr_int(f->ld, e, "patDefaultLifetime");
+	pol.max_idle = attr_int(f->ld, e, "patMaxIdle");
+	if ((r = store_policy_put(f->store, txn, name, &pol)) < 0)
+		return r;
+	if (pol.max_lifetime || pol.default_lifetime || pol.max_idle)
+		atomic_store(&f->policy_news, true);
+	snprintf(key, keyn, "%s", name);
+	return 0;
+}
+
+static int
+apply_grant(struct fleet *f, MDB_txn *txn, LDAPMessage *e, char *kind,
+    char *key, size_t keyn)
+{
+	char who[STORE_USER_MAX + 1], role[STORE_ROLE_MAX + 1];
+	int r;
+
+	attr_text(f->ld, e, "patRoleName", role, sizeof(role));
+	attr_text(f->ld, e, "patGrantUser", who, sizeof(who));
+	*kind = 'u';
+	if (who[0] == '\0') {
+		attr_text(f->ld, e, "patGrantGroup", who, sizeof(who));
+		*kind = 'g';
+	}
+	if (who[0] == '\0' || role[0] == '\0' || strchr(who, '/'))
+		return -EINVAL;
+	if ((r = store_grant_put(f->store, txn, *kind, who, role)) < 0)
+		return r;
+	snprintf(key, keyn, "%s/%s", who, role);
+	return 0;
+}
+
+/* An added or changed entry: apply it and remember what it became. */
+static int
+apply_entry(struct fleet *f, LDAPMessage *e, const uint8_t uuid[16])
+{
+	char kind, okind, key[FLEET_KEY_MAX + 1], okey[FLEET_KEY_MAX + 1];
+	MDB_txn *txn;
+	int r;
+
+	if ((r = batch_txn(f, &txn)) < 0)
+		return r;
+	key[0] = '\0';
+	if (has_class(f->ld, e, "patToken")) {
+		kind = 't';
+		r = apply_token(f, txn, e, key, sizeof(key));
+	} else if (has_class(f->ld, e, "patRole")) {
+		kind = 'r';
+		r = apply_role(f, txn, e, key, sizeof(key));
+	} else if (has_class(f->ld, e, "patGrant")) {
+		r = apply_grant(f, txn, e, &kind, key, sizeof(key));
+	} else {
+		return 0;
+	}
+	if (r == -EINVAL) {
+		char *dn = ldap_get_dn(f->ld, e);
+
+		log_event("fleet", "result=skipped reason=bad-entry dn=%s",
+		    dn ? dn : "?");
+		ldap_memfree(dn);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	/* what it was before, when that was something else: gone */
+	if (store_fleet_get(f->store, txn, uuid, &okind, okey,
+	    sizeof(okey)) == 0 && (okind != kind || strcmp(okey, key) != 0 ||
+	    r == 1) && (r = remove_record(f, txn, okind, okey)) < 0)
+		return r;
+	if (key[0] == '\0') {	/* skipped */
+		r = store_fleet_del(f->store, txn, uuid);
+		return r == -ENOENT ? 0 : r;
+	}
+	return store_fleet_put(f->store, txn, uuid, kind, key);
+}
+
+/* ---- the present phase: entries not reported are gone */
+
+static int
+uuid_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 16);
+}
+
+static void
+seen_add(struct fleet *f, const uint8_t uuid[16])
+{
+	if (f->nseen == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 1024;
+		void *p = realloc(f->seen, cap * 16);
+
+		if (p == NULL)
+			return;	/* then nothing is removed (seen_ok) */
+		f->seen = p;
+		f->cap = cap;
+	}
+	memcpy(f->seen[f->nseen++], uuid, 16);
+}
+
+struct sweep_arg {
+	struct fleet	*f;
+	uint8_t		(*gone)[16];
+	size_t		 n, cap;
+};
+
+static int
+note_unseen(const uint8_t *uuid, char kind, const char *key, void *arg)
+{
+	struct sweep_arg *a = arg;
+
+	(void)kind;
+	(void)key;
+	if (bsearch(uuid, a->f->seen, a->f->nseen, 16, uuid_cmp) != NULL)
+		return 0;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 256;
+		void *p = realloc(a->gone, cap * 16);
+
+		if (p == NULL)
+			return -ENOMEM;
+		a->gone = p;
+		a->cap = cap;
+	}
+	memcpy(a->gone[a->n++], uuid, 16);
+	return 0;
+}
+
+/* After a refresh whose present phase reported every entry: remove what
+ * the store has from the directory that was not reported. */
+static int
+remove_unseen(struct fleet *f)
+{
+	struct sweep_arg a = { f, NULL, 0, 0 };
+	MDB_txn *txn;
+	size_t i;
+	int r;
+
+	qsort(f->seen, f->nseen, 16, uuid_cmp);
+	if ((r = batch_txn(f, &txn)) < 0)
+		return r;
+	r = store_fleet_walk(f->store, txn, note_unseen, &a);
+	for (i = 0; r == 0 && i < a.n; i++)
+		r = remove_uuid(f, txn, a.gone[i]);
+	if (a.n > 0)
+		log_event("fleet", "result=removed entries=%zu reason=not-present",
+		    a.n);
+	free(a.gone);
+	return r;
+}
+
+/* ---- messages */
+
+static void
+applied(struct fleet *f, uint64_t n)
+{
+	atomic_fetch_add(&f->entries, n);
+	atomic_store(&f->last, (int64_t)time(NULL));
+}
+
+static int
+on_entry(struct fleet *f, LDAPMessage *m)
+{
+	LDAPControl **ctrls = NULL;
+	BerElement *ber;
+	struct berval uuid = { 0 }, cookie = { 0 };
+	ber_len_t len;
+	int state = -1, k, r = 0;
+	uint8_t u[16];
+
+	ldap_get_entry_controls(f->ld, m, &ctrls);
+	for (k = 0; ctrls && ctrls[k]; k++)
+		if (!strcmp(ctrls[k]->ldctl_oid, LDAP_CONTROL_SYNC_STATE))
+			break;
+	if (!ctrls || !ctrls[k]) {
+		ldap_controls_free(ctrls);
+		return -EPROTO;
+	}
+	ber = ber_init(&ctrls[k]->ldctl_value);
+	if (ber == NULL || ber_scanf(ber, "{em", &state, &uuid) == LBER_ERROR ||
+	    uuid.bv_len != 16) {
+		if (ber)
+			ber_free(ber, 1);
+		ldap_controls_free(ctrls);
+		return -EPROTO;
+	}
+	memcpy(u, uuid.bv_val, 16);
+	if (ber_peek_tag(ber, &len) == LDAP_TAG_SYNC_COOKIE)
+		ber_scanf(ber, "m", &cookie);
+	if (f->refreshing)
+		seen_add(f, u);
+	switch (state) {
+	case LDAP_SYNC_PRESENT:
+		f->got_present = true;
+		break;
+	case LDAP_SYNC_ADD:
+	case LDAP_SYNC_MODIFY:
+		if ((r = apply_entry(f, m, u)) == 0) {
+			applied(f, 1);
+			f->batch++;
+			if (f->refreshing)
+				f->refreshed++;
+			else {
+				char buf[40];
+
+				attr_text(f->ld, m, "patId", buf, sizeof(buf));
+				log_event("fleet", "result=applied id=%s",
+				    buf[0] ? buf : "-");
+			}
+		}
+		break;
+	case LDAP_SYNC_DELETE: {
+		MDB_txn *txn;
+
+		if ((r = batch_txn(f, &txn)) == 0 &&
+		    (r = remove_uuid(f, txn, u)) == 0) {
+			applied(f, 1);
+			f->batch++;
+		}
+		break;
+	}
+	}
+	if (r == 0 && cookie.bv_len > 0)
+		r = set_cookie(f, &cookie);
+	ber_free(ber, 1);
+	ldap_controls_free(ctrls);
+	return r;
+}
+
+static int
+refresh_done(struct fleet *f, bool present)
+{
+	int r = 0;
+
+	if (!f->refreshing)
+		return 0;
+	/* a present phase (every entry reported, or a full reload): what
+	 * it did not name is gone */
+	if (present && (!f->had_cookie || f->got_present))
+		r = remove_unseen(f);
+	f->refreshing = false;
+	free(f->seen);
+	f->seen = NULL;
+	f->nseen = f->cap = 0;
+	log_event("fleet", "result=refresh-done entries=%llu unresolved=%llu",
+	    (unsigned long long)f->refreshed,
+	    (unsigned long long)f->unresolved);
+	return r;
+}
+
+static int
+on_intermediate(struct fleet *f, LDAPMessage *m)
+{
+	struct berval *data = NULL, cookie = { 0 };
+	char *oid = NULL;
+	BerElement *ber;
+	ber_len_t len;
+	ber_tag_t tag;
+	int r = 0, rd, del;
+
+	if (ldap_parse_intermediate(f->ld, m, &oid, &data, NULL, 0) != 0 ||
+	    oid == NULL || strcmp(oid, LDAP_SYNC_INFO) != 0 || data == NULL) {
+		ldap_memfree(oid);
+		ber_bvfree(data);
+		return 0;
+	}
+	ber = ber_init(data);
+	tag = ber_peek_tag(ber, &len);
+	if (tag == LDAP_TAG_SYNC_NEW_COOKIE) {
+		if (ber_scanf(ber, "m", &cookie) != LBER_ERROR)
+			r = set_cookie(f, &cookie);
+	} else if (tag == LDAP_TAG_SYNC_REFRESH_DELETE ||
+	    tag == LDAP_TAG_SYNC_REFRESH_PRESENT) {
+		rd = 1;
+		ber_scanf(ber, "{");
+		if (ber_peek_tag(ber, &len) == LDAP_TAG_SYNC_COOKIE &&
+		    ber_scanf(ber, "m", &cookie) != LBER_ERROR)
+			r = set_cookie(f, &cookie);
+		if (ber_peek_tag(ber, &len) == LDAP_TAG_REFRESHDONE)
+			ber_scanf(ber, "b", &rd);
+		if (r == 0 && rd)
+			r = refresh_done(f,
+			    tag == LDAP_TAG_SYNC_REFRESH_PRESENT);
+	} else if (tag == LDAP_TAG_SYNC_ID_SET) {
+		BerVarray u = NULL;
+		MDB_txn *txn = NULL;
+		size_t k;
+
+		del = 0;
+		ber_scanf(ber, "{");
+		if (ber_peek_tag(ber, &len) == LDAP_TAG_SYNC_COOKIE)
+			ber_scanf(ber, "m", &cookie);
+		if (ber_peek_tag(ber, &len) == LDAP_TAG_REFRESHDELETES)
+			ber_scanf(ber, "b", &del);
+		if (ber_scanf(ber, "[W]}", &u) != LBER_ERROR && u != NULL) {
+			if (del)
+				r = batch_txn(f, &txn);
+			for (k = 0; r == 0 && u[k].bv_val; k++) {
+				if (u[k].bv_len != 16)
+					continue;
+				if (del) {
+					if ((r = remove_uuid(f, txn,
+					    (uint8_t *)u[k].bv_val)) == 0)
+						applied(f, 1);
+				} else {
+					f->got_present = true;
+					seen_add(f, (uint8_t *)u[k].bv_val);
+				}
+			}
+			ber_bvarray_free(u);
+		}
+		if (r == 0 && cookie.bv_len > 0)
+			r = set_cookie(f, &cookie);
+	}
+	ber_free(ber, 1);
+	ldap_memfree(oid);
+	ber_bvfree(data);
+	return r;
+}
+
+/* ---- the connection */
+
+static int
+load_cookie(struct fleet *f, struct berval *c, char *buf, size_t n)
+{
+	MDB_txn *txn;
+	size_t len = 0;
+	int r;
+
+	c->bv_len = 0;
+	c->bv_val = NULL;
+	if ((r = store_begin(f->store, false, &txn)) < 0)
+		return r;
+	r = store_meta_get(f->store, txn, "fleet_cookie", buf, n, &len);
+	store_abort(txn);
+	if (r == 0 && len > 0) {
+		c->bv_len = len;
+		c->bv_val = buf;
+	}
+	return r == -ENOENT ? 0 : r;
+}
+
+static int
+drop_cookie(struct fleet *f)
+{
+	MDB_txn *txn;
+	int r;
+
+	if ((r = batch_txn(f, &txn)) < 0)
+		return r;
+	if ((r = store_meta_put(f->store, txn, "fleet_cookie", "", 0)) < 0)
+		return r;
+	return batch_commit(f);
+}
+
+/* Connect, bind and start the sync search.  0, or a reason (static). */
+static const char *
+open_sync(struct fleet *f)
+{
+	static char why[160];
+	char cbuf[FLEET_COOKIE_MAX];
+	struct berval cookie, cred;
+	LDAPControl ctrl = { 0 }, *ctrls[2] = { &ctrl, NULL };
+	BerElement *ber;
+	struct timeval tv = { 5, 0 };
+	int v = LDAP_VERSION3, rc, on = 1;
+	char *attrs[] = { "objectClass", "entryUUID", "patId", "patHash",
+	    "patUser", "patRoleName", "patCap", "patParent", "patCreated",
+	    "patExpires", "patRevoked", "patRevokedReason", "patName", "patBy",
+	    "patBindFrom", "patBindService", "patUses", "patRotatedTo",
+	    "patPermission", "patMaxLifetime", "patDefaultLifetime",
+	    "patMaxIdle", "patGrantUser", "patGrantGroup", NULL };
+
+	(void)on;
+	if ((rc = ldap_initialize(&f->ld, f->cfg.fleet_uri)) != LDAP_SUCCESS)
+		goto fail;
+	ldap_set_option(f->ld, LDAP_OPT_PROTOCOL_VERSION, &v);
+	ldap_set_option(f->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+	ldap_set_option(f->ld, LDAP_OPT_TIMEOUT, &tv);
+	if (f->cfg.fleet_tls_cacert[0])
+		ldap_set_option(f->ld, LDAP_OPT_X_TLS_CACERTFILE,
+		    f->cfg.fleet_tls_cacert);
+	if (f->cfg.fleet_tls_cert[0])
+		ldap_set_option(f->ld, LDAP_OPT_X_TLS_CERTFILE,
+		    f->cfg.fleet_tls_cert);
+	if (f->cfg.fleet_tls_key[0])
+		ldap_set_option(f->ld, LDAP_OPT_X_TLS_KEYFILE,
+		    f->cfg.fleet_tls_key);
+	if (f->cfg.fleet_tls_cacert[0] || f->cfg.fleet_tls_cert[0]) {
+		int zero = 0;
+
+		ldap_set_option(f->ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
+		if (strncmp(f->cfg.fleet_uri, "ldaps:", 6) != 0 &&
+		    (rc = ldap_start_tls_s(f->ld, NULL, NULL)) != LDAP_SUCCESS)
+			goto fail;
+	}
+	if (f->cfg.fleet_bind_dn[0]) {
+		cred.bv_val = f->password;
+		cred.bv_len = strlen(f->password);
+		rc = ldap_sasl_bind_s(f->ld, f->cfg.fleet_bind_dn,
+		    LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+	} else {
+		cred.bv_val = NULL;
+		cred.bv_len = 0;
+		rc = ldap_sasl_bind_s(f->ld, NULL, "EXTERNAL", &cred, NULL,
+		    NULL, NULL);
+	}
+	if (rc != LDAP_SUCCESS)
+		goto fail;
+	if ((rc = load_cookie(f, &cookie, cbuf, sizeof(cbuf))) < 0) {
+		snprintf(why, sizeof(why), "store: %s", store_strerror(rc));
+		return why;
+	}
+	ber = ber_alloc_t(LBER_USE_DER);
+	if (cookie.bv_len)
+		ber_printf(ber, "{eOb}", LDAP_SYNC_REFRESH_AND_PERSIST,
+		    &cookie, 0);
+	else
+		ber_printf(ber, "{eb}", LDAP_SYNC_REFRESH_AND_PERSIST, 0);
+	ber_flatten2(ber, &ctrl.ldctl_value, 0);
+	ctrl.ldctl_oid = LDAP_CONTROL_SYNC;
+	ctrl.ldctl_iscritical = 1;
+	rc = ldap_search_ext(f->ld, f->cfg.fleet_base, LDAP_SCOPE_SUBTREE,
+	    "(|(objectClass=patToken)(objectClass=patRole)"
+	    "(objectClass=patGrant))", attrs, 0, ctrls, NULL, NULL, 0,
+	    &f->msgid);
+	ber_free(ber, 1);
+	if (rc != LDAP_SUCCESS)
+		goto fail;
+	f->refreshing = true;
+	f->had_cookie = cookie.bv_len > 0;
+	f->got_present = false;
+	f->refreshed = 0;
+	f->unresolved = 0;
+	log_event("fleet", "result=connected cookie=%s",
+	    f->had_cookie ? "resumed" : "none");
+	return NULL;
+fail:
+	snprintf(why, sizeof(why), "%s", ldap_err2string(rc));
+	return why;
+}
+
+static void
+close_sync(struct fleet *f)
+{
+	batch_abort(f);
+	if (f->ld != NULL)
+		ldap_unbind_ext(f->ld, NULL, NULL);
+	f->ld = NULL;
+	free(f->seen);
+	f->seen = NULL;
+	f->nseen = f->cap = 0;
+}
+
+/* Serve one connection until it ends; the reason (static), or NULL when
+ * asked to stop.  *reload: the provider said refreshRequired. */
+static const char *
+run_sync(struct fleet *f, bool *reload)
+{
+	static char why[160];
+	struct timeval tv;
+	LDAPMessage *m;
+	int r, type, err;
+
+	*reload = false;
+	while (!atomic_load(&f->stop)) {
+		/* wait briefly only when nothing is pending to commit */
+		tv.tv_sec = 0;
+		tv.tv_usec = f->txn != NULL ? 0 : 200000;
+		r = ldap_result(f->ld, f->msgid, LDAP_MSG_ONE, &tv, &m);
+		if (r == 0) {
+			if ((r = batch_commit(f)) < 0) {
+				snprintf(why, sizeof(why), "store: %s",
+				    store_strerror(r));
+				return why;
+			}
+			continue;
+		}
+		if (r < 0) {
+			ldap_get_option(f->ld, LDAP_OPT_RESULT_CODE, &err);
+			snprintf(why, sizeof(why), "%s", ldap_err2string(err));
+			return why;
+		}
+		type = ldap_msgtype(m);
+		r = 0;
+		if (type == LDAP_RES_SEARCH_ENTRY)
+			r = on_entry(f, m);
+		else if (type == LDAP_RES_INTERMEDIATE)
+			r = on_intermediate(f, m);
+		else if (type == LDAP_RES_SEARCH_RESULT) {
+			ldap_parse_result(f->ld, m, &err, NULL, NULL, NULL,
+			    NULL, 0);
+			ldap_msgfree(m);
+			if (batch_commit(f) < 0)
+				return "store commit failed";
+			if (err == LDAP_SYNC_REFRESH_REQUIRED) {
+				*reload = true;
+				return "refresh-required";
+			}
+			snprintf(why, sizeof(why), "search ended: %s",
+			    ldap_err2string(err));
+			return why;
+		}
+		ldap_msgfree(m);
+		if (r < 0) {
+			snprintf(why, sizeof(why), "%s", r == -EPROTO ?
+			    "protocol" : store_strerror(r));
+			return why;
+		}
+		if (f->batch >= FLEET_BATCH && (r = batch_commit(f)) < 0) {
+			snprintf(why, sizeof(why), "store: %s",
+			    store_strerror(r));
+			return why;
+		}
+	}
+	if (batch_commit(f) < 0)
+		return "store commit failed";
+	return NULL;
+}
+
+static void *
+fleet_main(void *arg)
+{
+	struct fleet *f = arg;
+	const char *why;
+	bool reload;
+	int i;
+
+	while (!atomic_load(&f->stop)) {
+		if (fleet_state(f) != FLEET_DISCONNECTED)
+			atomic_store(&f->state, FLEET_CONNECTING);
+		if ((why = open_sync(f)) == NULL) {
+			atomic_store(&f->state, FLEET_CONNECTED);
+			why = run_sync(f, &reload);
+			if (why == NULL) {
+				close_sync(f);
+				break;
+			}
+			if (reload) {
+				/* the cookie is too old: a full reload,
+				 * which removes what it does not name */
+				close_sync(f);
+				drop_cookie(f);
+				log_event("fleet", "result=disconnected "
+				    "reason=refresh-required");
+				continue;
+			}
+		}
+		close_sync(f);
+		/* once per outage, not once per retry */
+		if (atomic_exchange(&f->state, FLEET_DISCONNECTED) !=
+		    FLEET_DISCONNECTED)
+			log_event("fleet", "result=disconnected reason=%s", why);
+		for (i = 0; i < (int)f->cfg.fleet_retry * 10 &&
+		    !atomic_load(&f->stop); i++)
+			usleep(100000);
+	}
+	return NULL;
+}
+
+/* The bind password: a file only root can read and write. */
+static int
+read_password(struct fleet *f, char *err, size_t errlen)
+{
+	const char *path = f->cfg.fleet_bind_password_file;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "fleet_bind_password_file %s: %s", path,
+		    strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 0077) != 0) {
+		close(fd);
+		snprintf(err, errlen, "fleet_bind_password_file %s must be a "
+		    "regular file owned by root with mode 0600 (chown root "
+		    "%s; chmod 600 %s)", path, path, path);
+		return -EPERM;
+	}
+	n = read(fd, f->password, sizeof(f->password) - 1);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "fleet_bind_password_file %s: %s", path,
+		    strerror(errno));
+		return -EIO;
+	}
+	while (n > 0 && (f->password[n - 1] == '\n' ||
+	    f->password[n - 1] == '\r'))
+		n--;
+	f->password[n] = '\0';
+	return 0;
+}
+
+int
+fleet_start(struct fleet **fp, struct store *s, const struct patd_config *cfg,
+    char *err, size_t errlen)
+{
+	struct fleet *f;
+	int r;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	f->store = s;
+	f->cfg = *cfg;
+	atomic_init(&f->stop, false);
+	atomic_init(&f->state, FLEET_CONNECTING);
+	atomic_init(&f->entries, 0);
+	atomic_init(&f->last, 0);
+	atomic_init(&f->policy_news, false);
+	if (cfg->fleet_bind_password_file[0] &&
+	    (r = read_password(f, err, errlen)) < 0) {
+		free(f);
+		return r;
+	}
+	if ((r = pthread_create(&f->thread, NULL, fleet_main, f)) != 0) {
+		explicit_bzero(f->password, sizeof(f->password));
+		free(f);
+		snprintf(err, errlen, "cannot start the fleet thread: %s",
+		    strerror(r));
+		return -r;
+	}
+	*fp = f;
+	return 0;
+}
+
+void
+fleet_stop(struct fleet *f)
+{
+	if (f == NULL)
+		return;
+	atomic_store(&f->stop, true);
+	pthread_join(f->thread, NULL);
+	explicit_bzero(f->password, sizeof(f->password));
+	free(f);
+}
