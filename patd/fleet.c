@@ -39,6 +39,7 @@ struct fleet {
 	bool		 refreshing;
 	bool		 had_cookie;	/* the refresh began with one */
 	bool		 got_present;	/* present messages came */
+	bool		 seen_lost;	/* a uuid could not be noted */
 	uint8_t		(*seen)[16];	/* uuids this refresh reported */
 	size_t		 nseen, cap;
 	uint64_t	 refreshed;	/* entries in this refresh */
@@ -435,8 +436,10 @@ seen_add(struct fleet *f, const uint8_t uuid[16])
 		size_t cap = f->cap ? f->cap * 2 : 1024;
 		void *p = realloc(f->seen, cap * 16);
 
-		if (p == NULL)
-			return;	/* then nothing is removed (seen_ok) */
+		if (p == NULL) {
+			f->seen_lost = true;	/* then nothing is removed */
+			return;
+		}
 		f->seen = p;
 		f->cap = cap;
 	}
@@ -579,10 +582,14 @@ refresh_done(struct fleet *f, bool present)
 
 	if (!f->refreshing)
 		return 0;
-	/* a present phase (every entry reported, or a full reload): what
-	 * it did not name is gone */
-	if (present && (!f->had_cookie || f->got_present))
+	/* a refresh ending in refreshPresent had a present phase: every
+	 * entry in the content was named (as present, or sent whole), so
+	 * what it did not name is gone (RFC 4533 3.4.1).  A provider with
+	 * nothing to say ends in refreshDelete instead.  Unless a uuid
+	 * could not be noted: then nothing is removed */
+	if (present && !f->seen_lost)
 		r = remove_unseen(f);
+	f->seen_lost = false;
 	f->refreshing = false;
 	free(f->seen);
 	f->seen = NULL;

@@ -1,7 +1,9 @@
 #!/bin/bash
 # slapd.sh - a throwaway OpenLDAP provider for the fleet tests: slapd.sh start DIR PORT | stop DIR
 #
-# start: cn=config made offline (slapadd -n0) in DIR/conf with back_mdb, the
+# start: cn=config made offline (slapadd -n0) in DIR/conf (with
+# $PAT_SLAPD_SERVER_ID set: that server id, so cookies carry sid=, as a
+# multi-provider's do), back_mdb, the
 # syncprov overlay with a session log and pat's schema from fleet/pat.ldif
 # (so the cn=config form is what loads); the base entries (slapadd -n1 -w,
 # so contextCSN is fresh); then slapd on ldap://127.0.0.1:PORT and
@@ -35,7 +37,8 @@ start() {
 dn: cn=config
 objectClass: olcGlobal
 cn: config
-olcPidFile: $d/slapd.pid
+olcPidFile: $d/slapd.pid${PAT_SLAPD_SERVER_ID:+
+olcServerID: $PAT_SLAPD_SERVER_ID}
 olcLogLevel: none
 
 dn: cn=module{0},cn=config
