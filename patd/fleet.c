@@ -1,12 +1,14 @@
 /* fleet.c - the syncrepl consumer thread of fleet mode; see fleet.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,37 +16,11 @@
 #include <ldap.h>
 
 #include "fleet.h"
+#include "fleet_int.h"
 #include "log.h"
 #include "perm.h"
 
-#define FLEET_BATCH	256	/* entries a write txn at most */
-#define FLEET_COOKIE_MAX 4096
-#define FLEET_KEY_MAX	(STORE_USER_MAX + STORE_ROLE_MAX + 8)
 
-struct fleet {
-	struct store	*store;
-	struct patd_config cfg;
-	char		 password[256];
-	pthread_t	 thread;
-	atomic_bool	 stop;
-	atomic_int	 state;
-	atomic_uint_fast64_t entries;
-	atomic_int_fast64_t last;
-	atomic_bool	 policy_news;
-	/* the thread's own: one connection's work */
-	LDAP		*ld;
-	int		 msgid;
-	MDB_txn		*txn;		/* open batch, or NULL */
-	unsigned	 batch;
-	bool		 refreshing;
-	bool		 had_cookie;	/* the refresh began with one */
-	bool		 got_present;	/* present messages came */
-	bool		 seen_lost;	/* a uuid could not be noted */
-	uint8_t		(*seen)[16];	/* uuids this refresh reported */
-	size_t		 nseen, cap;
-	uint64_t	 refreshed;	/* entries in this refresh */
-	uint64_t	 unresolved;
-};
 
 enum fleet_state
 fleet_state(struct fleet *f)
@@ -77,9 +53,45 @@ fleet_take_policy_news(struct fleet *f)
 	return atomic_exchange(&f->policy_news, false);
 }
 
+uint64_t
+fleet_outbox(struct fleet *f)
+{
+	return atomic_load(&f->outbox_n);
+}
+
+int64_t
+fleet_connected_since(struct fleet *f)
+{
+	return atomic_load(&f->connected_since);
+}
+
+int64_t
+fleet_cookie_time(struct fleet *f)
+{
+	return atomic_load(&f->cookie_time);
+}
+
+int64_t
+fleet_lag_ms(struct fleet *f)
+{
+	return atomic_load(&f->lag_ms);
+}
+
+const char *
+fleet_issuer(struct fleet *f)
+{
+	int v;
+
+	pthread_mutex_lock(&f->mu);
+	v = f->issuer;
+	pthread_mutex_unlock(&f->mu);
+	return v == 1 ? "yes" : v == 0 ? "no" : "unknown";
+}
+
+
 /* ---- the batch: changes and the cookie, committed together */
 
-static int
+int
 batch_txn(struct fleet *f, MDB_txn **txn)
 {
 	int r;
@@ -90,7 +102,7 @@ batch_txn(struct fleet *f, MDB_txn **txn)
 	return 0;
 }
 
-static int
+int
 batch_commit(struct fleet *f)
 {
 	int r;
@@ -100,16 +112,76 @@ batch_commit(struct fleet *f)
 	r = store_commit(f->txn);
 	f->txn = NULL;
 	f->batch = 0;
+	settle_waiting(f, r == 0);
 	return r;
 }
 
-static void
+void
 batch_abort(struct fleet *f)
 {
 	if (f->txn != NULL)
 		store_abort(f->txn);
 	f->txn = NULL;
 	f->batch = 0;
+	settle_waiting(f, false);
+}
+
+static int64_t
+real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A CSN's time ("20261128093000.123456Z#…") in ms since the epoch; 0
+ * when it is not one. */
+static int64_t
+csn_ms(const char *csn)
+{
+	struct tm tm = { 0 };
+	const char *p = csn;
+	int v[6], len[6] = { 4, 2, 2, 2, 2, 2 }, i, k;
+	long us = 0;
+
+	for (i = 0; i < 6; i++) {
+		for (v[i] = 0, k = 0; k < len[i]; k++, p++) {
+			if (*p < '0' || *p > '9')
+				return 0;
+			v[i] = v[i] * 10 + (*p - '0');
+		}
+	}
+	if (*p == '.')
+		for (p++, k = 0; *p >= '0' && *p <= '9'; p++, k++)
+			if (k < 6)
+				us = us * 10 + (*p - '0');
+	tm.tm_year = v[0] - 1900;
+	tm.tm_mon = v[1] - 1;
+	tm.tm_mday = v[2];
+	tm.tm_hour = v[3];
+	tm.tm_min = v[4];
+	tm.tm_sec = v[5];
+	return (int64_t)timegm(&tm) * 1000 + us / 1000;
+}
+
+/* The newest CSN in a cookie ("rid=000,csn=A;B"): how current we are. */
+static void
+note_cookie(struct fleet *f, const char *cookie)
+{
+	char tmp[FLEET_COOKIE_MAX + 1], *p = tmp, *part, *c, *one;
+	int64_t t, newest = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s", cookie);
+	while ((part = strsep(&p, ",")) != NULL) {
+		if (strncmp(part, "csn=", 4) != 0)
+			continue;
+		for (c = part + 4; (one = strsep(&c, ";")) != NULL;)
+			if ((t = csn_ms(one)) > newest)
+				newest = t;
+	}
+	if (newest > 0)
+		atomic_store(&f->cookie_time, newest / 1000);
 }
 
 static int
@@ -136,13 +208,14 @@ set_cookie(struct fleet *f, const struct berval *c)
 	}
 	if ((r = batch_txn(f, &txn)) < 0)
 		return r;
+	note_cookie(f, out);
 	return store_meta_put(f->store, txn, "fleet_cookie", out, o);
 }
 
 /* ---- entries into records */
 
 /* The first value of attr as text in out (n bytes); "" when absent. */
-static void
+void
 attr_text(LDAP *ld, LDAPMessage *e, const char *attr, char *out, size_t n)
 {
 	struct berval **v = ldap_get_values_len(ld, e, attr);
@@ -236,6 +309,7 @@ remove_uuid(struct fleet *f, MDB_txn *txn, const uint8_t uuid[16])
 	char kind, key[FLEET_KEY_MAX + 1];
 	int r;
 
+	note_applied(f, uuid, NULL);
 	r = store_fleet_get(f->store, txn, uuid, &kind, key, sizeof(key));
 	if (r == -ENOENT)
 		return 0;
@@ -544,6 +618,13 @@ on_entry(struct fleet *f, LDAPMessage *m)
 	case LDAP_SYNC_ADD:
 	case LDAP_SYNC_MODIFY:
 		if ((r = apply_entry(f, m, u)) == 0) {
+			char csn[64];
+			int64_t at;
+
+			attr_text(f->ld, m, "entryCSN", csn, sizeof(csn));
+			note_applied(f, u, csn);
+			if (!f->refreshing && (at = csn_ms(csn)) > 0)
+				atomic_store(&f->lag_ms, real_ms() - at);
 			applied(f, 1);
 			f->batch++;
 			if (f->refreshing)
@@ -685,9 +766,11 @@ load_cookie(struct fleet *f, struct berval *c, char *buf, size_t n)
 		return r;
 	r = store_meta_get(f->store, txn, "fleet_cookie", buf, n, &len);
 	store_abort(txn);
-	if (r == 0 && len > 0) {
+	if (r == 0 && len > 0 && len < n) {
 		c->bv_len = len;
 		c->bv_val = buf;
+		buf[len] = '\0';
+		note_cookie(f, buf);
 	}
 	return r == -ENOENT ? 0 : r;
 }
@@ -710,7 +793,7 @@ static const char *
 open_sync(struct fleet *f)
 {
 	static char why[160];
-	char cbuf[FLEET_COOKIE_MAX];
+	char cbuf[FLEET_COOKIE_MAX + 1];
 	struct berval cookie, cred;
 	LDAPControl ctrl = { 0 }, *ctrls[2] = { &ctrl, NULL };
 	BerElement *ber;
@@ -721,7 +804,7 @@ open_sync(struct fleet *f)
 	    "patExpires", "patRevoked", "patRevokedReason", "patName", "patBy",
 	    "patBindFrom", "patBindService", "patUses", "patRotatedTo",
 	    "patPermission", "patMaxLifetime", "patDefaultLifetime",
-	    "patMaxIdle", "patGrantUser", "patGrantGroup", NULL };
+	    "patMaxIdle", "patGrantUser", "patGrantGroup", "entryCSN", NULL };
 
 	(void)on;
 	if ((rc = ldap_initialize(&f->ld, f->cfg.fleet_uri)) != LDAP_SUCCESS)
@@ -804,65 +887,95 @@ close_sync(struct fleet *f)
 	f->nseen = f->cap = 0;
 }
 
-/* Serve one connection until it ends; the reason (static), or NULL when
- * asked to stop.  *reload: the provider said refreshRequired. */
+/* One message of the sync search.  NULL, or why the connection ends. */
+static const char *
+on_message(struct fleet *f, LDAPMessage *m, bool *reload)
+{
+	static char why[160];
+	int r = 0, type = ldap_msgtype(m), err;
+
+	if (type == LDAP_RES_SEARCH_ENTRY)
+		r = on_entry(f, m);
+	else if (type == LDAP_RES_INTERMEDIATE)
+		r = on_intermediate(f, m);
+	else if (type == LDAP_RES_SEARCH_RESULT) {
+		ldap_parse_result(f->ld, m, &err, NULL, NULL, NULL, NULL, 0);
+		if (batch_commit(f) < 0)
+			return "store commit failed";
+		if (err == LDAP_SYNC_REFRESH_REQUIRED) {
+			*reload = true;
+			return "refresh-required";
+		}
+		snprintf(why, sizeof(why), "search ended: %s",
+		    ldap_err2string(err));
+		return why;
+	}
+	if (r < 0) {
+		snprintf(why, sizeof(why), "%s", r == -EPROTO ? "protocol" :
+		    store_strerror(r));
+		return why;
+	}
+	if (f->batch >= FLEET_BATCH && (r = batch_commit(f)) < 0) {
+		snprintf(why, sizeof(why), "store: %s", store_strerror(r));
+		return why;
+	}
+	return NULL;
+}
+
+/*
+ * Serve one connection until it ends; the reason (static), or NULL when
+ * asked to stop.  *reload: the provider said refreshRequired.  Each turn:
+ * everything libldap has for the sync search, without waiting; one
+ * commit; the writes the event loop handed over, the outbox and the id
+ * reserve; then a wait on the socket and the wake-up eventfd.
+ */
 static const char *
 run_sync(struct fleet *f, bool *reload)
 {
 	static char why[160];
-	struct timeval tv;
+	struct timeval zero = { 0, 0 };
+	struct pollfd p[2];
 	LDAPMessage *m;
-	int r, type, err;
+	const char *end;
+	bool busy;
+	int r, err, fd = -1;
 
 	*reload = false;
+	f->outbox_dirty = true;
+	ldap_get_option(f->ld, LDAP_OPT_DESC, &fd);
 	while (!atomic_load(&f->stop)) {
-		/* wait briefly only when nothing is pending to commit */
-		tv.tv_sec = 0;
-		tv.tv_usec = f->txn != NULL ? 0 : 200000;
-		r = ldap_result(f->ld, f->msgid, LDAP_MSG_ONE, &tv, &m);
-		if (r == 0) {
-			if ((r = batch_commit(f)) < 0) {
-				snprintf(why, sizeof(why), "store: %s",
-				    store_strerror(r));
-				return why;
-			}
-			continue;
+		while ((r = ldap_result(f->ld, f->msgid, LDAP_MSG_ONE, &zero,
+		    &m)) > 0) {
+			end = on_message(f, m, reload);
+			ldap_msgfree(m);
+			if (end != NULL)
+				return end;
 		}
 		if (r < 0) {
 			ldap_get_option(f->ld, LDAP_OPT_RESULT_CODE, &err);
 			snprintf(why, sizeof(why), "%s", ldap_err2string(err));
 			return why;
 		}
-		type = ldap_msgtype(m);
-		r = 0;
-		if (type == LDAP_RES_SEARCH_ENTRY)
-			r = on_entry(f, m);
-		else if (type == LDAP_RES_INTERMEDIATE)
-			r = on_intermediate(f, m);
-		else if (type == LDAP_RES_SEARCH_RESULT) {
-			ldap_parse_result(f->ld, m, &err, NULL, NULL, NULL,
-			    NULL, 0);
-			ldap_msgfree(m);
-			if (batch_commit(f) < 0)
-				return "store commit failed";
-			if (err == LDAP_SYNC_REFRESH_REQUIRED) {
-				*reload = true;
-				return "refresh-required";
-			}
-			snprintf(why, sizeof(why), "search ended: %s",
-			    ldap_err2string(err));
-			return why;
-		}
-		ldap_msgfree(m);
-		if (r < 0) {
-			snprintf(why, sizeof(why), "%s", r == -EPROTO ?
-			    "protocol" : store_strerror(r));
-			return why;
-		}
-		if (f->batch >= FLEET_BATCH && (r = batch_commit(f)) < 0) {
+		if ((r = batch_commit(f)) < 0) {
 			snprintf(why, sizeof(why), "store: %s",
 			    store_strerror(r));
 			return why;
+		}
+		settle_waiting(f, true);	/* the ones that waited too long */
+		if ((end = do_work(f, &busy)) != NULL)
+			return end;
+		/* a write may have left sync messages in libldap's queue,
+		 * where poll() cannot see them: read again at once */
+		p[0].fd = fd;
+		p[0].events = POLLIN;
+		p[1].fd = f->wakefd;
+		p[1].events = POLLIN;
+		p[0].revents = p[1].revents = 0;
+		if (poll(p, 2, busy ? 0 : f->waiting != NULL ? 20 : 200) > 0 &&
+		    (p[1].revents & POLLIN)) {
+			uint64_t n;
+
+			(void)!read(f->wakefd, &n, sizeof(n));
 		}
 	}
 	if (batch_commit(f) < 0)
@@ -875,6 +988,7 @@ fleet_main(void *arg)
 {
 	struct fleet *f = arg;
 	const char *why;
+	struct pollfd p;
 	bool reload;
 	int i;
 
@@ -883,7 +997,9 @@ fleet_main(void *arg)
 			atomic_store(&f->state, FLEET_CONNECTING);
 		if ((why = open_sync(f)) == NULL) {
 			atomic_store(&f->state, FLEET_CONNECTED);
+			atomic_store(&f->connected_since, (int64_t)time(NULL));
 			why = run_sync(f, &reload);
+			finish_waiting(f);
 			if (why == NULL) {
 				close_sync(f);
 				break;
@@ -899,14 +1015,28 @@ fleet_main(void *arg)
 			}
 		}
 		close_sync(f);
+		pthread_mutex_lock(&f->mu);
+		f->nids = 0;	/* taken again, by whoever is provider next */
+		pthread_mutex_unlock(&f->mu);
 		/* once per outage, not once per retry */
 		if (atomic_exchange(&f->state, FLEET_DISCONNECTED) !=
 		    FLEET_DISCONNECTED)
 			log_event("fleet", "result=disconnected reason=%s", why);
+		/* meanwhile writes are refused at once, revocations kept */
 		for (i = 0; i < (int)f->cfg.fleet_retry * 10 &&
-		    !atomic_load(&f->stop); i++)
-			usleep(100000);
+		    !atomic_load(&f->stop); i++) {
+			fail_submitted(f, why);
+			p.fd = f->wakefd;
+			p.events = POLLIN;
+			if (poll(&p, 1, 100) > 0) {
+				uint64_t n;
+
+				(void)!read(f->wakefd, &n, sizeof(n));
+			}
+		}
 	}
+	finish_waiting(f);
+	fail_submitted(f, "patd is stopping");
 	return NULL;
 }
 
@@ -964,6 +1094,25 @@ fleet_start(struct fleet **fp, struct store *s, const struct patd_config *cfg,
 	atomic_init(&f->entries, 0);
 	atomic_init(&f->last, 0);
 	atomic_init(&f->policy_news, false);
+	atomic_init(&f->outbox_n, 0);
+	atomic_init(&f->connected_since, 0);
+	atomic_init(&f->cookie_time, 0);
+	atomic_init(&f->lag_ms, 0);
+	f->issuer = -1;
+	f->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	f->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (f->wakefd < 0 || f->evfd < 0 ||
+	    (r = pthread_mutex_init(&f->mu, NULL)) != 0) {
+		r = -errno;
+		if (f->wakefd >= 0)
+			close(f->wakefd);
+		if (f->evfd >= 0)
+			close(f->evfd);
+		free(f);
+		snprintf(err, errlen, "cannot make the fleet's eventfds: %s",
+		    strerror(-r));
+		return r;
+	}
 	if (cfg->fleet_bind_password_file[0] &&
 	    (r = read_password(f, err, errlen)) < 0) {
 		free(f);
@@ -986,7 +1135,11 @@ fleet_stop(struct fleet *f)
 	if (f == NULL)
 		return;
 	atomic_store(&f->stop, true);
+	poke(f->wakefd);
 	pthread_join(f->thread, NULL);
 	explicit_bzero(f->password, sizeof(f->password));
+	close(f->wakefd);
+	close(f->evfd);
+	pthread_mutex_destroy(&f->mu);
 	free(f);
 }

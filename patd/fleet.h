@@ -9,6 +9,20 @@
  * never waits on the network: it reads the store, and the few things it
  * learns from the thread are atomics read through the functions below.
  * Without fleet_uri nothing here runs.
+ *
+ * Writes (phase 2).  A verb that changes tokens, roles or grants runs as on
+ * a single host, in a transaction that is then undone; what it wrote is
+ * gathered into a fleet_op (fleet_op_token/_role/_grant: the state each
+ * record must have) and handed to the thread (fleet_submit), which makes
+ * the directory's entries match it over the same connection, then waits
+ * until the sync stream has brought each change back into the store (the
+ * writer reads its own write; at most FLEET_SEE_MS).  The event loop polls
+ * fleet_event_fd and reads the outcome with fleet_op_state.  A REVOKE is
+ * local first: committed with an outbox record (store fleetq) that the
+ * thread pushes to the provider whenever it is connected; a flush op
+ * (fleet_op_new(true)) waits for that push, or says it stays queued.
+ * Token ids come from the provider's counter, a few at a time
+ * (fleet_take_id), so CREATE knows its id before it answers.
  */
 #ifndef PATD_FLEET_H
 #define PATD_FLEET_H
@@ -38,5 +52,56 @@ int64_t	fleet_last(struct fleet *f);
 /* True once after a role with a lifetime policy arrived (the event loop
  * then clears its no_policies). */
 bool	fleet_take_policy_news(struct fleet *f);
+/* Revocations waiting in the outbox; seconds since the stream last
+ * brought anything, or since the connection began (0: never connected). */
+uint64_t fleet_outbox(struct fleet *f);
+int64_t	fleet_connected_since(struct fleet *f);
+/* The newest change the store holds, by the provider's clock (UNIX s, 0
+ * none): the cookie's age is now minus this.  The last change's lag: ms
+ * from the provider's write to its commit here. */
+int64_t	fleet_cookie_time(struct fleet *f);
+int64_t	fleet_lag_ms(struct fleet *f);
+/* "yes", "no" or "unknown": whether the provider lets this host mint. */
+const char *fleet_issuer(struct fleet *f);
+
+#define FLEET_SEE_MS	5000	/* a write waits this long to come back */
+#define FLEET_CODE_MAX	32
+#define FLEET_MSG_MAX	400
+
+/* A token id from the provider's counter.  0; -EPERM when this host may
+ * not mint (why names the issuers); -EAGAIN when none is reserved now
+ * (the provider unreachable, or a burst used them up: why says which). */
+int	fleet_take_id(struct fleet *f, uint64_t *id, char *why, size_t n);
+
+enum fleet_op_state {
+	FLEET_OP_PENDING,
+	FLEET_OP_DONE,		/* the provider has it and so does this host */
+	FLEET_OP_QUEUED,	/* flush: revocations stay queued (offline) */
+	FLEET_OP_FAILED		/* code and message say why */
+};
+
+struct fleet_op;
+
+/* A new op (NULL when out of memory); flush: an outbox push, no changes. */
+struct fleet_op *fleet_op_new(bool flush);
+/* What a record must be in the directory: a token (its reason, "" none;
+ * rotated_to, 0 none), a role (perms comma-joined, NULL: deleted, with
+ * its grants), a grant (kind 'u' or 'g'; gone: removed).  0 or -ENOMEM. */
+int	fleet_op_token(struct fleet_op *op, const struct tok_rec *rec,
+	    const char *reason, uint64_t rotated_to);
+int	fleet_op_role(struct fleet_op *op, const char *name, const char *perms,
+	    const struct role_policy *pol);
+int	fleet_op_grant(struct fleet_op *op, char kind, const char *who,
+	    const char *role, bool gone);
+/* Hand op to the thread (which holds a reference until it is done). */
+void	fleet_submit(struct fleet *f, struct fleet_op *op);
+/* The outcome so far; code and msg are set for FLEET_OP_FAILED. */
+enum fleet_op_state fleet_op_state(struct fleet_op *op, const char **code,
+	    const char **msg);
+/* Drop the caller's reference (the last one frees). */
+void	fleet_op_release(struct fleet_op *op);
+/* Readable when an op finished; fleet_event_clear empties it. */
+int	fleet_event_fd(struct fleet *f);
+void	fleet_event_clear(struct fleet *f);
 
 #endif

@@ -118,7 +118,13 @@ struct peer {
  * verbs_round_end(): the request wrote, or read what this round wrote. */
 #define VERB_WAIT_COMMIT	1
 int	verbs_dispatch(struct patd *d, const struct peer *p,
-	    const struct pat_msg *req, struct pat_buf *out);
+	    const struct pat_msg *req, struct pat_buf *out,
+	    struct fleet_op **fop, bool *revoke);
+/* Fleet mode: a request whose answer waits for the directory gets *fop
+ * (else NULL), to fleet_submit once its round committed; when the op is
+ * done, verbs_fleet_done turns the answer into what happened (revoke: the
+ * request was a REVOKE, whose answer says fleet=sent or fleet=queued). */
+void	verbs_fleet_done(struct pat_buf *out, struct fleet_op *op, bool revoke);
 /* Commit this round's writes durably, at once; 0 or a negative errno, and
  * then every answer that waited must be replaced by verbs_round_failed. */
 int	verbs_round_end(struct patd *d);

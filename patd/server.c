@@ -27,6 +27,11 @@ struct conn {
 	bool		eof;		/* peer shut down its side */
 	bool		drop;		/* close once out is sent */
 	bool		waiting;	/* out waits for the round's commit */
+	/* fleet mode: out waits for the directory (fop submitted once the
+	 * round committed: fleet_wait) */
+	struct fleet_op	*fop;
+	bool		fleet_wait;
+	bool		fleet_revoke;	/* …for a REVOKE's answer */
 	size_t		inlen;
 	char		in[PAT_LINE_MAX + 2];
 	struct pat_buf	out;
@@ -38,6 +43,7 @@ conn_close(struct patd *d, struct conn **cs, unsigned *n, unsigned i)
 	struct conn *c = cs[i];
 
 	close(c->fd);
+	fleet_op_release(c->fop);	/* the thread keeps its reference */
 	pat_buf_free(&c->out);
 	sodium_memzero(c->in, sizeof(c->in));
 	free(c);
@@ -92,7 +98,7 @@ evict_for(struct patd *d, struct conn **cs, unsigned *n, uid_t newcomer,
 			    stalled = c->out.len > 0 &&
 			    now - c->last > STALLED_MS;
 
-			if (c->waiting || c->drop)
+			if (c->waiting || c->fleet_wait || c->drop)
 				continue;
 			if (pass == 0 && !idle && !stalled)
 				continue;
@@ -227,7 +233,8 @@ handle_line(struct patd *d, struct conn *c)
 		pat_buf_adds(&c->out, "ERR code=bad-request message=malformed"
 		    "%20request%20line%20(see%20docs/protocol.md)\n");
 		c->drop = true;
-	} else if ((r = verbs_dispatch(d, &c->peer, m, &c->out)) < 0) {
+	} else if ((r = verbs_dispatch(d, &c->peer, m, &c->out, &c->fop,
+	    &c->fleet_revoke)) < 0) {
 		log_warn("dropping uid %u: answer too large",
 		    (unsigned)c->peer.uid);
 		pat_buf_reset(&c->out);
@@ -274,7 +281,7 @@ conn_write(struct patd *d, struct conn *c)
 {
 	ssize_t k;
 
-	if (c->waiting)
+	if (c->waiting || c->fleet_wait)
 		return true;	/* not acknowledged before it is durable */
 	while (c->out.len > 0) {
 		k = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
@@ -297,7 +304,7 @@ conn_write(struct patd *d, struct conn *c)
 static bool
 conn_settle(struct patd *d, struct conn *c, bool ok)
 {
-	if (ok && c->out.len > 0 && !c->waiting)
+	if (ok && c->out.len > 0 && !c->waiting && !c->fleet_wait)
 		ok = conn_write(d, c);
 	if (ok && c->drop && c->out.len == 0)
 		ok = false;	/* handed over, or done */
@@ -330,6 +337,37 @@ end_round(struct patd *d, struct conn **cs, unsigned *n)
 		c->waiting = false;
 		if (r < 0)
 			verbs_round_failed(&c->out, r);
+		if (c->fop != NULL && r == 0) {
+			/* committed here (a REVOKE's outbox) or nothing to
+			 * commit (a directory verb): now the directory */
+			fleet_submit(d->fleet, c->fop);
+			c->fleet_wait = true;
+			continue;
+		}
+		if (!conn_settle(d, c, true))
+			conn_close(d, cs, n, i);
+	}
+}
+
+/* Answers that waited for the directory and may go now. */
+static void
+fleet_answers(struct patd *d, struct conn **cs, unsigned *n)
+{
+	const char *code, *msg;
+	unsigned i;
+
+	fleet_event_clear(d->fleet);
+	for (i = *n; i-- > 0;) {
+		struct conn *c = cs[i];
+
+		if (!c->fleet_wait ||
+		    fleet_op_state(c->fop, &code, &msg) == FLEET_OP_PENDING)
+			continue;
+		verbs_fleet_done(&c->out, c->fop, c->fleet_revoke);
+		fleet_op_release(c->fop);
+		c->fop = NULL;
+		c->fleet_wait = false;
+		c->last = pat_monotonic_ms();
 		if (!conn_settle(d, c, true))
 			conn_close(d, cs, n, i);
 	}
@@ -395,7 +433,7 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 	if ((sfd = signals_fd()) < 0)
 		return -errno;
 	cs = calloc(lim->max_conns + 1, sizeof(*cs));
-	pfd = calloc(lim->max_conns + 2, sizeof(*pfd));
+	pfd = calloc(lim->max_conns + 3, sizeof(*pfd));
 	if (cs == NULL || pfd == NULL) {
 		r = -ENOMEM;
 		goto out;
@@ -409,10 +447,14 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = stopping ? -1 : lfd;	/* stopping: accept no more */
 		pfd[1].events = POLLIN;
-		base = 2;
+		pfd[2].fd = d->fleet != NULL ? fleet_event_fd(d->fleet) : -1;
+		pfd[2].events = POLLIN;
+		pfd[2].revents = 0;
+		base = 3;
 		for (i = 0; i < n; i++) {
 			pfd[base + i].fd = cs[i]->fd;
-			pfd[base + i].events = cs[i]->waiting ? 0 :
+			pfd[base + i].events = cs[i]->waiting ||
+			    cs[i]->fleet_wait ? 0 :
 			    cs[i]->out.len > 0 ? POLLOUT :
 			    cs[i]->eof || stopping ? 0 : POLLIN;
 			pfd[base + i].revents = 0;
@@ -444,6 +486,8 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 			}
 		}
 		login_reap(d);
+		if (k > 0 && (pfd[2].revents & POLLIN))
+			fleet_answers(d, cs, &n);
 		/* walk backwards: closing moves the last conn into the hole */
 		for (i = n; k > 0 && i-- > 0;) {
 			struct conn *c = cs[i];
@@ -468,7 +512,8 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 		end_round(d, cs, &n);
 		background(d, stopping);
 		for (i = n; i-- > 0;)
-			if (now - cs[i]->last > lim->idle_ms ||
+			if ((now - cs[i]->last > lim->idle_ms &&
+			    !cs[i]->fleet_wait) ||
 			    (stopping && cs[i]->out.len == 0))
 				conn_close(d, cs, &n, i);
 		if (stopping && (n == 0 || now >= stop_by))

@@ -14,12 +14,12 @@ struct store {
 	MDB_env	*env;
 	MDB_dbi	 meta, tokens, by_uid, children, roles, grants, lastuse;
 	MDB_dbi	 sessions, live, livekids, revall, sweep, rotated, reasons;
-	MDB_dbi	 rolepolicy, uses, fleet;
+	MDB_dbi	 rolepolicy, uses, fleet, fleetq;
 };
 
 /* Named databases in use (open_dbs) and the room LMDB is told of: new
  * ones must not need a change of limit in every install's lock file. */
-#define STORE_DBS	17
+#define STORE_DBS	18
 #define STORE_MAXDBS	32
 _Static_assert(STORE_DBS <= STORE_MAXDBS, "raise STORE_MAXDBS");
 
@@ -129,11 +129,11 @@ open_dbs(struct store *s)
 	static const char *names[] = { "meta", "tokens", "by_uid", "children",
 		"roles", "grants", "lastused", "sessions", "live", "livekids",
 		"revall", "sweep", "rotated", "reasons", "rolepolicy", "uses",
-		"fleet" };
+		"fleet", "fleetq" };
 	MDB_dbi *dbis[] = { &s->meta, &s->tokens, &s->by_uid, &s->children,
 		&s->roles, &s->grants, &s->lastuse, &s->sessions, &s->live,
 		&s->livekids, &s->revall, &s->sweep, &s->rotated, &s->reasons,
-		&s->rolepolicy, &s->uses, &s->fleet };
+		&s->rolepolicy, &s->uses, &s->fleet, &s->fleetq };
 	MDB_txn *txn;
 	MDB_val k = { 6, "schema" }, v;
 	char schema[16];
@@ -1388,4 +1388,69 @@ store_fleet_walk(struct store *s, MDB_txn *txn, store_fleet_fn fn, void *arg)
 	if (r != 0)
 		return r;
 	return rc == MDB_NOTFOUND ? 0 : map_err(rc);
+}
+
+/* ---- the fleet's revocation outbox (fleet.c's; see store.h) */
+
+int
+store_fleetq_put(struct store *s, MDB_txn *txn, uint64_t id, int64_t when,
+    const char *reason)
+{
+	uint8_t kb[8], vb[8 + STORE_REASON_MAX];
+	size_t rl = reason ? strlen(reason) : 0;
+	MDB_val k = { 8, kb }, v = { 8 + rl, vb };
+
+	if (rl > STORE_REASON_MAX)
+		return -EINVAL;
+	put_be64(kb, id);
+	put_be64(vb, (uint64_t)when);
+	if (rl > 0)
+		memcpy(vb + 8, reason, rl);
+	return map_err(mdb_put(txn, s->fleetq, &k, &v, 0));
+}
+
+int
+store_fleetq_next(struct store *s, MDB_txn *txn, uint64_t after,
+    uint64_t *id, int64_t *when, char *reason, size_t n)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	MDB_cursor *c;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, s->fleetq, &c)) != 0)
+		return map_err(rc);
+	put_be64(kb, after + 1);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && (k.mv_size != 8 || v.mv_size < 8 ||
+	    v.mv_size - 8 >= n))
+		rc = MDB_CORRUPTED;
+	if (rc == 0) {
+		*id = get_be64(k.mv_data);
+		*when = (int64_t)get_be64(v.mv_data);
+		memcpy(reason, (char *)v.mv_data + 8, v.mv_size - 8);
+		reason[v.mv_size - 8] = '\0';
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? -ENOENT : map_err(rc);
+}
+
+int
+store_fleetq_del(struct store *s, MDB_txn *txn, uint64_t id)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb };
+	int rc;
+
+	put_be64(kb, id);
+	rc = mdb_del(txn, s->fleetq, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : map_err(rc);
+}
+
+size_t
+store_fleetq_count(struct store *s, MDB_txn *txn)
+{
+	MDB_stat st;
+
+	return mdb_stat(txn, s->fleetq, &st) == 0 ? st.ms_entries : 0;
 }

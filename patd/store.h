@@ -40,6 +40,9 @@
  *             record a directory entry became, so its delete removes it;
  *             kind 't' key = decimal token id, 'r' role name, 'u'/'g'
  *             "who/role" of a grant)
+ *   fleetq    u64be id -> i64be revoked . reason   (fleet mode: a REVOKE
+ *             made here, committed with the local revocation and kept
+ *             until the provider has it; fleet.c pushes and removes it)
  * meta also holds "fleet_cookie" (the RFC 4533 sync cookie, committed in
  * the same txn as the changes it covers).
  * live and livekids are kept in step by store_token_put; a store made before
@@ -297,5 +300,13 @@ typedef int (*store_fleet_fn)(const uint8_t *uuid, char kind, const char *key,
 	    void *arg);
 int	store_fleet_walk(struct store *s, MDB_txn *txn, store_fleet_fn fn,
 	    void *arg);
+/* The revocation outbox (see "fleetq" above).  next gives the first entry
+ * with an id above after (-ENOENT when none); del of an absent id is 0. */
+int	store_fleetq_put(struct store *s, MDB_txn *txn, uint64_t id,
+	    int64_t when, const char *reason);
+int	store_fleetq_next(struct store *s, MDB_txn *txn, uint64_t after,
+	    uint64_t *id, int64_t *when, char *reason, size_t n);
+int	store_fleetq_del(struct store *s, MDB_txn *txn, uint64_t id);
+size_t	store_fleetq_count(struct store *s, MDB_txn *txn);
 
 #endif

@@ -697,6 +697,7 @@ static int
 verb_status(struct req *q, MDB_txn *txn)
 {
 	struct store_stats st;
+	int64_t ct;
 	int r;
 
 	if ((r = store_stats(q->d->store, txn, &st)) < 0)
@@ -722,6 +723,16 @@ verb_status(struct req *q, MDB_txn *txn)
 		pat_line_fieldu(q->out, "fleet_entries",
 		    fleet_entries(q->d->fleet));
 		pat_line_fieldi(q->out, "fleet_last", fleet_last(q->d->fleet));
+		ct = fleet_cookie_time(q->d->fleet);
+		/* by patd's clock against the provider's: clamped at 0 */
+		pat_line_fieldi(q->out, "fleet_cookie_age", ct == 0 ? -1 :
+		    q->now > ct ? q->now - ct : 0);
+		pat_line_fieldi(q->out, "fleet_lag_ms",
+		    fleet_lag_ms(q->d->fleet));
+		pat_line_fieldu(q->out, "fleet_outbox",
+		    fleet_outbox(q->d->fleet));
+		pat_line_field(q->out, "fleet_issuer",
+		    fleet_issuer(q->d->fleet));
 	}
 	return pat_line_end(q->out);
 }
@@ -775,23 +786,24 @@ static const struct verb {
 	bool		 write;
 	bool		 flush;	/* shows last-use: write pending first */
 	bool		 named;	/* needs the peer's user name (q->user) */
+	bool		 dir;	/* fleet mode: made in the directory */
 } verbs[] = {
-	{ "HELLO",		verb_hello,		false, false, false },
-	{ "STATUS",		verb_status,		false, false, false },
-	{ "VERIFY",		verb_verify,		false, false, false },
-	{ "CREATE",		verb_create,		true,  false, true },
-	{ "ROTATE",		verb_rotate,		true,  false, false },
-	{ "LIST",		verb_list,		false, true,  true },
-	{ "SHOW",		verb_show,		false, true,  false },
-	{ "REVOKE",		verb_revoke,		true,  false, true },
-	{ "ROLE-SET",		verb_role_set,		true,  false, false },
-	{ "ROLE-DELETE",	verb_role_delete,	true,  false, false },
-	{ "ROLE-LIST",		verb_role_list,		false, false, false },
-	{ "ROLE-SHOW",		verb_role_show,		false, false, false },
-	{ "GRANT",		verb_grant,		true,  false, false },
-	{ "UNGRANT",		verb_ungrant,		true,  false, false },
-	{ "LOGOUT",		verb_logout,		true,  false, false },
-	{ "WHOAMI",		verb_whoami,		false, false, true },
+	{ "HELLO",		verb_hello,		false, false, false, false },
+	{ "STATUS",		verb_status,		false, false, false, false },
+	{ "VERIFY",		verb_verify,		false, false, false, false },
+	{ "CREATE",		verb_create,		true,  false, true, true },
+	{ "ROTATE",		verb_rotate,		true,  false, false, true },
+	{ "LIST",		verb_list,		false, true,  true, false },
+	{ "SHOW",		verb_show,		false, true,  false, false },
+	{ "REVOKE",		verb_revoke,		true,  false, true, false },
+	{ "ROLE-SET",		verb_role_set,		true,  false, false, true },
+	{ "ROLE-DELETE",	verb_role_delete,	true,  false, false, true },
+	{ "ROLE-LIST",		verb_role_list,		false, false, false, false },
+	{ "ROLE-SHOW",		verb_role_show,		false, false, false, false },
+	{ "GRANT",		verb_grant,		true,  false, false, true },
+	{ "UNGRANT",		verb_ungrant,		true,  false, false, true },
+	{ "LOGOUT",		verb_logout,		true,  false, false, false },
+	{ "WHOAMI",		verb_whoami,		false, false, true, false },
 };
 
 /*
@@ -927,6 +939,8 @@ run_in_round(struct req *q, const struct verb *vb, bool *waits)
 	if ((r = store_begin_child(d->store, d->round, &txn)) < 0)
 		return r;
 	if ((r = load_credential(q, txn)) != 0 || (r = vb->fn(q, txn)) != 0) {
+		if (q->to_dir)
+			q->wrote = false;	/* nothing here is kept */
 		/* refused: undo only this request — unless the refusal is
 		 * what it wrote (VERIFY revoking a reused token's family) */
 		if (r > 0 && q->wrote) {
@@ -936,6 +950,13 @@ run_in_round(struct req *q, const struct verb *vb, bool *waits)
 		}
 		store_abort(txn);
 		return r < 0 ? r : 0;
+	}
+	if (q->to_dir) {
+		/* fleet mode: the directory gets what the verb wrote; this
+		 * host gets it back through the sync stream */
+		r = fleet_build(q, txn);
+		store_abort(txn);
+		return r;
 	}
 	if ((r = store_commit(txn)) == 0 && (vb->write || q->wrote)) {
 		/* into the round */
@@ -962,7 +983,7 @@ run_alone(struct req *q, const struct verb *vb)
 
 int
 verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
-    struct pat_buf *out)
+    struct pat_buf *out, struct fleet_op **fop, bool *revoke)
 {
 	const struct verb *vb = NULL;
 	struct req q;
@@ -982,6 +1003,12 @@ verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
 	q.in_round = q.rerun = q.wrote = false;
 	q.session_code = NULL;
 	q.user[0] = '\0';
+	q.to_dir = false;
+	q.notes = NULL;
+	q.nnotes = q.capnotes = 0;
+	q.fop = NULL;
+	*fop = NULL;
+	*revoke = false;
 	pat_permset_init(&q.cred_perms);
 
 	for (i = 0; i < sizeof(verbs) / sizeof(*verbs); i++)
@@ -995,15 +1022,7 @@ verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
 		    "docs/protocol.md)", m->verb);
 		goto out;
 	}
-	/* fleet mode, phase 1: the directory is where tokens, roles and
-	 * grants are made; only REVOKE (never to be delayed) stays local */
-	if (d->fleet != NULL && vb->write && strcmp(vb->name, "REVOKE") != 0 &&
-	    strcmp(vb->name, "LOGOUT") != 0) {
-		reply_err(&q, "fleet-readonly", "this host replicates tokens "
-		    "from the fleet directory; create and change them through "
-		    "the directory (phase 2: patd writes to it)");
-		goto out;
-	}
+	q.to_dir = d->fleet != NULL && vb->dir;
 	r = vb->write || vb->flush ? run_in_round(&q, vb, &waits) :
 	    run_alone(&q, vb);
 	if (r == 0 && q.rerun && out->len == start) {
@@ -1014,8 +1033,18 @@ verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
 		q.rerun = false;
 		r = run_in_round(&q, vb, &waits);
 	}
+	/* fleet mode: a REVOKE that revoked is sent on to the provider (its
+	 * outbox record commits with this round) */
+	if (r == 0 && d->fleet != NULL && strcmp(vb->name, "REVOKE") == 0 &&
+	    out->len > start && strncmp(out->data + start, "OK", 2) == 0) {
+		*revoke = true;
+		if ((q.fop = fleet_op_new(true)) == NULL)
+			r = -ENOMEM;
+	}
 	if (r == 0)
 		goto out;
+	fleet_op_release(q.fop);
+	q.fop = NULL;
 	/* drop whatever the handler wrote: it may hold an uncommitted token */
 	out->len = start;
 	if (out->data != NULL)
@@ -1024,6 +1053,13 @@ verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
 	reply_err(&q, r == -ENOSPC ? "store-full" : "internal",
 	    "patd could not complete %s: %s", m->verb, store_strerror(r));
 out:
+	/* an op only for an answer that is not a refusal */
+	if (q.fop != NULL && out->len > start &&
+	    strncmp(out->data + start, "OK", 2) == 0)
+		*fop = q.fop;
+	else
+		fleet_op_release(q.fop);
+	free(q.notes);
 	pat_permset_free(&q.cred_perms);
 	if (q.has_cred)		/* only a filled credential held a hash */
 		sodium_memzero(&q.cred, sizeof(q.cred));

@@ -46,6 +46,22 @@ struct req {
 	bool			 in_round;
 	bool			 rerun;
 	bool			 wrote;
+	/*
+	 * Fleet mode (verbs_fleet.c): a verb that is made in the directory
+	 * (to_dir) notes each record it changes; the transaction is undone
+	 * and fleet_build turns the notes into fop, which the directory
+	 * carries out before the answer goes.  A REVOKE's fop is a flush.
+	 */
+	bool			 to_dir;
+	struct fleet_note {
+		char		kind;	/* 't' token, 'r' role, 'u'/'g' grant */
+		bool		gone;	/* a role or grant deleted */
+		uint64_t	id;
+		char		who[STORE_USER_MAX + 1];	/* or role name */
+		char		role[STORE_ROLE_MAX + 1];
+	}			*notes;
+	size_t			 nnotes, capnotes;
+	struct fleet_op		*fop;
 };
 
 /* Append "ERR code=… message=…" and return 1 (refused). */
@@ -85,6 +101,18 @@ const char *token_state(struct req *q, MDB_txn *txn, struct tok_rec *r);
 /* Valid role / user name of at most max bytes. */
 bool	valid_role_name(const char *s);
 bool	valid_user_name(const char *s);
+
+/* verbs_fleet.c: note what a directory verb changed (no-ops on one host
+ * or for other verbs); 0 or -ENOMEM. */
+int	note_token(struct req *q, uint64_t id);
+int	note_role(struct req *q, const char *name, bool gone);
+int	note_grant(struct req *q, char kind, const char *who, const char *role,
+	    bool gone);
+/* A new token id: the store's on one host, the directory's counter in
+ * fleet mode (1: refused, fleet-not-issuer or fleet-unavailable). */
+int	next_token_id(struct req *q, MDB_txn *txn, uint64_t *id);
+/* q->fop from q's notes, reading the records from txn. */
+int	fleet_build(struct req *q, MDB_txn *txn);
 
 int	verb_create(struct req *q, MDB_txn *txn);
 int	verb_rotate(struct req *q, MDB_txn *txn);

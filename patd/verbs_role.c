@@ -96,6 +96,8 @@ verb_role_set(struct req *q, MDB_txn *txn)
 	r = store_role_put(q->d->store, txn, name, &set);
 	if (r == 0)
 		r = store_policy_put(q->d->store, txn, name, &pol);
+	if (r == 0)
+		r = note_role(q, name, false);
 	/* log the parsed set, not the peer's text: a value must not carry
 	 * spaces into the structured log */
 	list = pat_permset_join(&set);
@@ -129,7 +131,7 @@ verb_role_delete(struct req *q, MDB_txn *txn)
 	r = store_role_del(q->d->store, txn, name);
 	if (r == -ENOENT)
 		return reply_err(q, "not-found", "no role named %s", name);
-	if (r < 0)
+	if (r < 0 || (r = note_role(q, name, true)) < 0)
 		return r;
 	log_event("role-delete", "role=%s peer_uid=%u", name,
 	    (unsigned)q->p->uid);
@@ -272,8 +274,9 @@ verb_grant(struct req *q, MDB_txn *txn)
 	if (kind == 'u' ? getpwnam(who) == NULL : getgrnam(who) == NULL)
 		return reply_err(q, "not-found", "no such %s: %s",
 		    kind == 'u' ? "user" : "group", who);
-	if ((r = store_grant_put(q->d->store, txn, kind, who, role)) < 0)
-		return r;
+	if ((r = store_grant_put(q->d->store, txn, kind, who, role)) < 0 ||
+	    note_grant(q, kind, who, role, false) < 0)
+		return r < 0 ? r : -ENOMEM;
 	log_event("grant", "role=%s %s=%s peer_uid=%u existed=%d", role,
 	    kind == 'u' ? "user" : "group", who, (unsigned)q->p->uid, r);
 	pat_line_begin(q->out, "OK");
@@ -296,7 +299,7 @@ verb_ungrant(struct req *q, MDB_txn *txn)
 	if (r == -ENOENT)
 		return reply_err(q, "not-found", "%s %s does not hold role %s",
 		    kind == 'u' ? "user" : "group", who, role);
-	if (r < 0)
+	if (r < 0 || (r = note_grant(q, kind, who, role, true)) < 0)
 		return r;
 	log_event("ungrant", "role=%s %s=%s peer_uid=%u", role,
 	    kind == 'u' ? "user" : "group", who, (unsigned)q->p->uid);

@@ -38,7 +38,8 @@ issue_token(struct req *q, MDB_txn *txn, struct tok_rec *rec,
 	if ((r = pat_token_generate(rec->id, text)) < 0)
 		goto out;
 	pat_token_hash(q->d->key, text, strlen(text), rec->hash);
-	if ((r = store_token_put(q->d->store, txn, rec, 0)) < 0)
+	if ((r = store_token_put(q->d->store, txn, rec, 0)) < 0 ||
+	    (r = note_token(q, rec->id)) < 0)
 		goto out;
 	pat_line_begin(q->out, "OK");
 	pat_line_fieldu(q->out, "id", rec->id);
@@ -401,7 +402,7 @@ verb_create(struct req *q, MDB_txn *txn)
 		    "many permissions to record");
 		goto out;
 	}
-	if ((r = store_next_id(q->d->store, txn, &rec.id)) < 0)
+	if ((r = next_token_id(q, txn, &rec.id)) != 0)
 		goto out;
 	rec.uid = uid;
 	rec.created = q->now;
@@ -507,7 +508,7 @@ verb_rotate(struct req *q, MDB_txn *txn)
 	rec.created = q->now;
 	snprintf(rec.by, sizeof(rec.by), "rotate:%llu",
 	    (unsigned long long)old.id);
-	if ((r = store_next_id(q->d->store, txn, &rec.id)) < 0 ||
+	if ((r = next_token_id(q, txn, &rec.id)) != 0 ||
 	    (r = store_live_kids(q->d->store, txn, old.id, collect_id,
 	    &kids)) < 0)
 		goto out;
@@ -517,12 +518,14 @@ verb_rotate(struct req *q, MDB_txn *txn)
 		if ((r = store_token_get(q->d->store, txn, kids.v[i], &kid)) < 0)
 			goto out;
 		kid.parent = rec.id;
-		if ((r = store_token_put(q->d->store, txn, &kid, old.id)) < 0)
+		if ((r = store_token_put(q->d->store, txn, &kid, old.id)) < 0 ||
+		    (r = note_token(q, kid.id)) < 0)
 			goto out;
 	}
 	old.revoked = q->now;
 	if ((r = store_token_put(q->d->store, txn, &old, 0)) < 0 ||
-	    (r = store_rotated_put(q->d->store, txn, old.id, rec.id)) < 0)
+	    (r = store_rotated_put(q->d->store, txn, old.id, rec.id)) < 0 ||
+	    (r = note_token(q, old.id)) < 0)
 		goto out;
 	count_create(q);
 	log_event("rotate", "id=%llu old_id=%llu user=%s peer_uid=%u",
@@ -720,6 +723,11 @@ revoke_token(struct req *q, MDB_txn *txn, struct tok_rec *rec, size_t *count)
 	rec->revoked = q->now;
 	if ((r = store_token_put(q->d->store, txn, rec, 0)) < 0)
 		return r;
+	/* fleet mode: held here from now on, and sent to the provider
+	 * (the outbox commits with the revocation) */
+	if (q->d->fleet != NULL && (r = store_fleetq_put(q->d->store, txn,
+	    rec->id, rec->revoked, NULL)) < 0)
+		return r;
 	(*count)++;
 	return sweep_enqueue(q->d, txn, 'T', rec->id, 0);
 }
@@ -825,6 +833,8 @@ revoke_for(struct req *q, MDB_txn *txn, uint64_t id, const char *reason,
 	if ((r = store_token_get(q->d->store, txn, id, &rec)) == 0 &&
 	    (r = revoke_token(q, txn, &rec, count)) == 0 &&
 	    (r = store_reason_put(q->d->store, txn, id, reason)) == 0 &&
+	    (q->d->fleet == NULL || (r = store_fleetq_put(q->d->store, txn,
+	    id, rec.revoked, reason)) == 0) &&
 	    (r = sweep_inline(q, txn, count, more)) == 0)
 		q->d->sweep_pending |= *more;
 	sodium_memzero(&rec, sizeof(rec));
@@ -881,6 +891,37 @@ revoke_reported(struct req *q, MDB_txn *txn, const char *token)
 	return pat_line_end(q->out);
 }
 
+/* Fleet mode's REVOKE all=1: every live token of uid, one by one. */
+static int
+revoke_live(struct req *q, MDB_txn *txn, uint32_t uid, size_t *count)
+{
+	struct idlist ids = { 0 };
+	struct tok_rec rec;
+	uint64_t after = 0;
+	size_t i;
+	int r;
+
+	do {
+		ids.n = 0;
+		r = store_live_of_uid(q->d->store, txn, uid, after, collect_page,
+		    &ids);
+		if (r < 0)
+			break;
+		r = 0;
+		for (i = 0; r == 0 && i < ids.n && i < LIST_LIMIT; i++) {
+			after = ids.v[i];
+			if ((r = store_token_get(q->d->store, txn, ids.v[i],
+			    &rec)) == 0)
+				r = revoke_token(q, txn, &rec, count);
+			else if (r == -ENOENT)
+				r = 0;
+		}
+	} while (r == 0 && ids.n > LIST_LIMIT);
+	sodium_memzero(&rec, sizeof(rec));
+	free(ids.v);
+	return r;
+}
+
 int
 verb_revoke(struct req *q, MDB_txn *txn)
 {
@@ -905,6 +946,14 @@ verb_revoke(struct req *q, MDB_txn *txn)
 		if ((r = target_uid(q, "revoking another user's tokens",
 		    &uid)) != 0)
 			return r;
+		/* fleet mode: ids are the directory's, so each live token
+		 * is revoked by name (and sent on), as many as it has */
+		if (q->d->fleet != NULL) {
+			if ((r = revoke_live(q, txn, uid, &count)) < 0)
+				return r;
+			limit = 0;
+			goto swept;
+		}
 		/* every token of uid made so far, in one record: whatever
 		 * their number, refused from the next verification on */
 		if ((r = store_next_id(q->d->store, txn, &limit)) < 0 ||
@@ -928,6 +977,7 @@ verb_revoke(struct req *q, MDB_txn *txn)
 			return r;
 		uid = rec.uid;
 	}
+swept:
 	if ((r = sweep_inline(q, txn, &count, &more)) < 0)
 		return r;
 	q->d->sweep_pending |= more;

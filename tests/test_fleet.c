@@ -421,21 +421,30 @@ Test(fleet, a_role_change_and_an_ungrant_apply_at_the_next_verify)
 	free(r);
 }
 
-Test(fleet, writes_are_fleet_readonly_and_a_local_revoke_holds)
+Test(fleet, a_host_not_an_issuer_is_refused_and_a_local_revoke_holds)
 {
 	char a[PAT_TOKEN_BUFSZ], req[200], *r;
 
+	/* host-2 is no issuer: the directory's ACLs say so, patd says where
+	 * to go (the issuers group names issuer-1) */
 	r = t_raw(&t, "CREATE user=alice role=ops\n", 1);
-	cr_assert(strstr(r, "code=fleet-readonly") != NULL, "%s", r);
+	cr_assert(strstr(r, "code=fleet-not-issuer") != NULL &&
+	    strstr(r, "issuer-1") != NULL, "%s", r);
 	free(r);
 	r = t_raw(&t, "ROLE-SET name=x perms=pam.sshd\n", 1);
-	cr_assert(strstr(r, "code=fleet-readonly") != NULL, "%s", r);
+	cr_assert(strstr(r, "code=fleet-denied") != NULL &&
+	    strstr(r, "issuer-1") != NULL, "%s", r);
+	free(r);
+	r = t_raw(&t, "STATUS\n", 1);
+	cr_assert(strstr(r, " fleet_issuer=no") != NULL, "%s", r);
 	free(r);
 	add_token(501, "alice", a);
 	cr_assert_geq(until(a, "OK", 1000), 0);
 	snprintf(req, sizeof(req), "REVOKE id=501\n");
 	r = t_raw(&t, req, 1);
 	cr_assert_eq(strncmp(r, "OK", 2), 0, "local REVOKE: %s", r);
+	cr_assert(strstr(r, " fleet=sent") != NULL, "a REVOKE with the "
+	    "provider up is sent before the answer: %s", r);
 	free(r);
 	r = verify(a);
 	cr_assert_eq(strncmp(r, "ERR", 3), 0, "%s", r);
@@ -549,4 +558,293 @@ Test(fleet_single, no_fleet_uri_no_fleet_fields)
 	cr_assert_null(strstr(r, "fleet"), "a single host's status: %s", r);
 	free(r);
 	t_stop(&t);
+}
+
+/* ---- issue 16, phase 2: three hosts writing through the directory */
+
+static struct tpatd h2, h3;	/* suite fleet3: t is issuer-1 */
+
+/* h as the directory identity `who` (password = who), sharing t's
+ * token.key as a fleet's hosts do */
+static void
+host_as(struct tpatd *h, const char *who)
+{
+	char conf[1024], pw[200];
+
+	cr_assert_eq(t_sh(h, 0, NULL, NULL, NULL, "cp -p %s/token.key "
+	    "%s/token.key", t.state, h->state), 0);
+	snprintf(pw, sizeof(pw), "%s/fleet.pw", h->dir);
+	snprintf(conf, sizeof(conf), "%s\n", who);
+	t_write(pw, conf, 0600);
+	snprintf(conf, sizeof(conf), "fleet_uri = ldap://127.0.0.1:%d\n"
+	    "fleet_base = %s\nfleet_bind_dn = cn=%s,ou=hosts,%s\n"
+	    "fleet_bind_password_file = %s\nfleet_retry = 1\n", port, BASE,
+	    who, BASE, pw);
+	t_reconfigure(h, conf);
+}
+
+static void
+setup3(void)
+{
+	setup();		/* slapd, the role ops granted to alice, t */
+	host_as(&t, "issuer-1");
+	t_start(&h2, NULL);
+	host_as(&h2, "host-2");
+	t_start(&h3, NULL);
+	host_as(&h3, "host-3");
+}
+
+static void
+teardown3(void)
+{
+	t_stop(&h3);
+	t_stop(&h2);
+	teardown();
+}
+
+TestSuite(fleet3, .init = setup3, .fini = teardown3, .timeout = 90);
+
+/* VERIFY of tok for perm on h: the first answer line (malloc'd) */
+static char *
+verify_on(struct tpatd *h, const char *tok, const char *perm)
+{
+	char req[200];
+
+	snprintf(req, sizeof(req), "VERIFY token=%s perm=%s\n", tok, perm);
+	return t_raw(h, req, 1);
+}
+
+/* Poll until h's answer starts with want: ms it took, or -1 */
+static long long
+until_on(struct tpatd *h, const char *tok, const char *perm,
+    const char *want, long long limit_ms)
+{
+	long long t0 = now_ms(), now;
+	char *r;
+
+	for (;;) {
+		r = verify_on(h, tok, perm);
+		now = now_ms();
+		if (strncmp(r, want, strlen(want)) == 0) {
+			free(r);
+			return now - t0;
+		}
+		free(r);
+		if (now - t0 > limit_ms)
+			return -1;
+		usleep(2000);
+	}
+}
+
+/* A request to h whose first line must start with OK (malloc'd) */
+static char *
+ok_on(struct tpatd *h, const char *req)
+{
+	char *r = t_raw(h, req, 1);
+
+	cr_assert_eq(strncmp(r, "OK", 2), 0, "%s-> %s", req, r);
+	return r;
+}
+
+/* STATUS field of h, as a number */
+static long
+status_on(struct tpatd *h, const char *field)
+{
+	char *r = t_raw(h, "STATUS\n", 1), *v = t_field(r, "OK", field);
+	long n;
+
+	cr_assert_not_null(v, "STATUS has no %s=: %s", field, r);
+	n = atol(v);
+	free(v);
+	free(r);
+	return n;
+}
+
+/* Wait until the issuer has token ids reserved (right after it connects) */
+static void
+issuer_ready(void)
+{
+	char *r;
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		r = t_raw(&t, "STATUS\n", 1);
+		if (strstr(r, " fleet_issuer=yes") != NULL) {
+			free(r);
+			return;
+		}
+		free(r);
+		usleep(10000);
+	}
+	cr_assert_fail("issuer-1 never took token ids from the directory");
+}
+
+Test(fleet3, created_on_the_issuer_verifies_everywhere_revoked_anywhere_refused_everywhere)
+{
+	char *tok, *r, req[100];
+	unsigned long long id;
+	long long ms2, ms3, t0;
+
+	issuer_ready();
+	tok = t_token(&t, "alice", "ops");	/* patctl create on host 1 */
+	id = strtoull(tok, NULL, 10);
+	cr_assert_gt(id, 0, "%s", tok);
+	/* the writer reads its own write: no polling on host 1 */
+	r = verify_on(&t, tok, "pam.sshd");
+	cr_assert_eq(strncmp(r, "OK", 2), 0, "host 1 answered CREATE before "
+	    "it had the token: %s", r);
+	free(r);
+	ms2 = until_on(&h2, tok, "pam.sshd", "OK", 2000);
+	ms3 = until_on(&h3, tok, "pam.sshd", "OK", 2000);
+	cr_assert(ms2 >= 0 && ms3 >= 0, "the token did not reach hosts 2 "
+	    "and 3 (%lld, %lld ms)", ms2, ms3);
+	/* the directory has it under the id host 1 printed */
+	cr_assert_eq(ldap(NULL, "ldapsearch " HOST2 " -b patId=%llu,ou=tokens,"
+	    BASE " -s base dn | grep -q patId=%llu", port, id, id), 0);
+	/* revoked on host 3: refused on hosts 1 and 2 */
+	snprintf(req, sizeof(req), "REVOKE id=%llu\n", id);
+	t0 = now_ms();
+	r = ok_on(&h3, req);
+	cr_assert(strstr(r, " fleet=sent") != NULL, "%s", r);
+	free(r);
+	r = verify_on(&h3, tok, "pam.sshd");
+	cr_assert_eq(strncmp(r, "ERR", 3), 0, "%s", r);
+	free(r);
+	ms2 = until_on(&h2, tok, "pam.sshd", "ERR", 1000);
+	ms3 = until_on(&t, tok, "pam.sshd", "ERR", 1000);
+	cr_assert(ms2 >= 0 && ms3 >= 0, "a revocation on host 3 did not "
+	    "reach hosts 1 and 2 within 1 s");
+	t_figure("fleet3: revoked on host 3, refused on hosts 1 and 2 after "
+	    "%lld ms (from the REVOKE request)", now_ms() - t0);
+	free(tok);
+}
+
+Test(fleet3, a_host_that_is_not_an_issuer_names_the_issuers)
+{
+	char *out = NULL, *err = NULL, *r;
+	int rc;
+
+	issuer_ready();
+	rc = t_ctl(&h2, 0, NULL, &out, &err, "create --user alice --role ops");
+	cr_assert_neq(rc, 0, "a host that is not an issuer minted: %s", out);
+	cr_assert(err != NULL && strstr(err, "issuer-1") != NULL, "patctl "
+	    "create on a host that is not an issuer does not say where to "
+	    "go: %s", err ? err : "");
+	free(out);
+	free(err);
+	r = t_raw(&h2, "GRANT role=ops user=bob\n", 1);
+	cr_assert(strstr(r, "code=fleet-denied") != NULL, "%s", r);
+	free(r);
+}
+
+Test(fleet3, a_role_narrowed_or_a_grant_removed_on_the_issuer_applies_everywhere)
+{
+	char *tok, *bobs, *r;
+
+	issuer_ready();
+	tok = t_token(&t, "alice", "ops");
+	cr_assert_geq(until_on(&h3, tok, "pam.sshd", "OK", 2000), 0);
+	/* narrowed on host 1: read back there at once, and everywhere */
+	free(ok_on(&t, "ROLE-SET name=ops perms=pam.sudo\n"));
+	r = verify_on(&t, tok, "pam.sshd");
+	cr_assert_eq(strncmp(r, "ERR", 3), 0, "%s", r);
+	free(r);
+	cr_assert_geq(until_on(&h2, tok, "pam.sshd", "ERR", 1000), 0);
+	cr_assert_geq(until_on(&h3, tok, "pam.sshd", "ERR", 1000), 0);
+	r = verify_on(&h3, tok, "pam.sudo");
+	cr_assert_eq(strncmp(r, "OK", 2), 0, "%s", r);
+	free(r);
+	/* a grant made on host 1 lets host 1 mint for bob at once */
+	free(ok_on(&t, "GRANT role=ops user=bob\n"));
+	bobs = t_token(&t, "bob", "ops");
+	cr_assert_geq(until_on(&h2, bobs, "pam.sudo", "OK", 2000), 0);
+	free(ok_on(&t, "UNGRANT role=ops user=bob\n"));
+	cr_assert_geq(until_on(&h2, bobs, "pam.sudo", "ERR", 1000), 0,
+	    "an ungrant on host 1 did not narrow bob's token on host 2");
+	/* a deleted role takes its grants and its tokens' rights along */
+	free(ok_on(&t, "ROLE-DELETE name=ops\n"));
+	cr_assert_geq(until_on(&h3, tok, "pam.sudo", "ERR", 1000), 0);
+	cr_assert_neq(ldap(NULL, "ldapsearch " HOST2 " -b ou=grants," BASE
+	    " '(patRoleName=ops)' dn | grep -q '^dn:'", port), 0,
+	    "ROLE-DELETE left the role's grants in the directory");
+	free(bobs);
+	free(tok);
+}
+
+Test(fleet3, rotate_on_the_issuer_replaces_the_token_everywhere)
+{
+	char *tok, *r, *nt, req[200];
+
+	issuer_ready();
+	tok = t_token(&t, "alice", "ops");
+	cr_assert_geq(until_on(&h2, tok, "pam.sshd", "OK", 2000), 0);
+	snprintf(req, sizeof(req), "ROTATE token=%s\n", tok);
+	r = ok_on(&t, req);
+	nt = t_field(r, "OK", "token");
+	cr_assert_not_null(nt, "%s", r);
+	free(r);
+	cr_assert_geq(until_on(&h2, nt, "pam.sshd", "OK", 2000), 0);
+	cr_assert_geq(until_on(&h2, tok, "pam.sshd", "ERR", 1000), 0,
+	    "the rotated-away token still verifies on host 2");
+	free(nt);
+	free(tok);
+}
+
+Test(fleet3, directory_down_writes_refused_a_revoke_holds_and_travels_later)
+{
+	char *tok, *r, req[100];
+	unsigned long long id;
+	int i;
+
+	issuer_ready();
+	tok = t_token(&t, "alice", "ops");
+	id = strtoull(tok, NULL, 10);
+	cr_assert_geq(until_on(&h3, tok, "pam.sshd", "OK", 2000), 0);
+	slapd_stop();
+	for (i = 0; i < 300; i++) {
+		r = t_raw(&t, "STATUS\n", 1);
+		bool down = strstr(r, " fleet=disconnected") != NULL;
+
+		free(r);
+		if (down)
+			break;
+		usleep(10000);
+	}
+	/* verification goes on; writes are refused, nothing half-made */
+	r = verify_on(&t, tok, "pam.sshd");
+	cr_assert_eq(strncmp(r, "OK", 2), 0, "%s", r);
+	free(r);
+	r = t_raw(&t, "CREATE user=alice role=ops\n", 1);
+	cr_assert(strstr(r, "code=fleet-unavailable") != NULL &&
+	    strstr(r, "|pat-") == NULL, "%s", r);
+	free(r);
+	r = t_raw(&t, "ROLE-SET name=ops perms=pam.sudo\n", 1);
+	cr_assert(strstr(r, "code=fleet-unavailable") != NULL, "%s", r);
+	free(r);
+	/* a REVOKE on host 2 holds there at once, queued for the provider */
+	snprintf(req, sizeof(req), "REVOKE id=%llu\n", id);
+	r = ok_on(&h2, req);
+	cr_assert(strstr(r, " fleet=queued") != NULL, "%s", r);
+	free(r);
+	r = verify_on(&h2, tok, "pam.sshd");
+	cr_assert_eq(strncmp(r, "ERR", 3), 0, "%s", r);
+	free(r);
+	cr_assert_eq(status_on(&h2, "fleet_outbox"), 1);
+	/* kept across a crash of host 2 too */
+	t_kill9(&h2);
+	t_restart(&h2);
+	r = verify_on(&h2, tok, "pam.sshd");
+	cr_assert_eq(strncmp(r, "ERR", 3), 0, "%s", r);
+	free(r);
+	r = verify_on(&h3, tok, "pam.sshd");
+	cr_assert_eq(strncmp(r, "OK", 2), 0, "host 3 could not have heard: "
+	    "%s", r);
+	free(r);
+	/* the directory returns: the revocation reaches hosts 1 and 3 */
+	slapd_again();
+	cr_assert_geq(until_on(&h3, tok, "pam.sshd", "ERR", 10000), 0,
+	    "a revocation queued during the outage never reached host 3");
+	cr_assert_geq(until_on(&t, tok, "pam.sshd", "ERR", 2000), 0);
+	cr_assert_eq(status_on(&h2, "fleet_outbox"), 0);
+	free(tok);
 }

@@ -10,7 +10,7 @@
 # ldapi://DIR/ldapi, and fleet/slapd-acl.ldif loaded the way an admin loads
 # it (ldapmodify -Y EXTERNAL over ldapi as root).  Base dc=example,dc=org;
 # identities (simple binds, password = the cn): cn=admin, cn=issuer-1 (a
-# member of cn=issuers,ou=pat) and cn=host-2 under ou=hosts.  Exit 0 when
+# member of cn=issuers,ou=pat), cn=host-2 and cn=host-3 under ou=hosts.  Exit 0 when
 # slapd answers with the ACLs in place; otherwise 1, with slapd stopped.
 # stop: stops DIR's slapd and waits until it is gone (DIR itself is kept).
 set -u
@@ -124,6 +124,12 @@ objectClass: device
 objectClass: simpleSecurityObject
 cn: host-2
 userPassword: host-2
+
+dn: cn=host-3,ou=hosts,$BASE
+objectClass: device
+objectClass: simpleSecurityObject
+cn: host-3
+userPassword: host-3
 
 dn: cn=issuers,ou=pat,$BASE
 objectClass: groupOfNames

@@ -1,0 +1,1171 @@
+/* fleet_write.c - fleet mode's writes: verbs' changes made in the directory. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ldap.h>
+
+#include "fleet_int.h"
+#include "log.h"
+
+int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+poke(int fd)
+{
+	uint64_t one = 1;
+
+	(void)!write(fd, &one, sizeof(one));
+}
+
+/* ---- ops: built by the event loop, carried out by the thread */
+
+struct fleet_op *
+fleet_op_new(bool flush)
+{
+	struct fleet_op *op = calloc(1, sizeof(*op));
+
+	if (op == NULL)
+		return NULL;
+	atomic_init(&op->refs, 1);
+	atomic_init(&op->state, FLEET_OP_PENDING);
+	op->flush = flush;
+	return op;
+}
+
+static struct fleet_change *
+op_grow(struct fleet_op *op)
+{
+	struct fleet_change *c;
+
+	if (op->n == op->cap) {
+		size_t cap = op->cap ? op->cap * 2 : 4;
+
+		if ((c = realloc(op->ch, cap * sizeof(*c))) == NULL)
+			return NULL;
+		op->ch = c;
+		op->cap = cap;
+	}
+	c = &op->ch[op->n];
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
+int
+fleet_op_token(struct fleet_op *op, const struct tok_rec *rec,
+    const char *reason, uint64_t rotated_to)
+{
+	struct fleet_change *c = op_grow(op);
+
+	if (c == NULL || (c->tok = malloc(sizeof(*rec))) == NULL)
+		return -ENOMEM;
+	c->kind = 't';
+	*c->tok = *rec;
+	snprintf(c->reason, sizeof(c->reason), "%s", reason ? reason : "");
+	c->rotated_to = rotated_to;
+	op->n++;
+	return 0;
+}
+
+int
+fleet_op_role(struct fleet_op *op, const char *name, const char *perms,
+    const struct role_policy *pol)
+{
+	struct fleet_change *c = op_grow(op);
+
+	if (c == NULL || (perms != NULL && (c->perms = strdup(perms)) == NULL))
+		return -ENOMEM;
+	c->kind = 'r';
+	c->gone = perms == NULL;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	if (pol != NULL)
+		c->pol = *pol;
+	op->n++;
+	return 0;
+}
+
+int
+fleet_op_grant(struct fleet_op *op, char kind, const char *who,
+    const char *role, bool gone)
+{
+	struct fleet_change *c = op_grow(op);
+
+	if (c == NULL)
+		return -ENOMEM;
+	c->kind = kind;
+	c->gone = gone;
+	snprintf(c->name, sizeof(c->name), "%s", who);
+	snprintf(c->role, sizeof(c->role), "%s", role);
+	op->n++;
+	return 0;
+}
+
+void
+fleet_op_release(struct fleet_op *op)
+{
+	size_t i;
+
+	if (op == NULL || atomic_fetch_sub(&op->refs, 1) != 1)
+		return;
+	for (i = 0; i < op->n; i++) {
+		if (op->ch[i].tok != NULL) {
+			explicit_bzero(op->ch[i].tok, sizeof(*op->ch[i].tok));
+			free(op->ch[i].tok);
+		}
+		free(op->ch[i].perms);
+	}
+	free(op->ch);
+	free(op->w);
+	free(op);
+}
+
+enum fleet_op_state
+fleet_op_state(struct fleet_op *op, const char **code, const char **msg)
+{
+	enum fleet_op_state st = (enum fleet_op_state)atomic_load_explicit(
+	    &op->state, memory_order_acquire);
+
+	*code = st == FLEET_OP_FAILED ? op->code : NULL;
+	*msg = st == FLEET_OP_FAILED ? op->msg : NULL;
+	return st;
+}
+
+void
+fleet_submit(struct fleet *f, struct fleet_op *op)
+{
+	atomic_fetch_add(&op->refs, 1);
+	op->next = NULL;
+	pthread_mutex_lock(&f->mu);
+	if (f->q_tail != NULL)
+		f->q_tail->next = op;
+	else
+		f->q_head = op;
+	f->q_tail = op;
+	pthread_mutex_unlock(&f->mu);
+	poke(f->wakefd);
+}
+
+int
+fleet_event_fd(struct fleet *f)
+{
+	return f->evfd;
+}
+
+void
+fleet_event_clear(struct fleet *f)
+{
+	uint64_t n;
+
+	(void)!read(f->evfd, &n, sizeof(n));
+}
+
+/* The thread is done with op: say how it went and let the loop know. */
+void
+op_finish(struct fleet *f, struct fleet_op *op, enum fleet_op_state st,
+    const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+void
+op_finish(struct fleet *f, struct fleet_op *op, enum fleet_op_state st,
+    const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (code != NULL) {
+		snprintf(op->code, sizeof(op->code), "%s", code);
+		va_start(ap, fmt);
+		vsnprintf(op->msg, sizeof(op->msg), fmt, ap);
+		va_end(ap);
+	}
+	atomic_store_explicit(&op->state, st, memory_order_release);
+	fleet_op_release(op);
+	poke(f->evfd);
+}
+
+static struct fleet_op *
+take_ops(struct fleet *f)
+{
+	struct fleet_op *h;
+
+	pthread_mutex_lock(&f->mu);
+	h = f->q_head;
+	f->q_head = f->q_tail = NULL;
+	pthread_mutex_unlock(&f->mu);
+	return h;
+}
+
+/* Submitted while the provider cannot be reached: writes are refused,
+ * revocations stay queued (they hold here already). */
+void
+fail_submitted(struct fleet *f, const char *why)
+{
+	struct fleet_op *op, *next;
+
+	for (op = take_ops(f); op != NULL; op = next) {
+		next = op->next;
+		if (op->flush)
+			op_finish(f, op, FLEET_OP_QUEUED, NULL, NULL);
+		else
+			op_finish(f, op, FLEET_OP_FAILED, "fleet-unavailable",
+			    "the fleet directory (%s) cannot be reached (%s); "
+			    "nothing was changed: try again when it is back "
+			    "(a REVOKE works meanwhile: it holds here at once "
+			    "and is sent when the directory returns)",
+			    f->cfg.fleet_uri, why);
+	}
+}
+
+/* Written entries the stream has not brought back: after a lost
+ * connection, or at stop, they are answered as done (the provider has
+ * them; this host applies them when it reconnects). */
+void
+finish_waiting(struct fleet *f)
+{
+	struct fleet_op *op, *next;
+
+	for (op = f->waiting; op != NULL; op = next) {
+		next = op->next;
+		op_finish(f, op, FLEET_OP_DONE, NULL, NULL);
+	}
+	f->waiting = NULL;
+}
+
+/* The stream applied (or removed: csn NULL) the entry uuid in the open
+ * batch: the writes waiting for it are staged until that commits. */
+void
+note_applied(struct fleet *f, const uint8_t uuid[16], const char *csn)
+{
+	struct fleet_op *op;
+	size_t i;
+
+	for (op = f->waiting; op != NULL; op = op->next)
+		for (i = 0; i < op->nw; i++)
+			if (memcmp(op->w[i].uuid, uuid, 16) == 0 &&
+			    (csn == NULL || op->w[i].csn[0] == '\0' ||
+			    strcmp(csn, op->w[i].csn) >= 0))
+				op->w[i].staged = true;
+}
+
+/* After a batch committed (ok) or was undone: staged becomes seen, or
+ * nothing; a write whose every entry is seen is answered. */
+void
+settle_waiting(struct fleet *f, bool ok)
+{
+	struct fleet_op *op, **pp;
+	int64_t now = mono_ms();
+	size_t i, seen;
+
+	for (pp = &f->waiting; (op = *pp) != NULL;) {
+		for (i = seen = 0; i < op->nw; i++) {
+			if (op->w[i].staged && ok)
+				op->w[i].seen = true;
+			op->w[i].staged = false;
+			seen += op->w[i].seen;
+		}
+		if (seen == op->nw || now >= op->deadline) {
+			if (seen != op->nw)
+				log_event("fleet", "result=unseen writes=%zu "
+				    "waited_ms=%d", op->nw - seen,
+				    FLEET_SEE_MS);
+			*pp = op->next;
+			op_finish(f, op, FLEET_OP_DONE, NULL, NULL);
+			continue;
+		}
+		pp = &op->next;
+	}
+}
+
+/* ---- writes: the directory made to match what a verb wrote */
+
+/* LDAP result codes that mean "the provider cannot be reached now". */
+static bool
+unreachable(int rc)
+{
+	return rc < 0 || rc == LDAP_UNAVAILABLE || rc == LDAP_BUSY;
+}
+
+/* rc and why as an op's refusal. */
+static void
+op_refuse(struct fleet *f, struct fleet_op *op, int rc, const char *why)
+{
+	char iss[sizeof(f->issuers)];
+
+	if (unreachable(rc)) {
+		op_finish(f, op, FLEET_OP_FAILED, "fleet-unavailable", "the "
+		    "fleet directory (%s) cannot be reached (%s); nothing "
+		    "more was changed: try again when it is back",
+		    f->cfg.fleet_uri, why);
+		return;
+	}
+	if (rc == LDAP_INSUFFICIENT_ACCESS || rc == LDAP_STRONG_AUTH_REQUIRED) {
+		pthread_mutex_lock(&f->mu);
+		snprintf(iss, sizeof(iss), "%s", f->issuers[0] ? f->issuers :
+		    "the directory lists none");
+		pthread_mutex_unlock(&f->mu);
+		op_finish(f, op, FLEET_OP_FAILED, "fleet-denied", "the fleet "
+		    "directory refused this host's change (%s): only issuer "
+		    "hosts may create tokens or change roles and grants; use "
+		    "an issuer host (%s)", why, iss);
+		return;
+	}
+	op_finish(f, op, FLEET_OP_FAILED, "fleet-failed", "the fleet "
+	    "directory refused the change: %s", why);
+}
+
+/* Wait for msgid's result: the LDAP result code (negative: libldap's,
+ * the connection's), why in words, the response controls when asked. */
+static int
+await(struct fleet *f, int msgid, LDAPControl ***ctrls, char *why, size_t n)
+{
+	struct timeval tv = { FLEET_LDAP_SECS, 0 };
+	LDAPMessage *res = NULL;
+	char *text = NULL;
+	int err = LDAP_OTHER, r;
+
+	r = ldap_result(f->ld, msgid, LDAP_MSG_ALL, &tv, &res);
+	if (r <= 0) {
+		if (r == 0) {
+			ldap_abandon_ext(f->ld, msgid, NULL, NULL);
+			err = LDAP_TIMEOUT;
+		} else
+			ldap_get_option(f->ld, LDAP_OPT_RESULT_CODE, &err);
+		snprintf(why, n, "%s", ldap_err2string(err));
+		return err;
+	}
+	if (ldap_parse_result(f->ld, res, &err, NULL, &text, NULL, ctrls,
+	    1) != LDAP_SUCCESS) {
+		snprintf(why, n, "an answer libldap could not read");
+		return LDAP_OTHER;
+	}
+	/* the server's text is its own: shown as data, never trusted */
+	snprintf(why, n, "%s%s%.200s", ldap_err2string(err),
+	    text && *text ? ": " : "", text ? text : "");
+	ldap_memfree(text);
+	return err;
+}
+
+/* An RFC 4514 attribute value, escaped, into out. */
+static void
+dn_value(char *out, size_t n, const char *v)
+{
+	size_t o = 0, len = strlen(v), i;
+
+	for (i = 0; i < len && o + 4 < n; i++) {
+		unsigned char ch = (unsigned char)v[i];
+
+		if (ch < 0x20 || ch == 0x7f)
+			o += (size_t)snprintf(out + o, n - o, "\\%02x", ch);
+		else {
+			if (strchr(",+\"\\<>;=", ch) != NULL ||
+			    (i == 0 && (ch == '#' || ch == ' ')) ||
+			    (i == len - 1 && ch == ' '))
+				out[o++] = '\\';
+			out[o++] = (char)ch;
+		}
+	}
+	out[o] = '\0';
+}
+
+#define ENT_ATTRS	24
+
+/* The attributes an entry must have: name -> values (none: absent). */
+struct ent {
+	size_t		n;
+	struct ent_attr {
+		const char	*name;
+		struct berval	**v;	/* NULL-terminated */
+		size_t		 nv;
+	}		a[ENT_ATTRS];
+};
+
+static struct ent_attr *
+ent_attr(struct ent *e, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		if (strcmp(e->a[i].name, name) == 0)
+			return &e->a[i];
+	if (e->n == ENT_ATTRS)
+		return NULL;
+	e->a[e->n].name = name;
+	e->a[e->n].v = NULL;
+	e->a[e->n].nv = 0;
+	return &e->a[e->n++];
+}
+
+/* Declare name managed (absent unless a value follows). */
+static int
+ent_name(struct ent *e, const char *name)
+{
+	return ent_attr(e, name) == NULL ? -ENOMEM : 0;
+}
+
+static int
+ent_val(struct ent *e, const char *name, const void *p, size_t len)
+{
+	struct ent_attr *a = ent_attr(e, name);
+	struct berval **v, *bv;
+
+	if (a == NULL || len == 0)
+		return a == NULL ? -ENOMEM : 0;
+	if ((v = realloc(a->v, (a->nv + 2) * sizeof(*v))) == NULL)
+		return -ENOMEM;
+	a->v = v;
+	if ((bv = malloc(sizeof(*bv) + len + 1)) == NULL)
+		return -ENOMEM;
+	bv->bv_val = (char *)(bv + 1);
+	bv->bv_len = len;
+	memcpy(bv->bv_val, p, len);
+	bv->bv_val[len] = '\0';
+	a->v[a->nv++] = bv;
+	a->v[a->nv] = NULL;
+	return 0;
+}
+
+static int
+ent_text(struct ent *e, const char *name, const char *t)
+{
+	return t != NULL && *t ? ent_val(e, name, t, strlen(t)) : ent_name(e,
+	    name);
+}
+
+/* 0 is absent: no parent, no expiry, not revoked, no limit. */
+static int
+ent_int(struct ent *e, const char *name, int64_t v)
+{
+	char b[24];
+
+	if (v == 0)
+		return ent_name(e, name);
+	snprintf(b, sizeof(b), "%lld", (long long)v);
+	return ent_val(e, name, b, strlen(b));
+}
+
+/* patd's comma-joined lists are multi-valued, one item a value. */
+static int
+ent_list(struct ent *e, const char *name, const char *csv)
+{
+	const char *p = csv, *c;
+	int r;
+
+	if ((r = ent_name(e, name)) < 0)
+		return r;
+	while (p != NULL && *p) {
+		c = strchr(p, ',');
+		if ((r = ent_val(e, name, p, c ? (size_t)(c - p) :
+		    strlen(p))) < 0)
+			return r;
+		p = c ? c + 1 : NULL;
+	}
+	return 0;
+}
+
+static void
+ent_free(struct ent *e)
+{
+	size_t i, k;
+
+	for (i = 0; i < e->n; i++) {
+		for (k = 0; k < e->a[i].nv; k++)
+			free(e->a[i].v[k]);
+		free(e->a[i].v);
+	}
+	e->n = 0;
+}
+
+static int
+ent_token(struct ent *e, const struct fleet_change *c)
+{
+	const struct tok_rec *t = c->tok;
+	int r = 0;
+
+	r |= ent_int(e, "patId", (int64_t)t->id);
+	r |= ent_val(e, "patHash", t->hash, PAT_HASH_LEN);
+	r |= ent_int(e, "patUid", t->uid);
+	r |= ent_text(e, "patUser", t->user);
+	r |= ent_text(e, "patRoleName", t->role);
+	r |= ent_list(e, "patCap", t->cap);
+	r |= ent_int(e, "patParent", (int64_t)t->parent);
+	r |= ent_int(e, "patCreated", t->created);
+	r |= ent_int(e, "patExpires", t->expires);
+	r |= ent_int(e, "patRevoked", t->revoked);
+	r |= ent_text(e, "patRevokedReason", t->revoked ? c->reason : "");
+	r |= ent_text(e, "patName", t->name);
+	r |= ent_text(e, "patBy", t->by);
+	r |= ent_list(e, "patBindFrom", t->bind_from);
+	r |= ent_list(e, "patBindService", t->bind_service);
+	r |= ent_int(e, "patUses", t->uses);
+	r |= ent_int(e, "patRotatedTo", (int64_t)c->rotated_to);
+	return r ? -ENOMEM : 0;
+}
+
+static int
+ent_role(struct ent *e, const struct fleet_change *c)
+{
+	int r = 0;
+
+	r |= ent_text(e, "patRoleName", c->name);
+	r |= ent_list(e, "patPermission", c->perms);
+	r |= ent_int(e, "patMaxLifetime", c->pol.max_lifetime);
+	r |= ent_int(e, "patDefaultLifetime", c->pol.default_lifetime);
+	r |= ent_int(e, "patMaxIdle", c->pol.max_idle);
+	return r ? -ENOMEM : 0;
+}
+
+/* Whether the directory's values are the wanted ones (as sets). */
+static bool
+same_values(struct berval **have, const struct ent_attr *want)
+{
+	size_t nh = 0, i, k;
+
+	for (; have != NULL && have[nh] != NULL; nh++)
+		;
+	if (nh != want->nv)
+		return false;
+	for (i = 0; i < want->nv; i++) {
+		for (k = 0; k < nh; k++)
+			if (have[k]->bv_len == want->v[i]->bv_len &&
+			    memcmp(have[k]->bv_val, want->v[i]->bv_val,
+			    have[k]->bv_len) == 0)
+				break;
+		if (k == nh)
+			return false;
+	}
+	return true;
+}
+
+/* entryUUID's text form into 16 bytes. */
+static bool
+uuid_parse(const char *t, uint8_t u[16])
+{
+	size_t k = 0;
+	int hi = -1, d;
+
+	for (; *t && k < 16; t++) {
+		if (*t == '-')
+			continue;
+		if (*t >= '0' && *t <= '9')
+			d = *t - '0';
+		else if (*t >= 'a' && *t <= 'f')
+			d = *t - 'a' + 10;
+		else if (*t >= 'A' && *t <= 'F')
+			d = *t - 'A' + 10;
+		else
+			return false;
+		if (hi < 0)
+			hi = d;
+		else {
+			u[k++] = (uint8_t)(hi << 4 | d);
+			hi = -1;
+		}
+	}
+	return k == 16 && *t == '\0';
+}
+
+/* Read dn (base scope): 0 and *res (its entry, or NULL when there is
+ * none), or an LDAP error with why. */
+static int
+read_entry(struct fleet *f, const char *dn, char **attrs, LDAPMessage **res,
+    char *why, size_t n)
+{
+	struct timeval tv = { FLEET_LDAP_SECS, 0 };
+	int rc;
+
+	*res = NULL;
+	rc = ldap_search_ext_s(f->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)",
+	    attrs, 0, NULL, NULL, &tv, 1, res);
+	if (rc == LDAP_NO_SUCH_OBJECT) {
+		ldap_msgfree(*res);
+		*res = NULL;
+		return 0;
+	}
+	if (rc != LDAP_SUCCESS) {
+		ldap_msgfree(*res);
+		*res = NULL;
+		snprintf(why, n, "%s", ldap_err2string(rc));
+	}
+	return rc;
+}
+
+/* After a write: wait for the entry (its uuid, with the CSN it has now,
+ * or "" when it was deleted) to come back through the stream. */
+static int
+wait_for(struct fleet *f, struct fleet_op *op, const char *dn, bool gone,
+    const uint8_t *uuid_known, char *why, size_t n)
+{
+	char *attrs[] = { "entryUUID", "entryCSN", NULL }, t[64];
+	struct fleet_wait *w;
+	LDAPMessage *res, *e;
+	uint8_t u[16];
+	int rc;
+
+	if (gone) {
+		if (uuid_known == NULL)
+			return 0;
+		memcpy(u, uuid_known, 16);
+		t[0] = '\0';
+	} else {
+		if ((rc = read_entry(f, dn, attrs, &res, why, n)) != 0)
+			return rc;
+		if (res == NULL || (e = ldap_first_entry(f->ld, res)) == NULL) {
+			ldap_msgfree(res);
+			return 0;	/* deleted since: nothing to see */
+		}
+		attr_text(f->ld, e, "entryUUID", t, sizeof(t));
+		if (!uuid_parse(t, u)) {
+			ldap_msgfree(res);
+			return 0;
+		}
+		attr_text(f->ld, e, "entryCSN", t, sizeof(t));
+		ldap_msgfree(res);
+	}
+	if (op->nw == op->capw) {
+		size_t cap = op->capw ? op->capw * 2 : 4;
+
+		if ((w = realloc(op->w, cap * sizeof(*w))) == NULL)
+			return 0;	/* then it is answered unseen */
+		op->w = w;
+		op->capw = cap;
+	}
+	w = &op->w[op->nw++];
+	memset(w, 0, sizeof(*w));
+	memcpy(w->uuid, u, 16);
+	snprintf(w->csn, sizeof(w->csn), "%s", t);
+	return 0;
+}
+
+/* Make the entry dn hold exactly what e says of the attributes it names
+ * (adding it, with objectClass oc, when absent).  An LDAP result code. */
+static int
+put_entry(struct fleet *f, struct fleet_op *op, const char *dn,
+    const char *oc, struct ent *e, char *why, size_t n)
+{
+	char *attrs[ENT_ATTRS + 1];
+	LDAPMod mods[ENT_ATTRS + 1], *mp[ENT_ATTRS + 2];
+	struct berval ocv = { strlen(oc), (char *)oc }, *ocvs[] = { &ocv,
+	    NULL };
+	LDAPMessage *res = NULL, *cur;
+	size_t i, k = 0;
+	int rc, msgid, tries;
+
+	for (i = 0; i < e->n; i++)
+		attrs[i] = (char *)e->a[i].name;
+	attrs[e->n] = NULL;
+	for (tries = 0; tries < 2; tries++) {
+		if ((rc = read_entry(f, dn, attrs, &res, why, n)) != 0)
+			return rc;
+		k = 0;
+		cur = res ? ldap_first_entry(f->ld, res) : NULL;
+		if (cur == NULL) {	/* a new entry: everything it has */
+			mods[k].mod_op = LDAP_MOD_ADD | LDAP_MOD_BVALUES;
+			mods[k].mod_type = "objectClass";
+			mods[k].mod_bvalues = ocvs;
+			mp[k] = &mods[k];
+			k++;
+		}
+		for (i = 0; i < e->n; i++) {
+			struct berval **have = cur ? ldap_get_values_len(f->ld,
+			    cur, e->a[i].name) : NULL;
+			bool same = same_values(have, &e->a[i]);
+
+			ldap_value_free_len(have);
+			if (same || (cur == NULL && e->a[i].nv == 0))
+				continue;
+			mods[k].mod_type = (char *)e->a[i].name;
+			mods[k].mod_bvalues = e->a[i].v;
+			mods[k].mod_op = LDAP_MOD_BVALUES | (cur == NULL ||
+			    have == NULL ? LDAP_MOD_ADD : e->a[i].nv == 0 ?
+			    LDAP_MOD_DELETE : LDAP_MOD_REPLACE);
+			mp[k] = &mods[k];
+			k++;
+		}
+		mp[k] = NULL;
+		if (cur != NULL && k == 0) {
+			ldap_msgfree(res);
+			return LDAP_SUCCESS;	/* already so */
+		}
+		rc = cur == NULL ? ldap_add_ext(f->ld, dn, mp, NULL, NULL,
+		    &msgid) : ldap_modify_ext(f->ld, dn, mp, NULL, NULL,
+		    &msgid);
+		ldap_msgfree(res);
+		res = NULL;
+		if (rc == LDAP_SUCCESS)
+			rc = await(f, msgid, NULL, why, n);
+		else
+			snprintf(why, n, "%s", ldap_err2string(rc));
+		/* added meanwhile by someone else: compare again */
+		if (rc != LDAP_ALREADY_EXISTS)
+			break;
+	}
+	if (rc == LDAP_SUCCESS)
+		rc = wait_for(f, op, dn, false, NULL, why, n);
+	return rc;
+}
+
+/* Delete dn when it is there; its uuid is waited for. */
+static int
+del_entry(struct fleet *f, struct fleet_op *op, const char *dn, char *why,
+    size_t n)
+{
+	char *attrs[] = { "entryUUID", NULL }, t[64];
+	LDAPMessage *res, *e;
+	uint8_t u[16];
+	bool have_uuid = false;
+	int rc, msgid;
+
+	if ((rc = read_entry(f, dn, attrs, &res, why, n)) != 0)
+		return rc;
+	if (res == NULL || (e = ldap_first_entry(f->ld, res)) == NULL) {
+		ldap_msgfree(res);
+		return LDAP_SUCCESS;	/* not there: done */
+	}
+	attr_text(f->ld, e, "entryUUID", t, sizeof(t));
+	have_uuid = uuid_parse(t, u);
+	ldap_msgfree(res);
+	if ((rc = ldap_delete_ext(f->ld, dn, NULL, NULL, &msgid)) !=
+	    LDAP_SUCCESS) {
+		snprintf(why, n, "%s", ldap_err2string(rc));
+		return rc;
+	}
+	rc = await(f, msgid, NULL, why, n);
+	if (rc == LDAP_NO_SUCH_OBJECT)
+		return LDAP_SUCCESS;
+	if (rc == LDAP_SUCCESS)
+		rc = wait_for(f, op, dn, true, have_uuid ? u : NULL, why, n);
+	return rc;
+}
+
+/* A deleted role takes its grants along, in the directory as here. */
+static int
+del_role_grants(struct fleet *f, struct fleet_op *op, const char *role,
+    char *why, size_t n)
+{
+	struct timeval tv = { FLEET_LDAP_SECS, 0 };
+	char base[600], filter[200], *attrs[] = { "1.1", NULL }, *dn;
+	struct berval rv = { strlen(role), (char *)role }, esc = { 0 };
+	LDAPMessage *res = NULL, *e;
+	char **dns = NULL;
+	size_t nd = 0, i;
+	int rc;
+
+	if (ldap_bv2escaped_filter_value(&rv, &esc) != 0)
+		return LDAP_NO_MEMORY;
+	snprintf(filter, sizeof(filter), "(&(objectClass=patGrant)"
+	    "(patRoleName=%s))", esc.bv_val);
+	ber_memfree(esc.bv_val);
+	snprintf(base, sizeof(base), "ou=grants,%s", f->cfg.fleet_base);
+	rc = ldap_search_ext_s(f->ld, base, LDAP_SCOPE_ONELEVEL, filter,
+	    attrs, 0, NULL, NULL, &tv, 0, &res);
+	if (rc == LDAP_NO_SUCH_OBJECT)
+		rc = LDAP_SUCCESS;
+	if (rc != LDAP_SUCCESS) {
+		ldap_msgfree(res);
+		snprintf(why, n, "%s", ldap_err2string(rc));
+		return rc;
+	}
+	/* the DNs first: the deletes below reuse the connection */
+	for (e = ldap_first_entry(f->ld, res); e != NULL;
+	    e = ldap_next_entry(f->ld, e)) {
+		char **nd2 = realloc(dns, (nd + 1) * sizeof(*dns));
+
+		if (nd2 == NULL || (dn = ldap_get_dn(f->ld, e)) == NULL) {
+			if (nd2 != NULL)
+				dns = nd2;
+			rc = LDAP_NO_MEMORY;
+			break;
+		}
+		dns = nd2;
+		dns[nd++] = dn;
+	}
+	ldap_msgfree(res);
+	for (i = 0; i < nd; i++) {
+		if (rc == LDAP_SUCCESS)
+			rc = del_entry(f, op, dns[i], why, n);
+		ldap_memfree(dns[i]);
+	}
+	free(dns);
+	return rc;
+}
+
+static int
+apply_change(struct fleet *f, struct fleet_op *op, struct fleet_change *c,
+    char *why, size_t n)
+{
+	const char *base = f->cfg.fleet_base;
+	char dn[1024], v1[3 * STORE_USER_MAX + 1], v2[3 * STORE_ROLE_MAX + 1];
+	struct ent e = { 0 };
+	int rc;
+
+	switch (c->kind) {
+	case 't':
+		snprintf(dn, sizeof(dn), "patId=%llu,ou=tokens,%s",
+		    (unsigned long long)c->tok->id, base);
+		if (ent_token(&e, c) < 0)
+			rc = LDAP_NO_MEMORY;
+		else
+			rc = put_entry(f, op, dn, "patToken", &e, why, n);
+		break;
+	case 'r':
+		dn_value(v2, sizeof(v2), c->name);
+		snprintf(dn, sizeof(dn), "patRoleName=%s,ou=roles,%s", v2,
+		    base);
+		if (c->gone) {
+			if ((rc = del_role_grants(f, op, c->name, why, n)) ==
+			    LDAP_SUCCESS)
+				rc = del_entry(f, op, dn, why, n);
+		} else if (ent_role(&e, c) < 0)
+			rc = LDAP_NO_MEMORY;
+		else
+			rc = put_entry(f, op, dn, "patRole", &e, why, n);
+		break;
+	default:
+		dn_value(v1, sizeof(v1), c->name);
+		dn_value(v2, sizeof(v2), c->role);
+		snprintf(dn, sizeof(dn), "%s=%s+patRoleName=%s,ou=grants,%s",
+		    c->kind == 'u' ? "patGrantUser" : "patGrantGroup", v1, v2,
+		    base);
+		if (c->gone)
+			rc = del_entry(f, op, dn, why, n);
+		else if (ent_text(&e, c->kind == 'u' ? "patGrantUser" :
+		    "patGrantGroup", c->name) < 0 ||
+		    ent_text(&e, "patRoleName", c->role) < 0)
+			rc = LDAP_NO_MEMORY;
+		else
+			rc = put_entry(f, op, dn, "patGrant", &e, why, n);
+		break;
+	}
+	if (rc == LDAP_NO_MEMORY)
+		snprintf(why, n, "out of memory");
+	ent_free(&e);
+	return rc;
+}
+
+/* One op's changes, in order.  false when the connection failed. */
+static bool
+run_op(struct fleet *f, struct fleet_op *op)
+{
+	char why[300];
+	size_t i;
+	int rc = LDAP_SUCCESS;
+
+	for (i = 0; i < op->n && rc == LDAP_SUCCESS; i++)
+		rc = apply_change(f, op, &op->ch[i], why, sizeof(why));
+	if (rc != LDAP_SUCCESS) {
+		log_event("fleet", "result=write-refused ldap=%d changes=%zu "
+		    "done=%zu", rc, op->n, i - 1);
+		op_refuse(f, op, rc, why);
+		return !unreachable(rc);
+	}
+	log_event("fleet", "result=written changes=%zu", op->n);
+	if (op->nw == 0) {
+		op_finish(f, op, FLEET_OP_DONE, NULL, NULL);
+		return true;
+	}
+	op->deadline = mono_ms() + FLEET_SEE_MS;
+	op->next = f->waiting;
+	f->waiting = op;
+	return true;
+}
+
+/* Push the revocations made here to the provider.  false when the
+ * connection failed (they stay queued). */
+static bool
+push_outbox(struct fleet *f)
+{
+	char dn[600], why[300], reason[STORE_REASON_MAX + 1], ws[24];
+	struct berval wv, rv, *wvs[] = { &wv, NULL }, *rvs[] = { &rv, NULL };
+	LDAPMod m1, m2, *mp[3];
+	uint64_t id = 0;
+	int64_t when;
+	bool kept = false;
+	MDB_txn *txn;
+	int r, rc, msgid;
+
+	for (;;) {
+		if (store_begin(f->store, false, &txn) < 0)
+			return true;
+		r = store_fleetq_next(f->store, txn, id, &id, &when, reason,
+		    sizeof(reason));
+		atomic_store(&f->outbox_n, store_fleetq_count(f->store, txn));
+		store_abort(txn);
+		if (r < 0)
+			break;
+		snprintf(dn, sizeof(dn), "patId=%llu,ou=tokens,%s",
+		    (unsigned long long)id, f->cfg.fleet_base);
+		snprintf(ws, sizeof(ws), "%lld", (long long)when);
+		wv.bv_val = ws;
+		wv.bv_len = strlen(ws);
+		rv.bv_val = reason;
+		rv.bv_len = strlen(reason);
+		m1.mod_op = m2.mod_op = LDAP_MOD_ADD | LDAP_MOD_BVALUES;
+		m1.mod_type = "patRevoked";
+		m1.mod_bvalues = wvs;
+		m2.mod_type = "patRevokedReason";
+		m2.mod_bvalues = rvs;
+		mp[0] = &m1;
+		mp[1] = rv.bv_len ? &m2 : NULL;
+		mp[2] = NULL;
+		rc = ldap_modify_ext(f->ld, dn, mp, NULL, NULL, &msgid);
+		if (rc == LDAP_SUCCESS)
+			rc = await(f, msgid, NULL, why, sizeof(why));
+		else
+			snprintf(why, sizeof(why), "%s", ldap_err2string(rc));
+		if (unreachable(rc))
+			return false;
+		/* sent; or revoked there already (a single value: a second
+		 * one is a constraint violation); or no such token there */
+		if (rc == LDAP_SUCCESS || rc == LDAP_TYPE_OR_VALUE_EXISTS ||
+		    rc == LDAP_CONSTRAINT_VIOLATION ||
+		    rc == LDAP_NO_SUCH_OBJECT) {
+			log_event("fleet", "result=revoke-sent id=%llu "
+			    "ldap=%d", (unsigned long long)id, rc);
+			if (batch_txn(f, &txn) == 0 &&
+			    store_fleetq_del(f->store, txn, id) == 0)
+				batch_commit(f);
+			else
+				batch_abort(f);
+			continue;
+		}
+		/* refused (this host's identity may not revoke?): it holds
+		 * here; tried again later, and said once a minute */
+		log_event("fleet", "result=revoke-refused id=%llu ldap=%d "
+		    "reason=%s", (unsigned long long)id, rc, why);
+		kept = true;
+	}
+	if (kept)
+		f->outbox_retry = mono_ms() + FLEET_RECHECK_MS;
+	f->outbox_dirty = false;
+	return true;
+}
+
+/* Who the issuers are, for a host that is not one ("host-1, host-4"). */
+static void
+read_issuers(struct fleet *f)
+{
+	struct timeval tv = { FLEET_LDAP_SECS, 0 };
+	char dn[600], names[256] = "", *attrs[] = { "member", NULL };
+	LDAPMessage *res = NULL, *e;
+	struct berval **v;
+	size_t i, o = 0;
+
+	snprintf(dn, sizeof(dn), "cn=issuers,ou=pat,%s", f->cfg.fleet_base);
+	if (ldap_search_ext_s(f->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)",
+	    attrs, 0, NULL, NULL, &tv, 1, &res) == LDAP_SUCCESS &&
+	    (e = ldap_first_entry(f->ld, res)) != NULL &&
+	    (v = ldap_get_values_len(f->ld, e, "member")) != NULL) {
+		for (i = 0; v[i] != NULL && o + 4 < sizeof(names); i++) {
+			/* cn=HOST,ou=hosts,…: HOST, printable bytes only */
+			const char *p = v[i]->bv_val, *end = p + v[i]->bv_len;
+
+			if (v[i]->bv_len > 3 && strncasecmp(p, "cn=", 3) == 0)
+				p += 3;
+			if (o > 0)
+				o += (size_t)snprintf(names + o,
+				    sizeof(names) - o, ", ");
+			for (; p < end && *p != ',' && o + 2 < sizeof(names);
+			    p++)
+				names[o++] = *p > 0x20 && *p < 0x7f ? *p : '?';
+			names[o] = '\0';
+		}
+		ldap_value_free_len(v);
+	}
+	ldap_msgfree(res);
+	pthread_mutex_lock(&f->mu);
+	snprintf(f->issuers, sizeof(f->issuers), "%s", names);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* The value of attr in a post-read control (RFC 4527) among ctrls. */
+static bool
+post_read_u64(LDAPControl **ctrls, const char *attr, uint64_t *out)
+{
+	LDAPControl *c = ldap_control_find(LDAP_CONTROL_POST_READ, ctrls,
+	    NULL);
+	struct berval bv;
+	BerVarray vals = NULL;
+	BerElement *ber;
+	bool ok = false;
+	char t[24];
+
+	if (c == NULL || (ber = ber_init(&c->ldctl_value)) == NULL)
+		return false;
+	if (ber_scanf(ber, "{m{", &bv) != LBER_ERROR) {
+		while (!ok && ber_scanf(ber, "{m", &bv) != LBER_ERROR) {
+			if (ber_scanf(ber, "[W]}", &vals) == LBER_ERROR ||
+			    vals == NULL)
+				break;
+			if (bv.bv_len == strlen(attr) && strncasecmp(bv.bv_val,
+			    attr, bv.bv_len) == 0 && vals[0].bv_val != NULL &&
+			    vals[0].bv_len < sizeof(t)) {
+				memcpy(t, vals[0].bv_val, vals[0].bv_len);
+				t[vals[0].bv_len] = '\0';
+				*out = strtoull(t, NULL, 10);
+				ok = *out > 0 && *out <= PAT_TOKEN_ID_MAX;
+			}
+			ber_bvarray_free(vals);
+			vals = NULL;
+		}
+	}
+	ber_free(ber, 1);
+	return ok;
+}
+
+/* Keep a few token ids from the provider's counter: one Modify-Increment
+ * with the post-read control takes FLEET_IDS.  false when the connection
+ * failed. */
+static bool
+refill_ids(struct fleet *f)
+{
+	char dn[600], why[300], inc[8], *attrs[] = { "patIdCounter", NULL };
+	struct berval iv, *ivs[] = { &iv, NULL };
+	LDAPControl ctrl = { 0 }, *sc[2] = { &ctrl, NULL }, **rc_ctrls = NULL;
+	LDAPMod m, *mp[2] = { &m, NULL };
+	BerElement *ber;
+	uint64_t top;
+	size_t have, i;
+	int issuer, rc, msgid;
+
+	pthread_mutex_lock(&f->mu);
+	have = f->nids;
+	issuer = f->issuer;
+	pthread_mutex_unlock(&f->mu);
+	if (have >= FLEET_IDS || (issuer == 0 && mono_ms() <
+	    f->issuer_checked + FLEET_RECHECK_MS))
+		return true;
+	snprintf(dn, sizeof(dn), "cn=next-id,ou=pat,%s", f->cfg.fleet_base);
+	snprintf(inc, sizeof(inc), "%d", FLEET_IDS);
+	iv.bv_val = inc;
+	iv.bv_len = strlen(inc);
+	m.mod_op = LDAP_MOD_INCREMENT | LDAP_MOD_BVALUES;
+	m.mod_type = "patIdCounter";
+	m.mod_bvalues = ivs;
+	if ((ber = ber_alloc_t(LBER_USE_DER)) == NULL)
+		return true;
+	if (ber_printf(ber, "{v}", attrs) == -1 ||
+	    ber_flatten2(ber, &ctrl.ldctl_value, 0) == -1) {
+		ber_free(ber, 1);
+		return true;
+	}
+	ctrl.ldctl_oid = LDAP_CONTROL_POST_READ;
+	ctrl.ldctl_iscritical = 1;
+	rc = ldap_modify_ext(f->ld, dn, mp, sc, NULL, &msgid);
+	ber_free(ber, 1);
+	if (rc == LDAP_SUCCESS)
+		rc = await(f, msgid, &rc_ctrls, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "%s", ldap_err2string(rc));
+	if (unreachable(rc)) {
+		ldap_controls_free(rc_ctrls);
+		return false;
+	}
+	f->issuer_checked = mono_ms();
+	if (rc == LDAP_SUCCESS && post_read_u64(rc_ctrls, "patIdCounter",
+	    &top) && top >= FLEET_IDS) {
+		pthread_mutex_lock(&f->mu);
+		for (i = 0; i < FLEET_IDS && f->nids < 2 * FLEET_IDS; i++)
+			f->ids[f->nids++] = top - FLEET_IDS + 1 + i;
+		if (f->issuer != 1)
+			log_event("fleet", "result=issuer ids=%llu-%llu",
+			    (unsigned long long)(top - FLEET_IDS + 1),
+			    (unsigned long long)top);
+		f->issuer = 1;
+		pthread_mutex_unlock(&f->mu);
+	} else {
+		pthread_mutex_lock(&f->mu);
+		if (f->issuer != 0)
+			log_event("fleet", "result=not-issuer ldap=%d "
+			    "reason=%s", rc, why);
+		f->issuer = rc == LDAP_SUCCESS || rc == LDAP_INSUFFICIENT_ACCESS
+		    || rc == LDAP_STRONG_AUTH_REQUIRED ? 0 : -1;
+		snprintf(f->idwhy, sizeof(f->idwhy), "the id counter "
+		    "cn=next-id,ou=pat answered: %.100s", why);
+		pthread_mutex_unlock(&f->mu);
+		read_issuers(f);
+	}
+	ldap_controls_free(rc_ctrls);
+	return true;
+}
+
+int
+fleet_take_id(struct fleet *f, uint64_t *id, char *why, size_t n)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&f->mu);
+	if (f->nids > 0) {
+		*id = f->ids[0];
+		memmove(f->ids, f->ids + 1, --f->nids * sizeof(*f->ids));
+	} else if (f->issuer == 0) {
+		snprintf(why, n, "this host is not a fleet issuer: tokens are "
+		    "created on an issuer host (%s)", f->issuers[0] ?
+		    f->issuers : "the directory lists none");
+		r = -EPERM;
+	} else if (fleet_state(f) != FLEET_CONNECTED) {
+		snprintf(why, n, "the fleet directory (%s) cannot be reached: "
+		    "no token id can be taken until it is back",
+		    f->cfg.fleet_uri);
+		r = -EAGAIN;
+	} else {
+		snprintf(why, n, "no token id is reserved yet%s%s; try again "
+		    "in a moment", f->idwhy[0] ? " (" : "", f->idwhy);
+		if (f->idwhy[0])
+			snprintf(why + strlen(why), n - strlen(why), ")");
+		r = -EAGAIN;
+	}
+	pthread_mutex_unlock(&f->mu);
+	poke(f->wakefd);	/* take more */
+	return r;
+}
+
+/* The event loop's work and the thread's upkeep, between reads of the
+ * stream.  NULL, or why the connection is lost. */
+const char *
+do_work(struct fleet *f, bool *busy)
+{
+	struct fleet_op *op, *next, *flushes = NULL;
+	bool ok = true;
+
+	*busy = false;
+	for (op = take_ops(f); op != NULL; op = next) {
+		next = op->next;
+		if (op->flush) {
+			op->next = flushes;
+			flushes = op;
+			f->outbox_dirty = true;
+			continue;
+		}
+		*busy = true;
+		if (!ok) {	/* the connection failed under an earlier one */
+			op_refuse(f, op, LDAP_SERVER_DOWN, "connection lost");
+			continue;
+		}
+		ok = run_op(f, op);
+	}
+	if (ok && (f->outbox_dirty || (atomic_load(&f->outbox_n) > 0 &&
+	    mono_ms() >= f->outbox_retry))) {
+		*busy = true;
+		ok = push_outbox(f);
+	}
+	for (op = flushes; op != NULL; op = next) {
+		next = op->next;
+		op_finish(f, op, ok && atomic_load(&f->outbox_n) == 0 ?
+		    FLEET_OP_DONE : FLEET_OP_QUEUED, NULL, NULL);
+	}
+	if (ok)
+		ok = refill_ids(f);
+	return ok ? NULL : "connection lost during a write";
+}
