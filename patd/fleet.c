@@ -53,18 +53,6 @@ fleet_take_policy_news(struct fleet *f)
 	return atomic_exchange(&f->policy_news, false);
 }
 
-uint64_t
-fleet_outbox(struct fleet *f)
-{
-	return atomic_load(&f->outbox_n);
-}
-
-int64_t
-fleet_connected_since(struct fleet *f)
-{
-	return atomic_load(&f->connected_since);
-}
-
 int64_t
 fleet_cookie_time(struct fleet *f)
 {
@@ -997,7 +985,6 @@ fleet_main(void *arg)
 			atomic_store(&f->state, FLEET_CONNECTING);
 		if ((why = open_sync(f)) == NULL) {
 			atomic_store(&f->state, FLEET_CONNECTED);
-			atomic_store(&f->connected_since, (int64_t)time(NULL));
 			why = run_sync(f, &reload);
 			finish_waiting(f);
 			if (why == NULL) {
@@ -1095,7 +1082,6 @@ fleet_start(struct fleet **fp, struct store *s, const struct patd_config *cfg,
 	atomic_init(&f->last, 0);
 	atomic_init(&f->policy_news, false);
 	atomic_init(&f->outbox_n, 0);
-	atomic_init(&f->connected_since, 0);
 	atomic_init(&f->cookie_time, 0);
 	atomic_init(&f->lag_ms, 0);
 	f->issuer = -1;

@@ -52,10 +52,6 @@ int64_t	fleet_last(struct fleet *f);
 /* True once after a role with a lifetime policy arrived (the event loop
  * then clears its no_policies). */
 bool	fleet_take_policy_news(struct fleet *f);
-/* Revocations waiting in the outbox; seconds since the stream last
- * brought anything, or since the connection began (0: never connected). */
-uint64_t fleet_outbox(struct fleet *f);
-int64_t	fleet_connected_since(struct fleet *f);
 /* The newest change the store holds, by the provider's clock (UNIX s, 0
  * none): the cookie's age is now minus this.  The last change's lag: ms
  * from the provider's write to its commit here. */

@@ -68,7 +68,6 @@ struct fleet {
 	atomic_int_fast64_t last;
 	atomic_bool	 policy_news;
 	atomic_uint_fast64_t outbox_n;
-	atomic_int_fast64_t connected_since;
 	atomic_int_fast64_t cookie_time;	/* newest CSN's, UNIX s */
 	atomic_int_fast64_t lag_ms;	/* the last applied change's */
 	int		 wakefd;	/* eventfd: ops were submitted */

@@ -730,7 +730,7 @@ verb_status(struct req *q, MDB_txn *txn)
 		pat_line_fieldi(q->out, "fleet_lag_ms",
 		    fleet_lag_ms(q->d->fleet));
 		pat_line_fieldu(q->out, "fleet_outbox",
-		    fleet_outbox(q->d->fleet));
+		    store_fleetq_count(q->d->store, txn));
 		pat_line_field(q->out, "fleet_issuer",
 		    fleet_issuer(q->d->fleet));
 	}
