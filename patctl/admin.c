@@ -411,7 +411,7 @@ cmd_status(struct ctl *c, int argc, char **argv)
 	struct pat_msg *ok;
 	struct pat_buf req;
 	unsigned long long up = 0, used = 0, max = 0;
-	char b[160], d[32];
+	char b[200], d[32];
 	int n, ex;
 
 	if ((ex = args_parse(c, argc, argv, NULL, NULL, 0, &n)) != EX_OK)
@@ -465,6 +465,16 @@ cmd_status(struct ctl *c, int argc, char **argv)
 			    shown(pat_msg_get(ok, "fleet_entries")),
 			    last > 0 ? d : "- (none yet)");
 			status_line("fleet", b);
+			snprintf(b, sizeof(b), "newest change %s s old, the "
+			    "last one reached this host %s ms after it was "
+			    "made", shown(pat_msg_get(ok, "fleet_cookie_age")),
+			    shown(pat_msg_get(ok, "fleet_lag_ms")));
+			status_line("fleet sync", b);
+			snprintf(b, sizeof(b), "%s revocation(s) made here "
+			    "waiting for the directory; issuer: %s",
+			    shown(pat_msg_get(ok, "fleet_outbox")),
+			    shown(pat_msg_get(ok, "fleet_issuer")));
+			status_line("fleet writes", b);
 		}
 	}
 	free(ok);

@@ -206,9 +206,12 @@ is_number(const char *k, const char *v)
 		"store_bytes", "store_max_bytes", "peer_uid", "writes", "commits",
 		"session_expires", "revoked_at", "rotated_into", "ends",
 		"max_lifetime", "default_lifetime", "max_idle", "bind_uses", "used",
-		"fleet_entries", "fleet_last", NULL };
+		"fleet_entries", "fleet_last", "fleet_cookie_age", "fleet_lag_ms",
+		"fleet_outbox", NULL };
 	size_t i;
 
+	if (*v == '-')		/* fleet_cookie_age=-1: no change yet */
+		v++;
 	if (*v == '\0' || strspn(v, "0123456789") != strlen(v))
 		return false;
 	for (i = 0; keys[i]; i++)
