@@ -425,9 +425,21 @@ Test(fleet, a_role_change_and_an_ungrant_apply_at_the_next_verify)
 Test(fleet, a_host_not_an_issuer_is_refused_and_a_local_revoke_holds)
 {
 	char a[PAT_TOKEN_BUFSZ], req[200], *r;
+	int i;
 
 	/* host-2 is no issuer: the directory's ACLs say so, patd says where
-	 * to go (the issuers group names issuer-1) */
+	 * to go (the issuers group names issuer-1) — once it has the role
+	 * and has asked for ids */
+	for (i = 0; i < 300; i++) {
+		r = t_raw(&t, "STATUS\n", 1);
+		bool ready = strstr(r, " fleet_issuer=no") != NULL &&
+		    strstr(r, " roles=1") != NULL;
+
+		free(r);
+		if (ready)
+			break;
+		usleep(10000);
+	}
 	r = t_raw(&t, "CREATE user=alice role=ops\n", 1);
 	cr_assert(strstr(r, "code=fleet-not-issuer") != NULL &&
 	    strstr(r, "issuer-1") != NULL, "%s", r);
@@ -849,4 +861,119 @@ Test(fleet3, directory_down_writes_refused_a_revoke_holds_and_travels_later)
 	cr_assert_geq(until_on(&t, tok, "pam.sshd", "ERR", 2000), 0);
 	cr_assert_eq(status_on(&h2, "fleet_outbox"), 0);
 	free(tok);
+}
+
+/* ---- many changes: catch-up, and a crash in the middle of a refresh */
+
+/* n token entries (ids first…first+n-1, alice's) added in one ldapadd;
+ * toks (n × PAT_TOKEN_BUFSZ, may be NULL) gets their secrets. */
+static void
+add_tokens_bulk(uint64_t first, size_t n, char *toks)
+{
+	char path[200], tok[PAT_TOKEN_BUFSZ], b64[64];
+	uint8_t h[PAT_HASH_LEN];
+	FILE *fp;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/bulk.ldif", t.dir);
+	cr_assert_not_null(fp = fopen(path, "w"));
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(pat_token_generate(first + i, tok), 0);
+		pat_token_hash(key, tok, strlen(tok), h);
+		sodium_bin2base64(b64, sizeof(b64), h, sizeof(h),
+		    sodium_base64_VARIANT_ORIGINAL);
+		fprintf(fp, "dn: patId=%llu,ou=tokens," BASE "\nobjectClass: "
+		    "patToken\npatId: %llu\npatHash:: %s\npatUid: 1001\n"
+		    "patUser: alice\npatRoleName: ops\npatCap: pam.*\n"
+		    "patCreated: %lld\npatBy: root\n\n",
+		    (unsigned long long)(first + i),
+		    (unsigned long long)(first + i), b64, (long long)time(NULL));
+		if (toks != NULL)
+			memcpy(toks + i * PAT_TOKEN_BUFSZ, tok, PAT_TOKEN_BUFSZ);
+	}
+	cr_assert_eq(fclose(fp), 0);
+	cr_assert_eq(ldap(NULL, "ldapadd -c " ISSUER " -f %s >/dev/null",
+	    port, path), 0);
+}
+
+Test(fleet, a_host_stopped_during_1000_changes_catches_up_with_its_cookie,
+    .timeout = 120)
+{
+	char *toks = calloc(1000, PAT_TOKEN_BUFSZ), a[PAT_TOKEN_BUFSZ], *r;
+	long before, after;
+	long long t0, ms;
+	size_t i;
+
+	cr_assert_not_null(toks);
+	add_token(3001, "alice", a);
+	cr_assert_geq(until(a, "OK", 2000), 0);
+	t_kill9(&t);
+	add_tokens_bulk(4001, 1000, toks);
+	revoke_in_directory(3001);
+	before = 0;
+	t0 = now_ms();
+	t_restart(&t);
+	/* the last change made is the first to check: then all of them */
+	ms = until(toks + 999 * PAT_TOKEN_BUFSZ, "OK", 20000);
+	cr_assert_geq(ms, 0, "patd did not catch up on 1,000 changes");
+	cr_assert_geq(until(a, "ERR", 2000), 0, "a revocation made while "
+	    "patd was down was not applied");
+	t_figure("fleet: 1,000 changes missed while down applied %lld ms "
+	    "after restart", now_ms() - t0);
+	for (i = 0; i < 1000; i++) {
+		r = verify(toks + i * PAT_TOKEN_BUFSZ);
+		cr_assert_eq(strncmp(r, "OK", 2), 0, "token %zu: %s", i, r);
+		free(r);
+	}
+	/* a resume, not a full resend: about the 1,001 changes */
+	after = status_num("fleet_entries");
+	cr_assert(after - before >= 1001 && after - before <= 1010,
+	    "fleet_entries %ld: not the changes alone", after - before);
+	cr_assert_eq(status_num("tokens"), 1001);
+	free(toks);
+}
+
+Test(fleet, kill_9_during_a_refresh_loses_nothing_and_duplicates_nothing,
+    .timeout = 120)
+{
+	char *toks = calloc(8000, PAT_TOKEN_BUFSZ), *r;
+	long n = 0;
+	int i, kills = 0;
+
+	cr_assert_not_null(toks);
+	t_kill9(&t);
+	add_tokens_bulk(10001, 8000, toks);
+	/* a fresh host's first refresh, killed as soon as it has applied
+	 * some of it (batches of 256 commit with their cookie) */
+	t_sh(&t, 0, NULL, NULL, NULL, "rm -f %s/pat.mdb %s/pat.mdb-lock",
+	    t.state, t.state);
+	t_restart(&t);
+	for (i = 0; i < 2000 && kills == 0; i++) {
+		n = status_num("tokens");
+		if (n > 0 && n < 8000) {
+			t_kill9(&t);
+			kills++;
+		} else if (n >= 8000)
+			break;
+		usleep(1000);
+	}
+	if (kills == 0)
+		cr_log_warn("the refresh finished before it could be killed "
+		    "(%ld tokens); the restart below still proves the count",
+		    n);
+	else
+		t_figure("fleet: killed -9 during the refresh at %ld of 8000 "
+		    "tokens", n);
+	t_restart(&t);
+	cr_assert_geq(until(toks + 7999 * PAT_TOKEN_BUFSZ, "OK", 30000), 0);
+	for (i = 0; i < 200 && status_num("tokens") < 8000; i++)
+		usleep(50000);
+	cr_assert_eq(status_num("tokens"), 8000, "after the crash the store "
+	    "does not hold exactly the directory's 8000 tokens");
+	for (i = 0; i < 8000; i += 97) {
+		r = verify(toks + (size_t)i * PAT_TOKEN_BUFSZ);
+		cr_assert_eq(strncmp(r, "OK", 2), 0, "token %d: %s", i, r);
+		free(r);
+	}
+	free(toks);
 }
