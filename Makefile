@@ -78,7 +78,7 @@ PAM_LIBS = -lpam
 TOOLS	 = $(B)/tests/pamcall $(B)/tests/sockact $(B)/asan/pam_pat.so
 
 .PHONY: all progs deps deps-test deps-demo test test-hygiene demo install uninstall \
-	clean fuzz bench mutants deb test-system test-fleet
+	clean fuzz bench mutants deb test-system test-fleet fleet-demo
 all: deps
 	@$(MAKE) --no-print-directory $(PROGS)
 # the programs alone, no dependency check (debian/rules)
@@ -246,6 +246,11 @@ mutants: deps-test
 demo: deps-demo
 	@$(MAKE) --no-print-directory $(PROGS)
 	scripts/demo.sh $(B)
+
+# fleet mode (issue 16): a real slapd and three patd hosts, as root
+fleet-demo: deps-test
+	@$(MAKE) --no-print-directory $(PROGS)
+	scripts/fleet-demo.sh $(B)
 
 # a manual page, with debian/changelog's version in its .TH line
 install_man = sed 's/^\(\.TH .*"pat \)[^"]*"/\1$(PAT_VERSION)"/' docs/man/$(1) \

@@ -491,11 +491,13 @@ static int
 ent_token(struct ent *e, const struct fleet_change *c)
 {
 	const struct tok_rec *t = c->tok;
+	char uid[16];
 	int r = 0;
 
 	r |= ent_int(e, "patId", (int64_t)t->id);
 	r |= ent_val(e, "patHash", t->hash, PAT_HASH_LEN);
-	r |= ent_int(e, "patUid", t->uid);
+	snprintf(uid, sizeof(uid), "%u", (unsigned)t->uid);	/* root: 0 */
+	r |= ent_val(e, "patUid", uid, strlen(uid));
 	r |= ent_text(e, "patUser", t->user);
 	r |= ent_text(e, "patRoleName", t->role);
 	r |= ent_list(e, "patCap", t->cap);
