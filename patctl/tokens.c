@@ -431,6 +431,25 @@ cmd_show(struct ctl *c, int argc, char **argv)
 }
 
 /* One REVOKE; its outcome as a JSON item (or a line for people). */
+/* Fleet mode: whether the directory has the revocation (patd's fleet=);
+ * JSON gets "fleet":…, a person a line when it waits here. */
+static void
+fleet_said(struct ctl *c, const struct pat_msg *ok)
+{
+	const char *f = pat_msg_get(ok, "fleet");
+
+	if (f == NULL)
+		return;
+	if (c->json) {
+		fputs(",\"fleet\":", c->out);
+		json_str(c->out, f);
+	} else if (strcmp(f, "queued") == 0)
+		fprintf(stderr, "the fleet directory cannot be reached: the "
+		    "revocation holds on this host now and is sent to the "
+		    "fleet when the directory is back (patctl status: fleet "
+		    "writes)\n");
+}
+
 static int
 revoke_one(struct ctl *c, unsigned long long id, const char *user,
     struct pat_msg *ok, size_t *nitems, unsigned long long *total)
@@ -474,6 +493,7 @@ revoke_one(struct ctl *c, unsigned long long id, const char *user,
 		if (pat_msg_get(ok, "rotated_into") != NULL)
 			fprintf(c->out, ",\"rotated_into\":%s",
 			    shown(pat_msg_get(ok, "rotated_into")));
+		fleet_said(c, ok);
 		fputc('}', c->out);
 	} else if (pat_msg_get(ok, "already") != NULL) {
 		/* nothing left to do: exit 0, as systemctl stop does for a
@@ -501,6 +521,8 @@ revoke_one(struct ctl *c, unsigned long long id, const char *user,
 			    "revoked in the background; every one of them is "
 			    "refused already\n");
 	}
+	if (!c->json)
+		fleet_said(c, ok);
 	return EX_OK;
 }
 
@@ -573,6 +595,7 @@ revoke_secret(struct ctl *c)
 		}
 		if (id != NULL)
 			fprintf(c->out, ",\"id\":%s", shown(id));
+		fleet_said(c, &ok);
 		fputs("}\n", c->out);
 	} else if (pat_msg_get(&ok, "already") != NULL)
 		fprintf(stderr, "that token was %s already\n",
@@ -582,6 +605,8 @@ revoke_secret(struct ctl *c)
 		fprintf(stderr, "revoked token %s and %llu token(s) created "
 		    "from it; patd logged it as reported (reason=reported)\n",
 		    id ? shown(id) : "?", k > 0 ? k - 1 : 0);
+	if (!c->json)
+		fleet_said(c, &ok);
 out:
 	pat_msg_wipe(&ok);
 	return ex;
