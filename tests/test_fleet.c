@@ -806,7 +806,7 @@ Test(fleet3, rotate_on_the_issuer_replaces_the_token_everywhere)
 
 Test(fleet3, directory_down_writes_refused_a_revoke_holds_and_travels_later)
 {
-	char *tok, *r, req[100];
+	char *tok, *r, req[100], *out = NULL, *err = NULL;
 	unsigned long long id;
 	int i;
 
@@ -835,10 +835,18 @@ Test(fleet3, directory_down_writes_refused_a_revoke_holds_and_travels_later)
 	r = t_raw(&t, "ROLE-SET name=ops perms=pam.sudo\n", 1);
 	cr_assert(strstr(r, "code=fleet-unavailable") != NULL, "%s", r);
 	free(r);
-	/* a REVOKE on host 2 holds there at once, queued for the provider */
+	/* a REVOKE on host 2 holds there at once, queued for the provider,
+	 * and patctl says so */
+	cr_assert_eq(t_ctl(&h2, 0, NULL, &out, &err, "revoke %llu", id), 0,
+	    "%s", err ? err : "");
+	cr_assert(err != NULL && strstr(err, "fleet directory cannot be "
+	    "reached") != NULL, "%s", err ? err : "");
+	free(out);
+	free(err);
 	snprintf(req, sizeof(req), "REVOKE id=%llu\n", id);
 	r = ok_on(&h2, req);
-	cr_assert(strstr(r, " fleet=queued") != NULL, "%s", r);
+	cr_assert(strstr(r, "already=revoked") != NULL &&
+	    strstr(r, " fleet=queued") != NULL, "%s", r);
 	free(r);
 	r = verify_on(&h2, tok, "pam.sshd");
 	cr_assert_eq(strncmp(r, "ERR", 3), 0, "%s", r);
