@@ -80,11 +80,16 @@ struct fleet_op;
 
 /* A new op (NULL when out of memory); flush: an outbox push, no changes. */
 struct fleet_op *fleet_op_new(bool flush);
-/* What a record must be in the directory: a token (its reason, "" none;
- * rotated_to, 0 none), a role (perms comma-joined, NULL: deleted, with
- * its grants), a grant (kind 'u' or 'g'; gone: removed).  0 or -ENOMEM. */
+/* What a record must be in the directory.  A token: fresh, one this
+ * request made (added, never over an entry of that id: a taken id is an
+ * error); otherwise only what a verb may change of an existing one moves
+ * (patParent; patRevoked, its reason and patRotatedTo are added when
+ * absent, never removed), whatever else this host's copy says.  reason:
+ * "" none; rotated_to: 0 none.  A role (perms comma-joined, NULL: deleted,
+ * with its grants): replaced whole.  A grant (kind 'u' or 'g'; gone:
+ * removed).  0 or -ENOMEM. */
 int	fleet_op_token(struct fleet_op *op, const struct tok_rec *rec,
-	    const char *reason, uint64_t rotated_to);
+	    const char *reason, uint64_t rotated_to, bool fresh);
 int	fleet_op_role(struct fleet_op *op, const char *name, const char *perms,
 	    const struct role_policy *pol);
 int	fleet_op_grant(struct fleet_op *op, char kind, const char *who,

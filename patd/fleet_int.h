@@ -24,6 +24,7 @@
 struct fleet_change {
 	char		 kind;		/* 't', 'r', 'u' or 'g' */
 	bool		 gone;		/* a role or a grant removed */
+	bool		 fresh;		/* a token this request made */
 	struct tok_rec	*tok;		/* 't' */
 	char		 reason[STORE_REASON_MAX + 1];
 	uint64_t	 rotated_to;

@@ -66,13 +66,14 @@ op_grow(struct fleet_op *op)
 
 int
 fleet_op_token(struct fleet_op *op, const struct tok_rec *rec,
-    const char *reason, uint64_t rotated_to)
+    const char *reason, uint64_t rotated_to, bool fresh)
 {
 	struct fleet_change *c = op_grow(op);
 
 	if (c == NULL || (c->tok = malloc(sizeof(*rec))) == NULL)
 		return -ENOMEM;
 	c->kind = 't';
+	c->fresh = fresh;
 	*c->tok = *rec;
 	snprintf(c->reason, sizeof(c->reason), "%s", reason ? reason : "");
 	c->rotated_to = rotated_to;
@@ -652,9 +653,34 @@ wait_for(struct fleet *f, struct fleet_op *op, const char *dn, bool gone,
 
 /* Make the entry dn hold exactly what e says of the attributes it names
  * (adding it, with objectClass oc, when absent).  An LDAP result code. */
+/* How put_entry may change what it finds (see fleet_op_token). */
+enum put_mode {
+	PUT_UPSERT,	/* make the entry exactly so (roles, grants) */
+	PUT_NEW,	/* add it; one there already is an error */
+	PUT_GROW	/* an existing token: patParent moves, the revocation
+			 * and rotation attributes are added when absent */
+};
+
+#define MOD_NONE	(-1)	/* LDAP_MOD_ADD is 0 */
+
+/* What PUT_GROW does to attribute a: MOD_NONE, or the mod_op. */
+static int
+grow_op(const struct ent_attr *a, struct berval **have)
+{
+	if (a->nv == 0)
+		return MOD_NONE;	/* never removes anything */
+	if (strcmp(a->name, "patParent") == 0)
+		return have == NULL ? LDAP_MOD_ADD : LDAP_MOD_REPLACE;
+	if (have == NULL && (strcmp(a->name, "patRevoked") == 0 ||
+	    strcmp(a->name, "patRevokedReason") == 0 ||
+	    strcmp(a->name, "patRotatedTo") == 0))
+		return LDAP_MOD_ADD;
+	return MOD_NONE;
+}
+
 static int
 put_entry(struct fleet *f, struct fleet_op *op, const char *dn,
-    const char *oc, struct ent *e, char *why, size_t n)
+    const char *oc, struct ent *e, enum put_mode mode, char *why, size_t n)
 {
 	char *attrs[ENT_ATTRS + 1];
 	LDAPMod mods[ENT_ATTRS + 1], *mp[ENT_ATTRS + 2];
@@ -672,6 +698,19 @@ put_entry(struct fleet *f, struct fleet_op *op, const char *dn,
 			return rc;
 		k = 0;
 		cur = res ? ldap_first_entry(f->ld, res) : NULL;
+		if (cur != NULL && mode == PUT_NEW) {
+			ldap_msgfree(res);
+			snprintf(why, n, "%s is in the directory already: its "
+			    "id counter (cn=next-id,ou=pat) is behind the ids "
+			    "it holds; raise patIdCounter above the highest "
+			    "patId", dn);
+			return LDAP_ALREADY_EXISTS;
+		}
+		if (cur == NULL && mode == PUT_GROW) {
+			snprintf(why, n, "%s is no longer in the directory",
+			    dn);
+			return LDAP_NO_SUCH_OBJECT;
+		}
 		if (cur == NULL) {	/* a new entry: everything it has */
 			mods[k].mod_op = LDAP_MOD_ADD | LDAP_MOD_BVALUES;
 			mods[k].mod_type = "objectClass";
@@ -683,15 +722,19 @@ put_entry(struct fleet *f, struct fleet_op *op, const char *dn,
 			struct berval **have = cur ? ldap_get_values_len(f->ld,
 			    cur, e->a[i].name) : NULL;
 			bool same = same_values(have, &e->a[i]);
+			int mop = cur == NULL || have == NULL ? LDAP_MOD_ADD :
+			    e->a[i].nv == 0 ? LDAP_MOD_DELETE :
+			    LDAP_MOD_REPLACE;
 
+			if (cur != NULL && mode == PUT_GROW && !same)
+				mop = grow_op(&e->a[i], have);
 			ldap_value_free_len(have);
-			if (same || (cur == NULL && e->a[i].nv == 0))
+			if (same || mop == MOD_NONE || (cur == NULL &&
+			    e->a[i].nv == 0))
 				continue;
 			mods[k].mod_type = (char *)e->a[i].name;
 			mods[k].mod_bvalues = e->a[i].v;
-			mods[k].mod_op = LDAP_MOD_BVALUES | (cur == NULL ||
-			    have == NULL ? LDAP_MOD_ADD : e->a[i].nv == 0 ?
-			    LDAP_MOD_DELETE : LDAP_MOD_REPLACE);
+			mods[k].mod_op = LDAP_MOD_BVALUES | mop;
 			mp[k] = &mods[k];
 			k++;
 		}
@@ -709,8 +752,9 @@ put_entry(struct fleet *f, struct fleet_op *op, const char *dn,
 			rc = await(f, msgid, NULL, why, n);
 		else
 			snprintf(why, n, "%s", ldap_err2string(rc));
-		/* added meanwhile by someone else: compare again */
-		if (rc != LDAP_ALREADY_EXISTS)
+		/* added meanwhile by someone else: compare again (a role or
+		 * a grant; a new token's id taken is an error) */
+		if (rc != LDAP_ALREADY_EXISTS || mode != PUT_UPSERT)
 			break;
 	}
 	if (rc == LDAP_SUCCESS)
@@ -819,7 +863,8 @@ apply_change(struct fleet *f, struct fleet_op *op, struct fleet_change *c,
 		if (ent_token(&e, c) < 0)
 			rc = LDAP_NO_MEMORY;
 		else
-			rc = put_entry(f, op, dn, "patToken", &e, why, n);
+			rc = put_entry(f, op, dn, "patToken", &e, c->fresh ?
+			    PUT_NEW : PUT_GROW, why, n);
 		break;
 	case 'r':
 		dn_value(v2, sizeof(v2), c->name);
@@ -832,7 +877,8 @@ apply_change(struct fleet *f, struct fleet_op *op, struct fleet_change *c,
 		} else if (ent_role(&e, c) < 0)
 			rc = LDAP_NO_MEMORY;
 		else
-			rc = put_entry(f, op, dn, "patRole", &e, why, n);
+			rc = put_entry(f, op, dn, "patRole", &e, PUT_UPSERT,
+			    why, n);
 		break;
 	default:
 		dn_value(v1, sizeof(v1), c->name);
@@ -847,7 +893,8 @@ apply_change(struct fleet *f, struct fleet_op *op, struct fleet_change *c,
 		    ent_text(&e, "patRoleName", c->role) < 0)
 			rc = LDAP_NO_MEMORY;
 		else
-			rc = put_entry(f, op, dn, "patGrant", &e, why, n);
+			rc = put_entry(f, op, dn, "patGrant", &e, PUT_UPSERT,
+			    why, n);
 		break;
 	}
 	if (rc == LDAP_NO_MEMORY)
@@ -869,6 +916,11 @@ run_op(struct fleet *f, struct fleet_op *op)
 	if (rc != LDAP_SUCCESS) {
 		log_event("fleet", "result=write-refused ldap=%d changes=%zu "
 		    "done=%zu", rc, op->n, i - 1);
+		if (rc == LDAP_ALREADY_EXISTS) {	/* ids taken: new ones */
+			pthread_mutex_lock(&f->mu);
+			f->nids = 0;
+			pthread_mutex_unlock(&f->mu);
+		}
 		op_refuse(f, op, rc, why);
 		return !unreachable(rc);
 	}
@@ -1157,8 +1209,17 @@ do_work(struct fleet *f, bool *busy)
 		}
 		ok = run_op(f, op);
 	}
-	if (ok && (f->outbox_dirty || (atomic_load(&f->outbox_n) > 0 &&
-	    mono_ms() >= f->outbox_retry))) {
+	/* revocations any request committed (a REVOKE's flush says so at
+	 * once; VERIFY revoking a reused token's family does not) */
+	if (!f->outbox_dirty && mono_ms() >= f->outbox_retry) {
+		MDB_txn *txn;
+
+		if (store_begin(f->store, false, &txn) == 0) {
+			f->outbox_dirty = store_fleetq_count(f->store, txn) > 0;
+			store_abort(txn);
+		}
+	}
+	if (ok && f->outbox_dirty) {
 		*busy = true;
 		ok = push_outbox(f);
 	}

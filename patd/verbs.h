@@ -56,6 +56,7 @@ struct req {
 	struct fleet_note {
 		char		kind;	/* 't' token, 'r' role, 'u'/'g' grant */
 		bool		gone;	/* a role or grant deleted */
+		bool		fresh;	/* a token made by this request */
 		uint64_t	id;
 		char		who[STORE_USER_MAX + 1];	/* or role name */
 		char		role[STORE_ROLE_MAX + 1];
@@ -104,7 +105,7 @@ bool	valid_user_name(const char *s);
 
 /* verbs_fleet.c: note what a directory verb changed (no-ops on one host
  * or for other verbs); 0 or -ENOMEM. */
-int	note_token(struct req *q, uint64_t id);
+int	note_token(struct req *q, uint64_t id, bool fresh);
 int	note_role(struct req *q, const char *name, bool gone);
 int	note_grant(struct req *q, char kind, const char *who, const char *role,
 	    bool gone);

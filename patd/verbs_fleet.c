@@ -11,7 +11,7 @@
 /* Remember one record a directory verb changed (nothing on one host). */
 static int
 note(struct req *q, char kind, uint64_t id, const char *who,
-    const char *role, bool gone)
+    const char *role, bool gone, bool fresh)
 {
 	struct fleet_note *n;
 	size_t i;
@@ -24,6 +24,7 @@ note(struct req *q, char kind, uint64_t id, const char *who,
 		    strcmp(n->who, who ? who : "") == 0 &&
 		    strcmp(n->role, role ? role : "") == 0) {
 			n->gone = gone;	/* the last word counts */
+			n->fresh |= fresh;
 			return 0;
 		}
 	}
@@ -40,28 +41,29 @@ note(struct req *q, char kind, uint64_t id, const char *who,
 	n->kind = kind;
 	n->id = id;
 	n->gone = gone;
+	n->fresh = fresh;
 	snprintf(n->who, sizeof(n->who), "%s", who ? who : "");
 	snprintf(n->role, sizeof(n->role), "%s", role ? role : "");
 	return 0;
 }
 
 int
-note_token(struct req *q, uint64_t id)
+note_token(struct req *q, uint64_t id, bool fresh)
 {
-	return note(q, 't', id, NULL, NULL, false);
+	return note(q, 't', id, NULL, NULL, false, fresh);
 }
 
 int
 note_role(struct req *q, const char *name, bool gone)
 {
-	return note(q, 'r', 0, name, NULL, gone);
+	return note(q, 'r', 0, name, NULL, gone, false);
 }
 
 int
 note_grant(struct req *q, char kind, const char *who, const char *role,
     bool gone)
 {
-	return note(q, kind, 0, who, role, gone);
+	return note(q, kind, 0, who, role, gone, false);
 }
 
 int
@@ -110,7 +112,7 @@ fleet_build(struct req *q, MDB_txn *txn)
 			if ((r = store_rotated_get(q->d->store, txn, n->id,
 			    &into)) < 0)
 				break;
-			r = fleet_op_token(op, rec, reason, into);
+			r = fleet_op_token(op, rec, reason, into, n->fresh);
 			break;
 		case 'r':
 			if (n->gone) {

@@ -39,7 +39,7 @@ issue_token(struct req *q, MDB_txn *txn, struct tok_rec *rec,
 		goto out;
 	pat_token_hash(q->d->key, text, strlen(text), rec->hash);
 	if ((r = store_token_put(q->d->store, txn, rec, 0)) < 0 ||
-	    (r = note_token(q, rec->id)) < 0)
+	    (r = note_token(q, rec->id, true)) < 0)
 		goto out;
 	pat_line_begin(q->out, "OK");
 	pat_line_fieldu(q->out, "id", rec->id);
@@ -519,13 +519,13 @@ verb_rotate(struct req *q, MDB_txn *txn)
 			goto out;
 		kid.parent = rec.id;
 		if ((r = store_token_put(q->d->store, txn, &kid, old.id)) < 0 ||
-		    (r = note_token(q, kid.id)) < 0)
+		    (r = note_token(q, kid.id, false)) < 0)
 			goto out;
 	}
 	old.revoked = q->now;
 	if ((r = store_token_put(q->d->store, txn, &old, 0)) < 0 ||
 	    (r = store_rotated_put(q->d->store, txn, old.id, rec.id)) < 0 ||
-	    (r = note_token(q, old.id)) < 0)
+	    (r = note_token(q, old.id, false)) < 0)
 		goto out;
 	count_create(q);
 	log_event("rotate", "id=%llu old_id=%llu user=%s peer_uid=%u",

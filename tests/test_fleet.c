@@ -985,3 +985,43 @@ Test(fleet, kill_9_during_a_refresh_loses_nothing_and_duplicates_nothing,
 	}
 	free(toks);
 }
+
+Test(fleet3, an_id_counter_behind_the_directory_never_overwrites_a_token)
+{
+	char old[PAT_TOKEN_BUFSZ], *r, *tok;
+	int i;
+
+	/* id 1 exists already (a converted host, an old backup restored):
+	 * the issuer's first reserved id is 1 */
+	add_token(1, "alice", old);
+	cr_assert_geq(until_on(&h2, old, "pam.sshd", "OK", 2000), 0);
+	issuer_ready();
+	r = t_raw(&t, "CREATE user=alice role=ops\n", 1);
+	cr_assert(strstr(r, "code=fleet-failed") != NULL &&
+	    strstr(r, "already") != NULL && strstr(r, "|pat-") == NULL,
+	    "%s", r);
+	free(r);
+	r = verify_on(&h2, old, "pam.sshd");
+	cr_assert_eq(strncmp(r, "OK", 2), 0, "the token that held id 1 was "
+	    "overwritten: %s", r);
+	free(r);
+	r = verify_on(&t, old, "pam.sshd");
+	cr_assert_eq(strncmp(r, "OK", 2), 0, "%s", r);
+	free(r);
+	/* the issuer takes fresh ids after that (a moment: "no token id is
+	 * reserved yet" until they come): the next one works */
+	for (i = 0; i < 100; i++) {
+		r = t_raw(&t, "CREATE user=alice role=ops\n", 1);
+		if (strncmp(r, "OK", 2) == 0 ||
+		    strstr(r, "reserved%20yet") == NULL)
+			break;
+		free(r);
+		usleep(10000);
+	}
+	tok = t_field(r, "OK", "token");
+	cr_assert_not_null(tok, "%s", r);
+	free(r);
+	cr_assert_gt(strtoull(tok, NULL, 10), 16, "%s", tok);
+	cr_assert_geq(until_on(&h3, tok, "pam.sshd", "OK", 2000), 0);
+	free(tok);
+}
