@@ -521,7 +521,7 @@ Test(fleet, a_token_of_a_user_unknown_here_is_skipped)
 
 Test(fleet, a_directory_dump_holds_no_secret)
 {
-	char a[PAT_TOKEN_BUFSZ], *dump = NULL, *secret;
+	char a[PAT_TOKEN_BUFSZ], *dump = NULL, *secret, line[PAT_TOKEN_BUFSZ + 2];
 
 	add_token(601, "alice", a);
 	cr_assert_geq(until(a, "OK", 1000), 0);
@@ -532,6 +532,33 @@ Test(fleet, a_directory_dump_holds_no_secret)
 	cr_assert_null(strstr(dump, secret), "the dump holds the secret");
 	cr_assert_null(strstr(dump, secret + 4 + 10),
 	    "the dump holds part of the secret");
+	t_free(dump);
+	/* and nothing in it verifies: every value (base64 ones decoded),
+	 * alone and after "601|", tried as a token with patctl verify — the
+	 * same command accepts the real token, so the check can fail */
+	cr_assert_eq(t_ctl(&t, 0, a, NULL, NULL, "verify --perm pam.sshd"), 0,
+	    "the real token does not verify: the check below would prove "
+	    "nothing");
+	snprintf(line, sizeof(line), "%s\n", a);
+	cr_assert_eq(t_sh(&t, 0, line, &dump, NULL, "PATH=$PATH:/usr/sbin; "
+	    "{ slapcat -F %s/conf -n1 -o ldif-wrap=no; printf 'control: '; "
+	    "cat; } | "
+	    "while IFS= read -r line; do "
+	    "case $line in *::*) v=$(printf %%s \"${line#*:: }\" | "
+	    "base64 -d 2>/dev/null | tr -d '\\0\\n') ;; *:*) "
+	    "v=${line#*: } ;; *) continue ;; esac; "
+	    "for c in \"$v\" \"601|$v\"; do n=$((n + 1)); "
+	    "printf '%%s\\n' \"$c\" | \"$PATCTL\" verify --perm pam.sshd "
+	    ">/dev/null 2>&1 && echo \"VERIFIED $line\"; done; "
+	    "done; echo tried", sdir), 0);
+	/* the control line (the real token, from stdin) is the one that
+	 * verifies: the loop did try values */
+	cr_assert(strstr(dump, "tried") != NULL &&
+	    strstr(dump, "VERIFIED control: ") != NULL, "%s", dump);
+	cr_assert_eq(strstr(dump, "VERIFIED control: "), strstr(dump,
+	    "VERIFIED"), "a value of the dump verifies as a token: %s", dump);
+	cr_assert_null(strstr(strstr(dump, "VERIFIED") + 1, "VERIFIED"),
+	    "a value of the dump verifies as a token: %s", dump);
 	t_free(dump);
 }
 
