@@ -780,15 +780,20 @@ Test(fleet3, a_host_that_is_not_an_issuer_names_the_issuers)
 
 Test(fleet3, a_role_narrowed_or_a_grant_removed_on_the_issuer_applies_everywhere)
 {
-	char *tok, *bobs, *r;
+	char *tok, *bobs, *r, req[300];
 
 	issuer_ready();
 	tok = t_token(&t, "alice", "ops");
 	cr_assert_geq(until_on(&h3, tok, "pam.sshd", "OK", 2000), 0);
-	/* narrowed on host 1: read back there at once, and everywhere */
-	free(ok_on(&t, "ROLE-SET name=ops perms=pam.sudo\n"));
-	r = verify_on(&t, tok, "pam.sshd");
-	cr_assert_eq(strncmp(r, "ERR", 3), 0, "%s", r);
+	/* narrowed on host 1: read back there at once (a VERIFY pipelined
+	 * behind the ROLE-SET, which patd takes only once the ROLE-SET is
+	 * answered), and everywhere */
+	snprintf(req, sizeof(req), "ROLE-SET name=ops perms=pam.sudo\n"
+	    "VERIFY token=%s perm=pam.sshd\n", tok);
+	r = t_raw(&t, req, 2);
+	cr_assert(strncmp(r, "OK", 2) == 0 && strstr(r, "\nERR ") != NULL,
+	    "the issuer answered ROLE-SET before its store had the change "
+	    "(a VERIFY right behind it still used the old role): %s", r);
 	free(r);
 	cr_assert_geq(until_on(&h2, tok, "pam.sshd", "ERR", 1000), 0);
 	cr_assert_geq(until_on(&h3, tok, "pam.sshd", "ERR", 1000), 0);
@@ -861,6 +866,10 @@ Test(fleet3, directory_down_writes_refused_a_revoke_holds_and_travels_later)
 	free(r);
 	r = t_raw(&t, "ROLE-SET name=ops perms=pam.sudo\n", 1);
 	cr_assert(strstr(r, "code=fleet-unavailable") != NULL, "%s", r);
+	free(r);
+	r = verify_on(&t, tok, "pam.sshd");
+	cr_assert_eq(strncmp(r, "OK", 2), 0, "a ROLE-SET refused as "
+	    "fleet-unavailable changed the role here all the same: %s", r);
 	free(r);
 	/* a REVOKE on host 2 holds there at once, queued for the provider,
 	 * and patctl says so */
