@@ -8,7 +8,8 @@
 # (so the cn=config form is what loads); the base entries (slapadd -n1 -w,
 # so contextCSN is fresh); then slapd on ldap://127.0.0.1:PORT and
 # ldapi://DIR/ldapi, and fleet/slapd-acl.ldif loaded the way an admin loads
-# it (ldapmodify -Y EXTERNAL over ldapi as root).  Base dc=example,dc=org;
+# it (ldapmodify -Y EXTERNAL over ldapi as root), and the last-use
+# database of fleet/slapd-lastuse.ldif (cn=pat-lastuse, no syncprov).  Base dc=example,dc=org;
 # identities (simple binds, password = the cn): cn=admin, cn=issuer-1 (a
 # member of cn=issuers,ou=pat), cn=host-2 and cn=host-3 under ou=hosts.  Exit 0 when
 # slapd answers with the ACLs in place; otherwise 1, with slapd stopped.
@@ -158,6 +159,19 @@ EOL
 	if ! ldapmodify -Q -Y EXTERNAL -H "$(ldapi_url "$d")" \
 	    -f "$top/fleet/slapd-acl.ldif" >"$d/acl.out" 2>&1; then
 		cat "$d/acl.out" >&2
+		stop "$d"
+		return 1
+	fi
+	# last use: a database of its own, no syncprov (fleet/slapd-lastuse.ldif
+	# with this directory's path), and its base entry as the admin
+	mkdir -p "$d/lastuse" || return 1
+	if ! sed "s,^olcDbDirectory: .*,olcDbDirectory: $d/lastuse," \
+	    "$top/fleet/slapd-lastuse.ldif" | ldapadd -Q -Y EXTERNAL \
+	    -H "$(ldapi_url "$d")" >"$d/lastuse.out" 2>&1 ||
+	    ! printf 'dn: cn=pat-lastuse\nobjectClass: applicationProcess\ncn: pat-lastuse\n' \
+	    | ldapadd -x -H "ldap://127.0.0.1:$p" -D "cn=admin,$BASE" \
+	    -w admin >>"$d/lastuse.out" 2>&1; then
+		cat "$d/lastuse.out" >&2
 		stop "$d"
 		return 1
 	fi

@@ -72,8 +72,8 @@ pat_defs() {
 ldif_defs=$(pat_defs "$D/p/conf")
 n_at=$(grep -c '^olcAttributeTypes: ( 2\.25\.5634479448206957879371822689448169470\.1\.' <<<"$ldif_defs")
 n_oc=$(grep -c '^olcObjectClasses: ( 2\.25\.5634479448206957879371822689448169470\.2\.' <<<"$ldif_defs")
-eq "cn=pat,cn=schema,cn=config holds 24 attribute types under the arc's .1" 24 "$n_at" "$ldif_defs"
-eq "cn=pat,cn=schema,cn=config holds 4 object classes under the arc's .2" 4 "$n_oc" "$ldif_defs"
+eq "cn=pat,cn=schema,cn=config holds 28 attribute types under the arc's .1" 28 "$n_at" "$ldif_defs"
+eq "cn=pat,cn=schema,cn=config holds 5 object classes under the arc's .2" 5 "$n_oc" "$ldif_defs"
 printf 'include /etc/ldap/schema/core.schema\ninclude %s/fleet/pat.schema\n' "$top" >"$D/conv.conf"
 mkdir -p "$D/conv"
 out=$(slaptest -Q -f "$D/conv.conf" -F "$D/conv" 2>&1)
@@ -169,6 +169,24 @@ hasnt "anonymous lists no entry" "$out" '^dn:'
 out=$(ldapsearch -LLL "${HOST2[@]}" -b "$B" '(objectClass=*)' dn userPassword 2>&1)
 has "host-2 lists the entries (the same search)" "$out" "^dn: patId=$ID,ou=tokens,$B\$"
 hasnt "host-2 reads no password" "$out" 'userPassword'
+
+# ---- last use: a database of its own (fleet/slapd-lastuse.ldif), no syncprov
+HOST3=(-x -H "$U" -D "cn=host-3,ou=hosts,$B" -w host-3)
+csn() { ldapsearch -LLL "${ADMIN[@]}" -b "$B" -s base contextCSN 2>&1 | sed -n 's/^contextCSN: //p'; }
+before=$(csn)
+has "the fleet base's contextCSN can be read (the check below compares it)" "$before" '^[0-9]{14}'
+lu() { printf 'dn: cn=%s,cn=pat-lastuse\nobjectClass: device\ncn: %s\n\ndn: patId=%s,cn=%s,cn=pat-lastuse\nobjectClass: patLastUse\npatId: %s\npatHost: %s\npatLastUsed: 1795000000\npatLastService: sshd\n' "$1" "$1" "$2" "$1" "$2" "$1"; }
+out=$(lu host-2 "$ID" | ldapadd "${HOST2[@]}" 2>&1)
+rc "host-2 records last use under cn=host-2,cn=pat-lastuse" 0 $? "$out"
+out=$(lu host-3 "$ID" | ldapadd "${HOST2[@]}" 2>&1)
+rc "host-2 cannot write under cn=host-3 (nor make it)" 50 $? "$out"
+out=$(ldapsearch -LLL "${HOST3[@]}" -b cn=pat-lastuse "(patId=$ID)" patHost patLastUsed 2>&1)
+has "host-3 reads where the token was last used" "$out" '^patHost: host-2$'
+out=$(ldapsearch -LLL "${ANON[@]}" -b cn=pat-lastuse '(objectClass=*)' dn 2>&1)
+hasnt "anonymous reads no last use" "$out" '^dn:'
+eq "a last-use write leaves the replicated database's contextCSN as it was (hosts' streams never see it)" "$before" "$(csn)"
+out=$(ldapsearch -LLL "${HOST2[@]}" -b "$B" '(objectClass=patLastUse)' dn 2>&1)
+hasnt "a search of the fleet base (what hosts replicate) finds no last use" "$out" '^dn:'
 
 # ---- make fleet-demo: three patd hosts writing through a slapd of its own
 if [ -x "$top/build/patd" ] && [ -x "$top/build/patctl" ]; then
