@@ -337,7 +337,8 @@ show_value(const char *k, const char *v, char *buf, size_t n)
 		    "its role's max idle, from its last use (a use moves it)" :
 		    shown(v);
 	if ((strcmp(k, "created") == 0 || end || strcmp(k, "revoked") == 0 ||
-	    strcmp(k, "last_used") == 0) && pat_parse_i64(v, &t) == 0) {
+	    strcmp(k, "last_used") == 0 || strcmp(k, "fleet_last_used") == 0)
+	    && pat_parse_i64(v, &t) == 0) {
 		if (t == 0)
 			return end ? "never" : "-";
 		fmt_time(t, "-", true, tb, sizeof(tb));
@@ -364,7 +365,11 @@ cmd_show(struct ctl *c, int argc, char **argv)
 		{ "last_service", "last service" }, { "last_rhost", "last host" },
 		{ "perms", "in force" }, { "cap", "creator's cap" },
 		{ "bind_from", "only from" }, { "bind_service", "only by" },
-		{ "bind_uses", "uses allowed" }, { "used", "uses made" } };
+		{ "bind_uses", "uses allowed" }, { "used", "uses made" },
+		{ "fleet_last_host", "fleet: host" },
+		{ "fleet_last_used", "fleet: when" },
+		{ "fleet_last_service", "fleet: service" },
+		{ "fleet_last_rhost", "fleet: from" } };
 	struct show_acc acc = { c, NULL, NULL, 0 };
 	const char *pos[1], *label;
 	struct pat_msg *ok;

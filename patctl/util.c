@@ -207,7 +207,7 @@ is_number(const char *k, const char *v)
 		"session_expires", "revoked_at", "rotated_into", "ends",
 		"max_lifetime", "default_lifetime", "max_idle", "bind_uses", "used",
 		"fleet_entries", "fleet_last", "fleet_cookie_age", "fleet_lag_ms",
-		"fleet_outbox", NULL };
+		"fleet_outbox", "fleet_last_used", NULL };
 	size_t i;
 
 	if (*v == '-')		/* fleet_cookie_age=-1: no change yet */

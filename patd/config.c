@@ -60,6 +60,8 @@ static const struct key {
 	S("fleet_tls_cert", K_PATH, fleet_tls_cert),
 	S("fleet_tls_key", K_PATH, fleet_tls_key),
 	U("fleet_retry", fleet_retry, 1, 3600),
+	S("fleet_lastuse_base", K_TEXT, fleet_lastuse_base),
+	U("fleet_lastuse_interval", fleet_lastuse_interval, 1, 3600),
 #undef S
 #undef U
 #undef B
@@ -98,6 +100,9 @@ config_defaults(struct patd_config *c)
 	c->store_reserve_mb = 16;
 	c->log_refusals = 100;
 	c->fleet_retry = 5;
+	snprintf(c->fleet_lastuse_base, sizeof(c->fleet_lastuse_base),
+	    "cn=pat-lastuse");
+	c->fleet_lastuse_interval = 60;
 }
 
 static const struct key *

@@ -64,6 +64,9 @@ struct patd_config {
 	char		fleet_tls_cert[512];
 	char		fleet_tls_key[512];
 	unsigned	fleet_retry;		/* s between reconnects */
+	/* last use pushed to the directory's own database ("none": off) */
+	char		fleet_lastuse_base[256];
+	unsigned	fleet_lastuse_interval;	/* s between pushes */
 	/* --test-clock FILE, a flag only (no key in the file): tests move
 	 * patd's clock with it (testclock.h); "" : the real clock */
 	char		test_clock[512];

@@ -930,6 +930,7 @@ run_sync(struct fleet *f, bool *reload)
 
 	*reload = false;
 	f->outbox_dirty = true;
+	fleet_link_begins(f);
 	ldap_get_option(f->ld, LDAP_OPT_DESC, &fd);
 	while (!atomic_load(&f->stop)) {
 		while ((r = ldap_result(f->ld, f->msgid, LDAP_MSG_ONE, &zero,

@@ -94,6 +94,13 @@ int	fleet_op_role(struct fleet_op *op, const char *name, const char *perms,
 	    const struct role_policy *pol);
 int	fleet_op_grant(struct fleet_op *op, char kind, const char *who,
 	    const char *role, bool gone);
+/* A lookup (SHOW): the latest use of token id any host pushed to the
+ * directory's last-use database. */
+struct fleet_op *fleet_op_lookup(uint64_t id);
+/* A lookup's answer once FLEET_OP_DONE; false when no host recorded one.
+ * host, service, rhost: as the hosts wrote them (show them escaped). */
+bool	fleet_op_lastuse(struct fleet_op *op, const char **host, int64_t *when,
+	    const char **service, const char **rhost);
 /* Hand op to the thread (which holds a reference until it is done). */
 void	fleet_submit(struct fleet *f, struct fleet_op *op);
 /* The outcome so far; code and msg are set for FLEET_OP_FAILED. */

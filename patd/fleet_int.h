@@ -54,6 +54,13 @@ struct fleet_op {
 	size_t		 nw, capw;
 	int64_t		 deadline;	/* ms: stop waiting for the stream */
 	struct fleet_op	*next;
+	/* a lookup (fleet_op_lookup) and its answer */
+	uint64_t	 lookup;	/* the token id, 0: not a lookup */
+	bool		 found;
+	char		 lu_host[STORE_USER_MAX + 1];
+	int64_t		 lu_when;
+	char		 lu_service[STORE_SERVICE_MAX + 1];
+	char		 lu_rhost[STORE_RHOST_MAX + 1];
 	char		 code[FLEET_CODE_MAX];
 	char		 msg[FLEET_MSG_MAX];
 };
@@ -85,6 +92,9 @@ struct fleet {
 	int64_t		 issuer_checked;	/* ms */
 	bool		 outbox_dirty;	/* push the outbox next turn */
 	int64_t		 outbox_retry;	/* ms: a refused push, again then */
+	char		 host[STORE_USER_MAX + 1];	/* our cn (whoami) */
+	int64_t		 lu_next;	/* ms: the next push of last uses */
+	bool		 lu_parent;	/* cn=HOST,base exists (this link) */
 	LDAP		*ld;
 	int		 msgid;
 	MDB_txn		*txn;		/* open batch, or NULL */
@@ -114,6 +124,8 @@ void	fail_submitted(struct fleet *f, const char *why);
  * of the stream (*busy: something was sent).  NULL, or why the
  * connection is lost. */
 const char *do_work(struct fleet *f, bool *busy);
+/* A new connection: learn this host's name in the directory (whoami). */
+void	fleet_link_begins(struct fleet *f);
 
 /* fleet.c */
 void	attr_text(LDAP *ld, LDAPMessage *e, const char *attr, char *out,

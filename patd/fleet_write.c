@@ -64,6 +64,30 @@ op_grow(struct fleet_op *op)
 	return c;
 }
 
+struct fleet_op *
+fleet_op_lookup(uint64_t id)
+{
+	struct fleet_op *op = fleet_op_new(false);
+
+	if (op != NULL)
+		op->lookup = id;
+	return op;
+}
+
+bool
+fleet_op_lastuse(struct fleet_op *op, const char **host, int64_t *when,
+    const char **service, const char **rhost)
+{
+	if (atomic_load_explicit(&op->state, memory_order_acquire) !=
+	    FLEET_OP_DONE || !op->found)
+		return false;
+	*host = op->lu_host;
+	*when = op->lu_when;
+	*service = op->lu_service;
+	*rhost = op->lu_rhost;
+	return true;
+}
+
 int
 fleet_op_token(struct fleet_op *op, const struct tok_rec *rec,
     const char *reason, uint64_t rotated_to, bool fresh)
@@ -1185,6 +1209,230 @@ fleet_take_id(struct fleet *f, uint64_t *id, char *why, size_t n)
 	return r;
 }
 
+/* ---- last use: pushed to a database of its own, read back by SHOW */
+
+static bool
+lastuse_on(struct fleet *f)
+{
+	return f->cfg.fleet_lastuse_base[0] != '\0' &&
+	    strcmp(f->cfg.fleet_lastuse_base, "none") != 0;
+}
+
+void
+fleet_link_begins(struct fleet *f)
+{
+	struct berval *authz = NULL;
+	const char *p, *end;
+	size_t o = 0;
+
+	f->host[0] = '\0';
+	f->lu_parent = false;
+	f->lu_next = mono_ms() + (int64_t)f->cfg.fleet_lastuse_interval * 1000;
+	/* "dn:cn=HOST,ou=hosts,…": the directory's name for us, the one its
+	 * rules for the last-use database know */
+	if (!lastuse_on(f) || ldap_whoami_s(f->ld, &authz, NULL, NULL) !=
+	    LDAP_SUCCESS || authz == NULL)
+		goto out;
+	p = authz->bv_val;
+	end = p + authz->bv_len;
+	if (authz->bv_len < 6 || strncasecmp(p, "dn:cn=", 6) != 0)
+		goto out;
+	for (p += 6; p < end && *p != ',' && *p != '+' && *p != '\\' &&
+	    o + 1 < sizeof(f->host); p++)
+		f->host[o++] = *p;
+	f->host[o] = '\0';
+	if (p < end && *p != ',')
+		f->host[0] = '\0';	/* an unusual name: no pushes */
+out:
+	if (f->host[0] == '\0' && lastuse_on(f))
+		log_event("fleet", "result=no-lastuse reason=%s", authz ?
+		    "bind identity is not cn=HOST,…" : "whoami failed");
+	ber_bvfree(authz);
+}
+
+/* Push up to FLEET_LU_BATCH last uses recorded here.  false when the
+ * connection failed. */
+#define FLEET_LU_BATCH	1000
+static bool
+push_lastuse(struct fleet *f)
+{
+	char dn[1024], host[3 * STORE_USER_MAX + 1], why[300], ws[24];
+	char idt[24];
+	struct last_use lu;
+	struct berval wv, sv, rv, iv, hv, ocv, *wvs[] = { &wv, NULL },
+	    *svs[] = { &sv, NULL }, *rvs[] = { &rv, NULL }, *ivs[] = { &iv,
+	    NULL }, *hvs[] = { &hv, NULL }, *ocvs[] = { &ocv, NULL };
+	LDAPMod m[6], *mp[4];
+	uint64_t ids[FLEET_LU_BATCH], id = 0;
+	int64_t whens[FLEET_LU_BATCH];
+	size_t n = 0, i, k;
+	MDB_txn *txn;
+	int rc, msgid;
+
+	if (f->host[0] == '\0' || mono_ms() < f->lu_next)
+		return true;
+	f->lu_next = mono_ms() + (int64_t)f->cfg.fleet_lastuse_interval * 1000;
+	if (store_begin(f->store, false, &txn) < 0)
+		return true;
+	while (n < FLEET_LU_BATCH &&
+	    store_fleetlu_next(f->store, txn, id, &id) == 0)
+		ids[n++] = id;
+	store_abort(txn);
+	dn_value(host, sizeof(host), f->host);
+	if (n > 0 && !f->lu_parent) {	/* cn=HOST under the base, once */
+		ocv.bv_val = "device";
+		ocv.bv_len = 6;
+		hv.bv_val = f->host;
+		hv.bv_len = strlen(f->host);
+		m[0] = (LDAPMod){ LDAP_MOD_ADD | LDAP_MOD_BVALUES,
+		    "objectClass", { .modv_bvals = ocvs } };
+		m[1] = (LDAPMod){ LDAP_MOD_ADD | LDAP_MOD_BVALUES, "cn",
+		    { .modv_bvals = hvs } };
+		mp[0] = &m[0];
+		mp[1] = &m[1];
+		mp[2] = NULL;
+		snprintf(dn, sizeof(dn), "cn=%s,%s", host,
+		    f->cfg.fleet_lastuse_base);
+		rc = ldap_add_ext(f->ld, dn, mp, NULL, NULL, &msgid);
+		rc = rc == LDAP_SUCCESS ? await(f, msgid, NULL, why,
+		    sizeof(why)) : rc;
+		if (unreachable(rc))
+			return false;
+		if (rc != LDAP_SUCCESS && rc != LDAP_ALREADY_EXISTS) {
+			log_event("fleet", "result=lastuse-refused ldap=%d "
+			    "reason=%s", rc, why);
+			return true;	/* kept; again next interval */
+		}
+		f->lu_parent = true;
+	}
+	for (i = k = 0; i < n; i++) {
+		if (store_begin(f->store, false, &txn) < 0)
+			break;
+		rc = store_lastuse_get(f->store, txn, ids[i], &lu);
+		store_abort(txn);
+		if (rc < 0) {	/* purged since: nothing to say */
+			whens[k] = 0;
+			ids[k++] = ids[i];
+			continue;
+		}
+		snprintf(idt, sizeof(idt), "%llu", (unsigned long long)ids[i]);
+		snprintf(ws, sizeof(ws), "%lld", (long long)lu.when);
+		snprintf(dn, sizeof(dn), "patId=%s,cn=%s,%s", idt, host,
+		    f->cfg.fleet_lastuse_base);
+		wv = (struct berval){ strlen(ws), ws };
+		sv = (struct berval){ strlen(lu.service), lu.service };
+		rv = (struct berval){ strlen(lu.rhost), lu.rhost };
+		m[0] = (LDAPMod){ LDAP_MOD_REPLACE | LDAP_MOD_BVALUES,
+		    "patLastUsed", { .modv_bvals = wvs } };
+		m[1] = (LDAPMod){ LDAP_MOD_REPLACE | LDAP_MOD_BVALUES,
+		    "patLastService", { .modv_bvals = sv.bv_len ? svs : NULL } };
+		m[2] = (LDAPMod){ LDAP_MOD_REPLACE | LDAP_MOD_BVALUES,
+		    "patLastRhost", { .modv_bvals = rv.bv_len ? rvs : NULL } };
+		mp[0] = &m[0];
+		mp[1] = &m[1];
+		mp[2] = &m[2];
+		mp[3] = NULL;
+		rc = ldap_modify_ext(f->ld, dn, mp, NULL, NULL, &msgid);
+		rc = rc == LDAP_SUCCESS ? await(f, msgid, NULL, why,
+		    sizeof(why)) : rc;
+		if (rc == LDAP_NO_SUCH_OBJECT) {	/* its first push */
+			LDAPMod *add[7];
+			size_t a = 0, j;
+
+			iv = (struct berval){ strlen(idt), idt };
+			hv = (struct berval){ strlen(f->host), f->host };
+			ocv = (struct berval){ 10, "patLastUse" };
+			m[3] = (LDAPMod){ 0, "patId", { .modv_bvals = ivs } };
+			m[4] = (LDAPMod){ 0, "patHost", { .modv_bvals = hvs } };
+			m[5] = (LDAPMod){ 0, "objectClass",
+			    { .modv_bvals = ocvs } };
+			/* service and rhost only when there are some */
+			for (j = 0; j < 6; j++) {
+				m[j].mod_op = LDAP_MOD_ADD | LDAP_MOD_BVALUES;
+				if (m[j].mod_bvalues != NULL)
+					add[a++] = &m[j];
+			}
+			add[a] = NULL;
+			rc = ldap_add_ext(f->ld, dn, add, NULL, NULL, &msgid);
+			rc = rc == LDAP_SUCCESS ? await(f, msgid, NULL, why,
+			    sizeof(why)) : rc;
+		}
+		if (unreachable(rc))
+			return false;
+		if (rc != LDAP_SUCCESS) {
+			log_event("fleet", "result=lastuse-refused id=%s "
+			    "ldap=%d reason=%s", idt, rc, why);
+			f->lu_parent = false;	/* made again next time */
+			break;	/* kept; again next interval */
+		}
+		whens[k] = lu.when;
+		ids[k++] = ids[i];
+	}
+	/* what the directory has now is no longer waiting (unless a newer
+	 * use came meanwhile: that one goes next time) */
+	if (k > 0 && batch_txn(f, &txn) == 0) {
+		for (i = 0; i < k; i++) {
+			if (whens[i] != 0 && store_lastuse_get(f->store, txn,
+			    ids[i], &lu) == 0 && lu.when != whens[i])
+				continue;
+			if (store_fleetlu_del(f->store, txn, ids[i]) < 0)
+				break;
+		}
+		if (i == k)
+			batch_commit(f);
+		else
+			batch_abort(f);
+	}
+	if (k > 0)
+		log_event("fleet", "result=lastuse-pushed uses=%zu", k);
+	return true;
+}
+
+/* SHOW's question: the latest use of a token any host recorded. */
+static bool
+run_lookup(struct fleet *f, struct fleet_op *op)
+{
+	struct timeval tv = { FLEET_LDAP_SECS, 0 };
+	char filter[80], *attrs[] = { "patHost", "patLastUsed",
+	    "patLastService", "patLastRhost", NULL }, t[24];
+	LDAPMessage *res = NULL, *e;
+	int64_t when;
+	int rc;
+
+	if (!lastuse_on(f)) {
+		op_finish(f, op, FLEET_OP_DONE, NULL, NULL);
+		return true;
+	}
+	snprintf(filter, sizeof(filter), "(&(objectClass=patLastUse)"
+	    "(patId=%llu))", (unsigned long long)op->lookup);
+	rc = ldap_search_ext_s(f->ld, f->cfg.fleet_lastuse_base,
+	    LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL, &tv, 1000, &res);
+	if (unreachable(rc)) {
+		ldap_msgfree(res);
+		op_refuse(f, op, rc, ldap_err2string(rc));
+		return false;
+	}
+	for (e = rc == LDAP_SUCCESS || rc == LDAP_SIZELIMIT_EXCEEDED ?
+	    ldap_first_entry(f->ld, res) : NULL; e != NULL;
+	    e = ldap_next_entry(f->ld, e)) {
+		attr_text(f->ld, e, "patLastUsed", t, sizeof(t));
+		when = strtoll(t, NULL, 10);
+		if (when <= op->lu_when)
+			continue;
+		op->found = true;
+		op->lu_when = when;
+		attr_text(f->ld, e, "patHost", op->lu_host,
+		    sizeof(op->lu_host));
+		attr_text(f->ld, e, "patLastService", op->lu_service,
+		    sizeof(op->lu_service));
+		attr_text(f->ld, e, "patLastRhost", op->lu_rhost,
+		    sizeof(op->lu_rhost));
+	}
+	ldap_msgfree(res);
+	op_finish(f, op, FLEET_OP_DONE, NULL, NULL);
+	return true;
+}
+
 /* The event loop's work and the thread's upkeep, between reads of the
  * stream.  NULL, or why the connection is lost. */
 const char *
@@ -1207,8 +1455,10 @@ do_work(struct fleet *f, bool *busy)
 			op_refuse(f, op, LDAP_SERVER_DOWN, "connection lost");
 			continue;
 		}
-		ok = run_op(f, op);
+		ok = op->lookup ? run_lookup(f, op) : run_op(f, op);
 	}
+	if (ok)
+		ok = push_lastuse(f);
 	/* revocations any request committed (a REVOKE's flush says so at
 	 * once; VERIFY revoking a reused token's family does not) */
 	if (!f->outbox_dirty && mono_ms() >= f->outbox_retry) {

@@ -119,12 +119,17 @@ struct peer {
 #define VERB_WAIT_COMMIT	1
 int	verbs_dispatch(struct patd *d, const struct peer *p,
 	    const struct pat_msg *req, struct pat_buf *out,
-	    struct fleet_op **fop, bool *revoke);
+	    struct fleet_op **fop, int *kind);
 /* Fleet mode: a request whose answer waits for the directory gets *fop
- * (else NULL), to fleet_submit once its round committed; when the op is
- * done, verbs_fleet_done turns the answer into what happened (revoke: the
- * request was a REVOKE, whose answer says fleet=sent or fleet=queued). */
-void	verbs_fleet_done(struct pat_buf *out, struct fleet_op *op, bool revoke);
+ * (else NULL), to fleet_submit once its round committed (at once when it
+ * waits for none); when the op is done, verbs_fleet_done turns the answer
+ * into what happened, by *kind: FLEET_ANSWER_WRITE (refused or as it is),
+ * _REVOKE (fleet=sent or fleet=queued added), _SHOW (where the token was
+ * last used in the fleet added, when known). */
+#define FLEET_ANSWER_WRITE	0
+#define FLEET_ANSWER_REVOKE	1
+#define FLEET_ANSWER_SHOW	2
+void	verbs_fleet_done(struct pat_buf *out, struct fleet_op *op, int kind);
 /* Commit this round's writes durably, at once; 0 or a negative errno, and
  * then every answer that waited must be replaced by verbs_round_failed. */
 int	verbs_round_end(struct patd *d);

@@ -31,7 +31,7 @@ struct conn {
 	 * round committed: fleet_wait) */
 	struct fleet_op	*fop;
 	bool		fleet_wait;
-	bool		fleet_revoke;	/* …for a REVOKE's answer */
+	int		fleet_kind;	/* FLEET_ANSWER_*: what it adds */
 	size_t		inlen;
 	char		in[PAT_LINE_MAX + 2];
 	struct pat_buf	out;
@@ -234,15 +234,20 @@ handle_line(struct patd *d, struct conn *c)
 		    "%20request%20line%20(see%20docs/protocol.md)\n");
 		c->drop = true;
 	} else if ((r = verbs_dispatch(d, &c->peer, m, &c->out, &c->fop,
-	    &c->fleet_revoke)) < 0) {
+	    &c->fleet_kind)) < 0) {
 		log_warn("dropping uid %u: answer too large",
 		    (unsigned)c->peer.uid);
 		pat_buf_reset(&c->out);
 		pat_buf_adds(&c->out, "ERR code=too-large message=answer%20"
 		    "too%20large\n");
 		c->drop = true;
-	} else
+	} else {
 		c->waiting = r == VERB_WAIT_COMMIT;
+		if (c->fop != NULL && !c->waiting) {	/* SHOW: at once */
+			fleet_submit(d->fleet, c->fop);
+			c->fleet_wait = true;
+		}
+	}
 	pat_msg_wipe(m);
 }
 
@@ -363,7 +368,7 @@ fleet_answers(struct patd *d, struct conn **cs, unsigned *n)
 		if (!c->fleet_wait ||
 		    fleet_op_state(c->fop, &code, &msg) == FLEET_OP_PENDING)
 			continue;
-		verbs_fleet_done(&c->out, c->fop, c->fleet_revoke);
+		verbs_fleet_done(&c->out, c->fop, c->fleet_kind);
 		fleet_op_release(c->fop);
 		c->fop = NULL;
 		c->fleet_wait = false;

@@ -14,12 +14,12 @@ struct store {
 	MDB_env	*env;
 	MDB_dbi	 meta, tokens, by_uid, children, roles, grants, lastuse;
 	MDB_dbi	 sessions, live, livekids, revall, sweep, rotated, reasons;
-	MDB_dbi	 rolepolicy, uses, fleet, fleetq;
+	MDB_dbi	 rolepolicy, uses, fleet, fleetq, fleetlu;
 };
 
 /* Named databases in use (open_dbs) and the room LMDB is told of: new
  * ones must not need a change of limit in every install's lock file. */
-#define STORE_DBS	18
+#define STORE_DBS	19
 #define STORE_MAXDBS	32
 _Static_assert(STORE_DBS <= STORE_MAXDBS, "raise STORE_MAXDBS");
 
@@ -129,11 +129,12 @@ open_dbs(struct store *s)
 	static const char *names[] = { "meta", "tokens", "by_uid", "children",
 		"roles", "grants", "lastused", "sessions", "live", "livekids",
 		"revall", "sweep", "rotated", "reasons", "rolepolicy", "uses",
-		"fleet", "fleetq" };
+		"fleet", "fleetq", "fleetlu" };
 	MDB_dbi *dbis[] = { &s->meta, &s->tokens, &s->by_uid, &s->children,
 		&s->roles, &s->grants, &s->lastuse, &s->sessions, &s->live,
 		&s->livekids, &s->revall, &s->sweep, &s->rotated, &s->reasons,
-		&s->rolepolicy, &s->uses, &s->fleet, &s->fleetq };
+		&s->rolepolicy, &s->uses, &s->fleet, &s->fleetq,
+		&s->fleetlu };
 	MDB_txn *txn;
 	MDB_val k = { 6, "schema" }, v;
 	char schema[16];
@@ -1453,4 +1454,49 @@ store_fleetq_count(struct store *s, MDB_txn *txn)
 	MDB_stat st;
 
 	return mdb_stat(txn, s->fleetq, &st) == 0 ? st.ms_entries : 0;
+}
+
+/* ---- last uses not yet pushed to the directory (fleet.c's) */
+
+int
+store_fleetlu_put(struct store *s, MDB_txn *txn, uint64_t id)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v = { 0, "" };
+
+	put_be64(kb, id);
+	return map_err(mdb_put(txn, s->fleetlu, &k, &v, 0));
+}
+
+int
+store_fleetlu_next(struct store *s, MDB_txn *txn, uint64_t after,
+    uint64_t *id)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	MDB_cursor *c;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, s->fleetlu, &c)) != 0)
+		return map_err(rc);
+	put_be64(kb, after + 1);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && k.mv_size != 8)
+		rc = MDB_CORRUPTED;
+	if (rc == 0)
+		*id = get_be64(k.mv_data);
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? -ENOENT : map_err(rc);
+}
+
+int
+store_fleetlu_del(struct store *s, MDB_txn *txn, uint64_t id)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb };
+	int rc;
+
+	put_be64(kb, id);
+	rc = mdb_del(txn, s->fleetlu, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : map_err(rc);
 }

@@ -43,6 +43,8 @@
  *   fleetq    u64be id -> i64be revoked . reason   (fleet mode: a REVOKE
  *             made here, committed with the local revocation and kept
  *             until the provider has it; fleet.c pushes and removes it)
+ *   fleetlu   u64be id -> ""   (fleet mode: tokens whose last use changed
+ *             since fleet.c last pushed last uses to the directory)
  * meta also holds "fleet_cookie" (the RFC 4533 sync cookie, committed in
  * the same txn as the changes it covers).
  * live and livekids are kept in step by store_token_put; a store made before
@@ -308,5 +310,10 @@ int	store_fleetq_next(struct store *s, MDB_txn *txn, uint64_t after,
 	    uint64_t *id, int64_t *when, char *reason, size_t n);
 int	store_fleetq_del(struct store *s, MDB_txn *txn, uint64_t id);
 size_t	store_fleetq_count(struct store *s, MDB_txn *txn);
+/* Last uses to push (see "fleetlu" above); next as store_fleetq_next. */
+int	store_fleetlu_put(struct store *s, MDB_txn *txn, uint64_t id);
+int	store_fleetlu_next(struct store *s, MDB_txn *txn, uint64_t after,
+	    uint64_t *id);
+int	store_fleetlu_del(struct store *s, MDB_txn *txn, uint64_t id);
 
 #endif

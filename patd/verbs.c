@@ -260,6 +260,10 @@ lastuse_flush(struct patd *d)
 		merge_hosts(d, txn, &d->lastuse.item[i]);
 		r = store_lastuse_put(d->store, txn, d->lastuse.item[i].id,
 		    &d->lastuse.item[i].use);
+		/* fleet mode: to be pushed to the directory (fleet.c) */
+		if (r == 0 && d->fleet != NULL)
+			r = store_fleetlu_put(d->store, txn,
+			    d->lastuse.item[i].id);
 	}
 	if (r < 0) {
 		store_abort(txn);
@@ -981,13 +985,28 @@ run_alone(struct req *q, const struct verb *vb)
 	return r < 0 ? r : 0;
 }
 
+/* Whether the answer written from start on ends in an OK line (after
+ * any data lines). */
+static bool
+answer_ok(const struct pat_buf *out, size_t start)
+{
+	size_t i;
+
+	if (out->len < start + 3 || out->data[out->len - 1] != '\n')
+		return false;
+	for (i = out->len - 1; i > start && out->data[i - 1] != '\n'; i--)
+		;
+	return strncmp(out->data + i, "OK", 2) == 0;
+}
+
 int
 verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
-    struct pat_buf *out, struct fleet_op **fop, bool *revoke)
+    struct pat_buf *out, struct fleet_op **fop, int *kind)
 {
 	const struct verb *vb = NULL;
 	struct req q;
 	size_t start = out->len, i;
+	unsigned long long sid;
 	bool waits = false;
 	int r;
 
@@ -1008,7 +1027,7 @@ verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
 	q.nnotes = q.capnotes = 0;
 	q.fop = NULL;
 	*fop = NULL;
-	*revoke = false;
+	*kind = FLEET_ANSWER_WRITE;
 	pat_permset_init(&q.cred_perms);
 
 	for (i = 0; i < sizeof(verbs) / sizeof(*verbs); i++)
@@ -1036,11 +1055,16 @@ verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
 	/* fleet mode: a REVOKE that revoked is sent on to the provider (its
 	 * outbox record commits with this round) */
 	if (r == 0 && d->fleet != NULL && strcmp(vb->name, "REVOKE") == 0 &&
-	    out->len > start && strncmp(out->data + start, "OK", 2) == 0) {
-		*revoke = true;
+	    answer_ok(out, start)) {
+		*kind = FLEET_ANSWER_REVOKE;
 		if ((q.fop = fleet_op_new(true)) == NULL)
 			r = -ENOMEM;
 	}
+	/* …and SHOW asks the directory where the token was last used */
+	if (r == 0 && d->fleet != NULL && strcmp(vb->name, "SHOW") == 0 &&
+	    pat_parse_u64(pat_msg_get(m, "id"), PAT_TOKEN_ID_MAX, &sid) == 0 &&
+	    (q.fop = fleet_op_lookup(sid)) != NULL)
+		*kind = FLEET_ANSWER_SHOW;
 	if (r == 0)
 		goto out;
 	fleet_op_release(q.fop);
@@ -1054,8 +1078,7 @@ verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
 	    "patd could not complete %s: %s", m->verb, store_strerror(r));
 out:
 	/* an op only for an answer that is not a refusal */
-	if (q.fop != NULL && out->len > start &&
-	    strncmp(out->data + start, "OK", 2) == 0)
+	if (q.fop != NULL && answer_ok(out, start))
 		*fop = q.fop;
 	else
 		fleet_op_release(q.fop);

@@ -149,12 +149,27 @@ fleet_build(struct req *q, MDB_txn *txn)
 }
 
 void
-verbs_fleet_done(struct pat_buf *out, struct fleet_op *op, bool revoke)
+verbs_fleet_done(struct pat_buf *out, struct fleet_op *op, int kind)
 {
-	const char *code, *msg;
+	const char *code, *msg, *host, *service, *rhost;
 	enum fleet_op_state st = fleet_op_state(op, &code, &msg);
-	char *nl;
+	int64_t when;
 
+	if (kind == FLEET_ANSWER_SHOW) {
+		/* the directory's last use beside this host's; unknown (no
+		 * push yet, the directory away): the answer as it is */
+		if (st != FLEET_OP_DONE || out->len == 0 ||
+		    out->data[out->len - 1] != '\n' ||
+		    !fleet_op_lastuse(op, &host, &when, &service, &rhost))
+			return;
+		out->len--;	/* reopen the final line */
+		pat_line_field(out, "fleet_last_host", host);
+		pat_line_fieldi(out, "fleet_last_used", when);
+		pat_line_field(out, "fleet_last_service", service);
+		pat_line_field(out, "fleet_last_rhost", rhost);
+		pat_line_end(out);
+		return;
+	}
 	if (st == FLEET_OP_FAILED) {
 		pat_buf_reset(out);	/* wipes: it may hold a token */
 		pat_line_begin(out, "ERR");
@@ -164,11 +179,11 @@ verbs_fleet_done(struct pat_buf *out, struct fleet_op *op, bool revoke)
 		return;
 	}
 	/* a REVOKE says whether the provider has it, or it waits here */
-	if (revoke && out->len > 0 && out->data[out->len - 1] == '\n' &&
-	    (nl = memchr(out->data, '\n', out->len)) == out->data +
-	    out->len - 1) {
+	if (kind == FLEET_ANSWER_REVOKE && out->len > 0 &&
+	    out->data[out->len - 1] == '\n') {
 		out->len--;
-		pat_buf_adds(out, st == FLEET_OP_DONE ? " fleet=sent\n" :
-		    " fleet=queued\n");
+		pat_line_field(out, "fleet", st == FLEET_OP_DONE ? "sent" :
+		    "queued");
+		pat_line_end(out);
 	}
 }

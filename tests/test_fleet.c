@@ -619,7 +619,8 @@ host_as(struct tpatd *h, const char *who)
 	t_write(pw, conf, 0600);
 	snprintf(conf, sizeof(conf), "fleet_uri = ldap://127.0.0.1:%d\n"
 	    "fleet_base = %s\nfleet_bind_dn = cn=%s,ou=hosts,%s\n"
-	    "fleet_bind_password_file = %s\nfleet_retry = 1\n", port, BASE,
+	    "fleet_bind_password_file = %s\nfleet_retry = 1\n"
+	    "fleet_lastuse_interval = 1\nlastuse_flush = 1\n", port, BASE,
 	    who, BASE, pw);
 	t_reconfigure(h, conf);
 }
@@ -1062,5 +1063,66 @@ Test(fleet3, an_id_counter_behind_the_directory_never_overwrites_a_token)
 	free(r);
 	cr_assert_gt(strtoull(tok, NULL, 10), 16, "%s", tok);
 	cr_assert_geq(until_on(&h3, tok, "pam.sshd", "OK", 2000), 0);
+	free(tok);
+}
+
+Test(fleet3, show_says_on_which_host_a_token_was_last_used)
+{
+	char *tok, *r, req[300], *v;
+	long entries;
+	int i;
+
+	issuer_ready();
+	tok = t_token(&t, "alice", "ops");
+	cr_assert_geq(until_on(&h2, tok, "pam.sshd", "OK", 2000), 0);
+	/* host 3 has it (SHOW, which is no use of the token) */
+	snprintf(req, sizeof(req), "SHOW id=%llu\n",
+	    strtoull(tok, NULL, 10));
+	for (i = 0; i < 200; i++) {
+		r = t_raw(&h3, req, 1);
+		bool there = strstr(r, "\nOK ") != NULL;
+
+		free(r);
+		if (there)
+			break;
+		usleep(10000);
+	}
+	entries = status_on(&h3, "fleet_entries");
+	/* used on host 2 (a login from 198.51.100.7): host 2 pushes it
+	 * within its interval (1 s here, a minute by default) */
+	snprintf(req, sizeof(req), "VERIFY token=%s perm=pam.sshd "
+	    "service=sshd rhost=198.51.100.7\n", tok);
+	free(ok_on(&h2, req));
+	snprintf(req, sizeof(req), "SHOW id=%llu\n",
+	    strtoull(tok, NULL, 10));
+	for (i = 0; i < 100; i++) {
+		r = t_raw(&h3, req, 1);
+		if (strstr(r, " fleet_last_host=host-2") != NULL)
+			break;
+		free(r);
+		r = NULL;
+		usleep(100000);
+	}
+	if (r == NULL) {
+		char *log2 = t_slurp(h2.log), *last = t_raw(&h3, req, 1);
+
+		cr_assert_fail("SHOW on host 3 never said the token was last "
+		    "used on host 2: %s\nhost 2's log:\n%s", last,
+		    log2 ? (strlen(log2) > 3000 ? log2 + strlen(log2) - 3000 :
+		    log2) : "");
+	}
+	v = t_field(strrchr(r, '\n') ? r : r, "OK", "fleet_last_rhost");
+	cr_assert(v != NULL && strcmp(v, "198.51.100.7") == 0, "%s", r);
+	free(v);
+	cr_assert(strstr(r, " fleet_last_service=sshd") != NULL, "%s", r);
+	free(r);
+	/* patctl show says it in words */
+	cr_assert_eq(t_ctl(&h3, 0, NULL, &r, NULL, "show %llu",
+	    strtoull(tok, NULL, 10)), 0);
+	cr_assert(strstr(r, "fleet: host    host-2\n") != NULL, "%s", r);
+	free(r);
+	/* it went to a database of its own: no host's stream carried it */
+	cr_assert_eq(status_on(&h3, "fleet_entries"), entries,
+	    "a last use was replicated to host 3 through the token stream");
 	free(tok);
 }
