@@ -327,6 +327,7 @@ static void
 op_refuse(struct fleet *f, struct fleet_op *op, int rc, const char *why)
 {
 	char iss[sizeof(f->issuers)];
+	bool issuer;
 
 	if (unreachable(rc)) {
 		op_finish(f, op, FLEET_OP_FAILED, "fleet-unavailable", "the "
@@ -339,7 +340,15 @@ op_refuse(struct fleet *f, struct fleet_op *op, int rc, const char *why)
 		pthread_mutex_lock(&f->mu);
 		snprintf(iss, sizeof(iss), "%s", f->issuers[0] ? f->issuers :
 		    "the directory lists none");
+		issuer = f->issuer == 1;
 		pthread_mutex_unlock(&f->mu);
+		if (issuer) {	/* an issuer refused: its rules say why */
+			op_finish(f, op, FLEET_OP_FAILED, "fleet-denied", "the "
+			    "fleet directory refused this change (%s): its "
+			    "access rules do not let even an issuer make it",
+			    why);
+			return;
+		}
 		op_finish(f, op, FLEET_OP_FAILED, "fleet-denied", "the fleet "
 		    "directory refused this host's change (%s): only issuer "
 		    "hosts may create tokens or change roles and grants; use "

@@ -1126,3 +1126,62 @@ Test(fleet3, show_says_on_which_host_a_token_was_last_used)
 	    "a last use was replicated to host 3 through the token stream");
 	free(tok);
 }
+
+/*
+ * Revocations only grow.  Host 1 (the issuer) holds a stale copy: a child
+ * token revoked in the directory is not revoked in host 1's store (made so
+ * by hand, behind a cookie that already covers the revocation, as a host
+ * that has not heard yet would be).  ROTATE of the parent on host 1 moves
+ * the child to the new token: the directory must keep the child revoked,
+ * and every host must still refuse it.
+ */
+Test(fleet3, a_host_with_a_stale_copy_never_unrevokes_in_the_directory)
+{
+	char *par, *kid = NULL, *err = NULL, *r, req[300];
+	unsigned long long kid_id;
+	struct store *s;
+	struct tok_rec rec;
+	MDB_txn *txn;
+
+	issuer_ready();
+	par = t_token(&t, "alice", "ops");
+	cr_assert_eq(t_ctl(&t, 1001, par, &kid, &err, "--auth-from-stdin "
+	    "create --role ops"), 0, "%s", err ? err : "");
+	kid[strcspn(kid, "\n")] = '\0';
+	kid_id = strtoull(kid, NULL, 10);
+	cr_assert_geq(until_on(&h2, kid, "pam.sshd", "OK", 2000), 0);
+	revoke_in_directory(kid_id);
+	cr_assert_geq(until_on(&t, kid, "pam.sshd", "ERR", 2000), 0);
+	/* host 1 forgets it (its cookie still covers the revocation) */
+	t_kill9(&t);
+	cr_assert_eq(store_open(&s, t.state, (size_t)1024 << 20), 0);
+	cr_assert_eq(store_begin(s, true, &txn), 0);
+	cr_assert_eq(store_token_get(s, txn, kid_id, &rec), 0);
+	cr_assert_neq(rec.revoked, 0);
+	rec.revoked = 0;
+	cr_assert_eq(store_token_put(s, txn, &rec, rec.parent), 0);
+	cr_assert_eq(store_commit(txn), 0);
+	store_close(s);
+	t_restart(&t);
+	issuer_ready();
+	r = verify_on(&t, kid, "pam.sshd");
+	cr_assert_eq(strncmp(r, "OK", 2), 0, "the stale copy is not stale: %s",
+	    r);
+	free(r);
+	/* the rotation moves the (here live) child to the new token */
+	snprintf(req, sizeof(req), "ROTATE token=%s\n", par);
+	free(ok_on(&t, req));
+	cr_assert_eq(ldap(NULL, "ldapsearch -LLL " HOST2 " -b patId=%llu,"
+	    "ou=tokens," BASE " -s base patRevoked | grep -q '^patRevoked: '",
+	    port, kid_id), 0, "host 1's rotation removed the child's "
+	    "revocation from the directory");
+	r = verify_on(&h2, kid, "pam.sshd");
+	cr_assert_eq(strncmp(r, "ERR", 3), 0, "host 2 accepts a revoked "
+	    "token after host 1's rotation: %s", r);
+	free(r);
+	/* and host 1 learns it again from the stream */
+	cr_assert_geq(until_on(&t, kid, "pam.sshd", "ERR", 2000), 0);
+	free(kid);
+	free(err);
+	free(par);
+}
