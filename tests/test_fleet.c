@@ -1185,3 +1185,45 @@ Test(fleet3, a_host_with_a_stale_copy_never_unrevokes_in_the_directory)
 	free(err);
 	free(par);
 }
+
+/* Cascades and quotas are fleet-wide: every host holds every token. */
+Test(fleet3, cascade_and_quota_hold_across_the_fleet)
+{
+	char *par, *kid = NULL, *err = NULL, *r, req[200], a[PAT_TOKEN_BUFSZ];
+	char conf[1024], path[200], *old;
+
+	issuer_ready();
+	par = t_token(&t, "alice", "ops");
+	cr_assert_eq(t_ctl(&t, 1001, par, &kid, &err, "--auth-from-stdin "
+	    "create --role ops"), 0, "%s", err ? err : "");
+	kid[strcspn(kid, "\n")] = '\0';
+	cr_assert_geq(until_on(&h2, kid, "pam.sshd", "OK", 2000), 0);
+	/* the parent revoked on host 3: its child refused on hosts 1, 2 */
+	snprintf(req, sizeof(req), "REVOKE id=%llu\n", strtoull(par, NULL,
+	    10));
+	free(ok_on(&h3, req));
+	cr_assert_geq(until_on(&h2, kid, "pam.sshd", "ERR", 1000), 0,
+	    "a child stays valid on host 2 after its parent was revoked on "
+	    "host 3");
+	cr_assert_geq(until_on(&t, kid, "pam.sshd", "ERR", 1000), 0);
+	/* alice's quota on host 1 counts tokens made anywhere: two more in
+	 * the directory (another issuer's) fill a quota of 2 live ones */
+	snprintf(path, sizeof(path), "%s/patd.conf", t.dir);
+	old = t_slurp(path);
+	cr_assert_not_null(old);
+	snprintf(conf, sizeof(conf), "%smax_tokens_per_user = 2\n", old);
+	t_reconfigure(&t, conf);
+	free(old);
+	add_token(900001, "alice", a);
+	add_token(900002, "alice", a);
+	cr_assert_geq(until_on(&t, a, "pam.sshd", "OK", 2000), 0);
+	issuer_ready();
+	r = t_raw(&t, "CREATE user=alice role=ops\n", 1);
+	cr_assert(strstr(r, "code=quota-exceeded") != NULL &&
+	    strstr(r, "|pat-") == NULL, "a quota of 2 did not count the "
+	    "tokens made elsewhere: %s", r);
+	free(r);
+	free(kid);
+	free(err);
+	free(par);
+}
