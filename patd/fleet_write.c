@@ -968,6 +968,47 @@ run_op(struct fleet *f, struct fleet_op *op)
 	return true;
 }
 
+/* Whether dn has patRevoked in the directory: 0 yes, 1 no (only its
+ * reason), or an LDAP error. */
+static int
+revoked_there(struct fleet *f, const char *dn, char *why, size_t n)
+{
+	char *attrs[] = { "patRevoked", NULL };
+	struct berval **v;
+	LDAPMessage *res, *e;
+	int rc;
+
+	if ((rc = read_entry(f, dn, attrs, &res, why, n)) != 0)
+		return rc;
+	if (res == NULL || (e = ldap_first_entry(f->ld, res)) == NULL) {
+		ldap_msgfree(res);
+		return LDAP_NO_SUCH_OBJECT;
+	}
+	v = ldap_get_values_len(f->ld, e, "patRevoked");
+	rc = v != NULL && v[0] != NULL ? 0 : 1;
+	ldap_value_free_len(v);
+	ldap_msgfree(res);
+	return rc;
+}
+
+/* Whether token id is no longer in this host's store. */
+static bool
+gone_here(struct fleet *f, uint64_t id)
+{
+	struct tok_rec *rec = malloc(sizeof(*rec));
+	MDB_txn *txn;
+	bool gone = false;
+
+	if (rec != NULL && store_begin(f->store, false, &txn) == 0) {
+		gone = store_token_get(f->store, txn, id, rec) == -ENOENT;
+		store_abort(txn);
+	}
+	if (rec != NULL)
+		explicit_bzero(rec, sizeof(*rec));
+	free(rec);
+	return gone;
+}
+
 /* Push the revocations made here to the provider.  false when the
  * connection failed (they stay queued). */
 static bool
@@ -1011,13 +1052,27 @@ push_outbox(struct fleet *f)
 			rc = await(f, msgid, NULL, why, sizeof(why));
 		else
 			snprintf(why, sizeof(why), "%s", ldap_err2string(rc));
+		/* a value there already (single-valued: a second one is a
+		 * constraint violation): revoked there, or only a reason
+		 * set by someone — then patRevoked alone */
+		if ((rc == LDAP_TYPE_OR_VALUE_EXISTS ||
+		    rc == LDAP_CONSTRAINT_VIOLATION) &&
+		    (rc = revoked_there(f, dn, why, sizeof(why))) == 1) {
+			mp[1] = NULL;
+			rc = ldap_modify_ext(f->ld, dn, mp, NULL, NULL, &msgid);
+			if (rc == LDAP_SUCCESS)
+				rc = await(f, msgid, NULL, why, sizeof(why));
+			if (rc == LDAP_TYPE_OR_VALUE_EXISTS ||
+			    rc == LDAP_CONSTRAINT_VIOLATION)
+				rc = LDAP_OTHER;	/* cannot be: keep it */
+		}
 		if (unreachable(rc))
 			return false;
-		/* sent; or revoked there already (a single value: a second
-		 * one is a constraint violation); or no such token there */
-		if (rc == LDAP_SUCCESS || rc == LDAP_TYPE_OR_VALUE_EXISTS ||
-		    rc == LDAP_CONSTRAINT_VIOLATION ||
-		    rc == LDAP_NO_SUCH_OBJECT) {
+		/* no such token there: dropped only when it is gone here too
+		 * (deleted in the directory); else kept, as refused */
+		if (rc == LDAP_NO_SUCH_OBJECT && gone_here(f, id))
+			rc = LDAP_SUCCESS;
+		if (rc == LDAP_SUCCESS) {
 			log_event("fleet", "result=revoke-sent id=%llu "
 			    "ldap=%d", (unsigned long long)id, rc);
 			if (batch_txn(f, &txn) == 0 &&

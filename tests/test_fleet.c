@@ -424,7 +424,10 @@ Test(fleet, a_role_change_and_an_ungrant_apply_at_the_next_verify)
 
 Test(fleet, a_host_not_an_issuer_is_refused_and_a_local_revoke_holds)
 {
-	char a[PAT_TOKEN_BUFSZ], req[200], *r;
+	char a[PAT_TOKEN_BUFSZ], b[PAT_TOKEN_BUFSZ], req[200], *r, b64[64];
+	char ldif[1024];
+	uint8_t h[PAT_HASH_LEN];
+	long before;
 	int i;
 
 	/* host-2 is no issuer: the directory's ACLs say so, patd says where
@@ -462,16 +465,41 @@ Test(fleet, a_host_not_an_issuer_is_refused_and_a_local_revoke_holds)
 	r = verify(a);
 	cr_assert_eq(strncmp(r, "ERR", 3), 0, "%s", r);
 	free(r);
-	/* the directory changes that token (not revoked there): still out */
-	cr_assert_eq(ldap("dn: patId=501,ou=tokens," BASE "\nchangetype: "
+	/* a token the directory's admin keeps outside ou=tokens: hosts may
+	 * not revoke it there, so the revocation stays here (queued) — and
+	 * the directory changing that token (not revoked there) must not
+	 * undo it */
+	cr_assert_eq(ldap("dn: ou=elsewhere," BASE "\nobjectClass: "
+	    "organizationalUnit\nou: elsewhere\n", "ldapadd " ADMIN, port), 0);
+	cr_assert_eq(pat_token_generate(502, b), 0);
+	pat_token_hash(key, b, strlen(b), h);
+	sodium_bin2base64(b64, sizeof(b64), h, sizeof(h),
+	    sodium_base64_VARIANT_ORIGINAL);
+	snprintf(ldif, sizeof(ldif), "dn: patId=502,ou=elsewhere," BASE "\n"
+	    "objectClass: patToken\npatId: 502\npatHash:: %s\npatUid: 1001\n"
+	    "patUser: alice\npatRoleName: ops\npatCap: pam.*\npatCreated: 1\n"
+	    "patBy: root\n", b64);
+	cr_assert_eq(ldap(ldif, "ldapadd " ADMIN, port), 0);
+	cr_assert_geq(until(b, "OK", 1000), 0);
+	r = t_raw(&t, "REVOKE id=502\n", 1);
+	cr_assert(strncmp(r, "OK", 2) == 0 && strstr(r, " fleet=queued") !=
+	    NULL, "%s", r);
+	free(r);
+	cr_assert_eq(status_num("fleet_outbox"), 1);
+	before = status_num("fleet_entries");
+	cr_assert_eq(ldap("dn: patId=502,ou=elsewhere," BASE "\nchangetype: "
 	    "modify\nreplace: patName\npatName: renamed\n-\n",
 	    "ldapmodify " ADMIN, port), 0);
-	usleep(300000);
-	cr_assert_gt(status_num("fleet_entries"), 0);
-	r = verify(a);
+	for (i = 0; i < 200 && status_num("fleet_entries") == before; i++)
+		usleep(10000);
+	cr_assert_gt(status_num("fleet_entries"), before, "the change never "
+	    "came");
+	r = verify(b);
 	cr_assert_eq(strncmp(r, "ERR", 3), 0, "the stream un-revoked a local "
 	    "revocation: %s", r);
 	free(r);
+	cr_assert_eq(status_num("fleet_outbox"), 1, "a revocation the "
+	    "directory refused left the outbox");
 }
 
 Test(fleet_sid, a_present_phase_removes_what_it_does_not_name)
