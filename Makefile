@@ -20,6 +20,8 @@ SBINDIR	?= $(PREFIX)/sbin
 DOCDIR	?= $(PREFIX)/share/doc/pat
 UNITDIR	?= $(PREFIX)/lib/systemd/system
 MANDIR	?= $(PREFIX)/share/man
+# fleet mode's directory files and systemd drop-in (docs/fleet.md)
+PATSHAREDIR ?= $(PREFIX)/share/pat
 # systemd-sysusers reads /usr/lib/sysusers.d and /usr/local/lib/sysusers.d:
 # the entry follows PREFIX, as the units do
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
@@ -279,6 +281,10 @@ install: all
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/patd.service.in \
 	    >$(DESTDIR)$(UNITDIR)/patd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/patd.service
+	install -d $(DESTDIR)$(PATSHAREDIR)/fleet
+	install -m 0644 fleet/pat.schema fleet/pat.ldif fleet/slapd-acl.ldif \
+	    fleet/slapd-lastuse.ldif $(DESTDIR)$(PATSHAREDIR)/fleet/
+	install -m 0644 systemd/patd-fleet.conf $(DESTDIR)$(PATSHAREDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/patd $(DESTDIR)$(BINDIR)/patctl
@@ -288,7 +294,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man5/patd.conf.5 $(DESTDIR)$(MANDIR)/man1/patctl.1
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/patctl
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/patd.conf
-	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PATSHAREDIR)
 
 clean:
 	rm -rf $(B) .demo
