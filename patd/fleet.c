@@ -346,6 +346,13 @@ apply_token(struct fleet *f, MDB_txn *txn, LDAPMessage *e, char *key,
 	rec.created = attr_int(f->ld, e, "patCreated");
 	rec.expires = attr_int(f->ld, e, "patExpires");
 	rec.revoked = attr_int(f->ld, e, "patRevoked");
+	/* present is revoked, whatever the value: "0", negative or too long
+	 * for us must not read as "not revoked" (a host may add one value,
+	 * never remove it: a 0 would make the token unrevocable) */
+	hv = ldap_get_values_len(f->ld, e, "patRevoked");
+	if (hv != NULL && hv[0] != NULL && rec.revoked <= 0)
+		rec.revoked = 1;
+	ldap_value_free_len(hv);
 	rec.uses = (uint32_t)attr_int(f->ld, e, "patUses");
 	attr_text(f->ld, e, "patName", rec.name, sizeof(rec.name));
 	attr_text(f->ld, e, "patRoleName", rec.role, sizeof(rec.role));
@@ -786,7 +793,7 @@ open_sync(struct fleet *f)
 	LDAPControl ctrl = { 0 }, *ctrls[2] = { &ctrl, NULL };
 	BerElement *ber;
 	struct timeval tv = { 5, 0 };
-	int v = LDAP_VERSION3, rc, on = 1;
+	int v = LDAP_VERSION3, rc, ka_idle = 60, ka_probes = 3, ka_intvl = 10;
 	char *attrs[] = { "objectClass", "entryUUID", "patId", "patHash",
 	    "patUser", "patRoleName", "patCap", "patParent", "patCreated",
 	    "patExpires", "patRevoked", "patRevokedReason", "patName", "patBy",
@@ -794,12 +801,17 @@ open_sync(struct fleet *f)
 	    "patPermission", "patMaxLifetime", "patDefaultLifetime",
 	    "patMaxIdle", "patGrantUser", "patGrantGroup", "entryCSN", NULL };
 
-	(void)on;
 	if ((rc = ldap_initialize(&f->ld, f->cfg.fleet_uri)) != LDAP_SUCCESS)
 		goto fail;
 	ldap_set_option(f->ld, LDAP_OPT_PROTOCOL_VERSION, &v);
 	ldap_set_option(f->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
 	ldap_set_option(f->ld, LDAP_OPT_TIMEOUT, &tv);
+	/* an idle link a NAT or firewall dropped is noticed within about a
+	 * minute and a half (else revocations would stop coming while
+	 * STATUS still says connected) */
+	ldap_set_option(f->ld, LDAP_OPT_X_KEEPALIVE_IDLE, &ka_idle);
+	ldap_set_option(f->ld, LDAP_OPT_X_KEEPALIVE_PROBES, &ka_probes);
+	ldap_set_option(f->ld, LDAP_OPT_X_KEEPALIVE_INTERVAL, &ka_intvl);
 	if (f->cfg.fleet_tls_cacert[0])
 		ldap_set_option(f->ld, LDAP_OPT_X_TLS_CACERTFILE,
 		    f->cfg.fleet_tls_cacert);
@@ -926,15 +938,17 @@ run_sync(struct fleet *f, bool *reload)
 	LDAPMessage *m;
 	const char *end;
 	bool busy;
-	int r, err, fd = -1;
+	int r = 0, err, fd = -1, n;
 
 	*reload = false;
 	f->outbox_dirty = true;
 	fleet_link_begins(f);
 	ldap_get_option(f->ld, LDAP_OPT_DESC, &fd);
 	while (!atomic_load(&f->stop)) {
-		while ((r = ldap_result(f->ld, f->msgid, LDAP_MSG_ONE, &zero,
-		    &m)) > 0) {
+		/* at most FLEET_TURN messages, then the event loop's writes
+		 * get their turn (a long refresh must not starve them) */
+		for (n = 0; n < FLEET_TURN && (r = ldap_result(f->ld, f->msgid,
+		    LDAP_MSG_ONE, &zero, &m)) > 0; n++) {
 			end = on_message(f, m, reload);
 			ldap_msgfree(m);
 			if (end != NULL)
@@ -953,6 +967,7 @@ run_sync(struct fleet *f, bool *reload)
 		settle_waiting(f, true);	/* the ones that waited too long */
 		if ((end = do_work(f, &busy)) != NULL)
 			return end;
+		busy |= n == FLEET_TURN;	/* more may be waiting */
 		/* a write may have left sync messages in libldap's queue,
 		 * where poll() cannot see them: read again at once */
 		p[0].fd = fd;
@@ -962,9 +977,9 @@ run_sync(struct fleet *f, bool *reload)
 		p[0].revents = p[1].revents = 0;
 		if (poll(p, 2, busy ? 0 : f->waiting != NULL ? 20 : 200) > 0 &&
 		    (p[1].revents & POLLIN)) {
-			uint64_t n;
+			uint64_t woken;
 
-			(void)!read(f->wakefd, &n, sizeof(n));
+			(void)!read(f->wakefd, &woken, sizeof(woken));
 		}
 	}
 	if (batch_commit(f) < 0)

@@ -14,6 +14,7 @@
 #include "fleet.h"
 
 #define FLEET_BATCH	256	/* entries a write txn at most */
+#define FLEET_TURN	2048	/* sync messages read between two works */
 #define FLEET_COOKIE_MAX 4096
 #define FLEET_KEY_MAX	(STORE_USER_MAX + STORE_ROLE_MAX + 8)
 #define FLEET_IDS	16	/* token ids taken from the counter at once */

@@ -936,6 +936,42 @@ apply_change(struct fleet *f, struct fleet_op *op, struct fleet_change *c,
 	return rc;
 }
 
+/* ROTATE's old token must still be live in the directory: this host's
+ * copy may not have heard of a revocation (or another rotation) made
+ * elsewhere, and a replacement made then would revive a revoked family.
+ * An LDAP result code; LDAP_COMPARE_FALSE (why says so) when it is not. */
+static int
+still_live(struct fleet *f, const struct fleet_change *c, char *why, size_t n)
+{
+	char dn[600], *attrs[] = { "patRevoked", "patRotatedTo", NULL };
+	struct berval **rv, **tv;
+	LDAPMessage *res, *e;
+	int rc;
+
+	snprintf(dn, sizeof(dn), "patId=%llu,ou=tokens,%s",
+	    (unsigned long long)c->tok->id, f->cfg.fleet_base);
+	if ((rc = read_entry(f, dn, attrs, &res, why, n)) != 0)
+		return rc;
+	if (res == NULL || (e = ldap_first_entry(f->ld, res)) == NULL) {
+		ldap_msgfree(res);
+		snprintf(why, n, "token %llu is not in the fleet directory",
+		    (unsigned long long)c->tok->id);
+		return LDAP_NO_SUCH_OBJECT;
+	}
+	rv = ldap_get_values_len(f->ld, e, "patRevoked");
+	tv = ldap_get_values_len(f->ld, e, "patRotatedTo");
+	rc = rv != NULL || tv != NULL ? LDAP_COMPARE_FALSE : LDAP_SUCCESS;
+	if (rc != LDAP_SUCCESS)
+		snprintf(why, n, "token %llu was %s in the fleet directory "
+		    "(this host had not heard yet); nothing was changed",
+		    (unsigned long long)c->tok->id, tv != NULL ? "rotated" :
+		    "revoked");
+	ldap_value_free_len(rv);
+	ldap_value_free_len(tv);
+	ldap_msgfree(res);
+	return rc;
+}
+
 /* One op's changes, in order.  false when the connection failed. */
 static bool
 run_op(struct fleet *f, struct fleet_op *op)
@@ -944,6 +980,12 @@ run_op(struct fleet *f, struct fleet_op *op)
 	size_t i;
 	int rc = LDAP_SUCCESS;
 
+	/* a rotation first checks that what it replaces is still live (and
+	 * its final add of patRevoked fails if that changes meanwhile) */
+	for (i = 0; i < op->n && rc == LDAP_SUCCESS; i++)
+		if (op->ch[i].kind == 't' && op->ch[i].rotated_to != 0 &&
+		    !op->ch[i].fresh)
+			rc = still_live(f, &op->ch[i], why, sizeof(why));
 	for (i = 0; i < op->n && rc == LDAP_SUCCESS; i++)
 		rc = apply_change(f, op, &op->ch[i], why, sizeof(why));
 	if (rc != LDAP_SUCCESS) {
@@ -1185,8 +1227,11 @@ refill_ids(struct fleet *f)
 	have = f->nids;
 	issuer = f->issuer;
 	pthread_mutex_unlock(&f->mu);
-	if (have >= FLEET_IDS || (issuer == 0 && mono_ms() <
-	    f->issuer_checked + FLEET_RECHECK_MS))
+	/* not an issuer: asked again a minute later; an answer that said
+	 * nothing (no counter, a referral, no post-read): 5 s later */
+	if (have >= FLEET_IDS || (issuer != 1 && f->issuer_checked != 0 &&
+	    mono_ms() < f->issuer_checked + (issuer == 0 ? FLEET_RECHECK_MS :
+	    5000)))
 		return true;
 	snprintf(dn, sizeof(dn), "cn=next-id,ou=pat,%s", f->cfg.fleet_base);
 	snprintf(inc, sizeof(inc), "%d", FLEET_IDS);
@@ -1227,12 +1272,14 @@ refill_ids(struct fleet *f)
 		f->issuer = 1;
 		pthread_mutex_unlock(&f->mu);
 	} else {
+		int now = rc == LDAP_SUCCESS || rc == LDAP_INSUFFICIENT_ACCESS
+		    || rc == LDAP_STRONG_AUTH_REQUIRED ? 0 : -1;
+
 		pthread_mutex_lock(&f->mu);
-		if (f->issuer != 0)
+		if (f->issuer != now || f->idwhy[0] == '\0')	/* once */
 			log_event("fleet", "result=not-issuer ldap=%d "
 			    "reason=%s", rc, why);
-		f->issuer = rc == LDAP_SUCCESS || rc == LDAP_INSUFFICIENT_ACCESS
-		    || rc == LDAP_STRONG_AUTH_REQUIRED ? 0 : -1;
+		f->issuer = now;
 		snprintf(f->idwhy, sizeof(f->idwhy), "the id counter "
 		    "cn=next-id,ou=pat answered: %.100s", why);
 		pthread_mutex_unlock(&f->mu);

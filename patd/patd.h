@@ -130,6 +130,8 @@ int	verbs_dispatch(struct patd *d, const struct peer *p,
 #define FLEET_ANSWER_REVOKE	1
 #define FLEET_ANSWER_SHOW	2
 void	verbs_fleet_done(struct pat_buf *out, struct fleet_op *op, int kind);
+/* The answer for an op the directory has not finished in time. */
+void	verbs_fleet_late(struct pat_buf *out, int kind);
 /* Commit this round's writes durably, at once; 0 or a negative errno, and
  * then every answer that waited must be replaced by verbs_round_failed. */
 int	verbs_round_end(struct patd *d);

@@ -31,6 +31,7 @@ struct conn {
 	 * round committed: fleet_wait) */
 	struct fleet_op	*fop;
 	bool		fleet_wait;
+	int64_t		fleet_since;	/* ms: submitted then */
 	int		fleet_kind;	/* FLEET_ANSWER_*: what it adds */
 	size_t		inlen;
 	char		in[PAT_LINE_MAX + 2];
@@ -246,6 +247,7 @@ handle_line(struct patd *d, struct conn *c)
 		if (c->fop != NULL && !c->waiting) {	/* SHOW: at once */
 			fleet_submit(d->fleet, c->fop);
 			c->fleet_wait = true;
+			c->fleet_since = pat_monotonic_ms();
 		}
 	}
 	pat_msg_wipe(m);
@@ -347,28 +349,42 @@ end_round(struct patd *d, struct conn **cs, unsigned *n)
 			 * commit (a directory verb): now the directory */
 			fleet_submit(d->fleet, c->fop);
 			c->fleet_wait = true;
+			c->fleet_since = pat_monotonic_ms();
 			continue;
 		}
+		fleet_op_release(c->fop);	/* the round failed: no op */
+		c->fop = NULL;
 		if (!conn_settle(d, c, true))
 			conn_close(d, cs, n, i);
 	}
 }
 
-/* Answers that waited for the directory and may go now. */
+/* Answers that waited for the directory and may go now: done, or
+ * waiting longer than FLEET_ANSWER_MS (the thread keeps its reference
+ * and finishes the op unseen). */
+#define FLEET_ANSWER_MS	30000
 static void
-fleet_answers(struct patd *d, struct conn **cs, unsigned *n)
+fleet_answers(struct patd *d, struct conn **cs, unsigned *n, int64_t now)
 {
 	const char *code, *msg;
 	unsigned i;
+	bool late;
 
 	fleet_event_clear(d->fleet);
 	for (i = *n; i-- > 0;) {
 		struct conn *c = cs[i];
 
-		if (!c->fleet_wait ||
+		if (!c->fleet_wait)
+			continue;
+		late = now - c->fleet_since > FLEET_ANSWER_MS;
+		if (!late &&
 		    fleet_op_state(c->fop, &code, &msg) == FLEET_OP_PENDING)
 			continue;
-		verbs_fleet_done(&c->out, c->fop, c->fleet_kind);
+		if (late &&
+		    fleet_op_state(c->fop, &code, &msg) == FLEET_OP_PENDING)
+			verbs_fleet_late(&c->out, c->fleet_kind);
+		else
+			verbs_fleet_done(&c->out, c->fop, c->fleet_kind);
 		fleet_op_release(c->fop);
 		c->fop = NULL;
 		c->fleet_wait = false;
@@ -457,7 +473,9 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 		pfd[2].revents = 0;
 		base = 3;
 		for (i = 0; i < n; i++) {
-			pfd[base + i].fd = cs[i]->fd;
+			/* an answer waiting for the directory: not polled (a
+			 * peer's hang-up would wake us at every turn) */
+			pfd[base + i].fd = cs[i]->fleet_wait ? -1 : cs[i]->fd;
 			pfd[base + i].events = cs[i]->waiting ||
 			    cs[i]->fleet_wait ? 0 :
 			    cs[i]->out.len > 0 ? POLLOUT :
@@ -491,8 +509,6 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 			}
 		}
 		login_reap(d);
-		if (k > 0 && (pfd[2].revents & POLLIN))
-			fleet_answers(d, cs, &n);
 		/* walk backwards: closing moves the last conn into the hole */
 		for (i = n; k > 0 && i-- > 0;) {
 			struct conn *c = cs[i];
@@ -515,6 +531,9 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 		    !conn_settle(d, fresh, conn_read(d, fresh)))
 			conn_close(d, cs, &n, n - 1);
 		end_round(d, cs, &n);
+		/* after the walk above: closing reorders cs, not pfd */
+		if (d->fleet != NULL)
+			fleet_answers(d, cs, &n, now);
 		background(d, stopping);
 		for (i = n; i-- > 0;)
 			if ((now - cs[i]->last > lim->idle_ms &&

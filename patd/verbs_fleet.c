@@ -187,3 +187,24 @@ verbs_fleet_done(struct pat_buf *out, struct fleet_op *op, int kind)
 		pat_line_end(out);
 	}
 }
+
+void
+verbs_fleet_late(struct pat_buf *out, int kind)
+{
+	if (kind == FLEET_ANSWER_SHOW)
+		return;		/* this host's answer stands */
+	if (kind == FLEET_ANSWER_REVOKE && out->len > 0 &&
+	    out->data[out->len - 1] == '\n') {
+		out->len--;	/* it holds here and waits in the outbox */
+		pat_line_field(out, "fleet", "queued");
+		pat_line_end(out);
+		return;
+	}
+	pat_buf_reset(out);	/* wipes: it may hold a token */
+	pat_line_begin(out, "ERR");
+	pat_line_field(out, "code", "fleet-unavailable");
+	pat_line_field(out, "message", "the fleet directory did not finish "
+	    "this change within 30 s; it may still be made: look before "
+	    "trying again");
+	pat_line_end(out);
+}

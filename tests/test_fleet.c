@@ -1255,3 +1255,60 @@ Test(fleet3, cascade_and_quota_hold_across_the_fleet)
 	free(err);
 	free(par);
 }
+
+/* Host 1's stale copy says a token revoked elsewhere is live: rotating it
+ * there must fail, not revive the family with a replacement. */
+Test(fleet3, rotating_a_token_revoked_elsewhere_fails_on_a_stale_host)
+{
+	char *par, *r, req[300];
+	unsigned long long id;
+	struct store *s;
+	struct tok_rec rec;
+	MDB_txn *txn;
+	long tokens;
+
+	issuer_ready();
+	par = t_token(&t, "alice", "ops");
+	id = strtoull(par, NULL, 10);
+	revoke_in_directory(id);
+	cr_assert_geq(until_on(&t, par, "pam.sshd", "ERR", 2000), 0);
+	t_kill9(&t);
+	cr_assert_eq(store_open(&s, t.state, (size_t)1024 << 20), 0);
+	cr_assert_eq(store_begin(s, true, &txn), 0);
+	cr_assert_eq(store_token_get(s, txn, id, &rec), 0);
+	rec.revoked = 0;
+	cr_assert_eq(store_token_put(s, txn, &rec, rec.parent), 0);
+	cr_assert_eq(store_commit(txn), 0);
+	store_close(s);
+	t_restart(&t);
+	issuer_ready();
+	tokens = status_on(&h2, "tokens");
+	snprintf(req, sizeof(req), "ROTATE token=%s\n", par);
+	r = t_raw(&t, req, 1);
+	cr_assert(strstr(r, "code=fleet-failed") != NULL &&
+	    strstr(r, "revoked") != NULL && strstr(r, "|pat-") == NULL,
+	    "a stale host rotated a token revoked elsewhere: %s", r);
+	free(r);
+	usleep(200000);
+	cr_assert_eq(status_on(&h2, "tokens"), tokens, "a replacement "
+	    "reached host 2");
+	r = verify_on(&h2, par, "pam.sshd");
+	cr_assert_eq(strncmp(r, "ERR", 3), 0, "%s", r);
+	free(r);
+	free(par);
+}
+
+/* A patRevoked the hosts cannot read as a time ("0", from an admin's
+ * hand) is a revocation all the same. */
+Test(fleet, any_patrevoked_value_is_a_revocation)
+{
+	char a[PAT_TOKEN_BUFSZ];
+
+	add_token(701, "alice", a);
+	cr_assert_geq(until(a, "OK", 1000), 0);
+	cr_assert_eq(ldap("dn: patId=701,ou=tokens," BASE "\nchangetype: "
+	    "modify\nadd: patRevoked\npatRevoked: 0\n-\n", "ldapmodify "
+	    ADMIN, port), 0);
+	cr_assert_geq(until(a, "ERR", 1000), 0, "patRevoked: 0 left the "
+	    "token valid");
+}

@@ -130,6 +130,10 @@ out=$(modify "$TOK" replace patParent 7 | ldapmodify "${ISSUER[@]}" 2>&1)
 rc "the issuer moves a token's parent (ROTATE hands the children on)" 0 $? "$out"
 out=$(modify "$TOK" replace patParent 8 | ldapmodify "${HOST2[@]}" 2>&1)
 rc "host-2 does not" 50 $? "$out"
+out=$(modify "$TOK" add patRevoked 0 | ldapmodify "${HOST2[@]}" 2>&1)
+rc "host-2 cannot add patRevoked: 0 (it would read as not revoked, for good)" 50 $? "$out"
+out=$(modify "$TOK" add patRevokedReason bogus | ldapmodify "${HOST2[@]}" 2>&1)
+rc "host-2 cannot add a reason patd does not give (it would block a later one)" 50 $? "$out"
 
 # ---- an ordinary host: reads everything, revokes, mints nothing
 out=$(ldapsearch -LLL "${HOST2[@]}" -b "$TOK" -s base patHash 2>&1)
