@@ -172,6 +172,104 @@ note_cookie(struct fleet *f, const char *cookie)
 		atomic_store(&f->cookie_time, newest / 1000);
 }
 
+/* The csn= list of a cookie ("" when none) into out. */
+static void
+cookie_csns(const char *cookie, char *out, size_t n)
+{
+	const char *p = strstr(cookie, "csn=");
+	size_t len;
+
+	out[0] = '\0';
+	if (p == NULL || (p != cookie && p[-1] != ','))
+		return;
+	p += 4;
+	len = strcspn(p, ",");
+	if (len < n) {
+		memcpy(out, p, len);
+		out[len] = '\0';
+	}
+}
+
+/* A CSN's server id: its third '#' field ("…Z#000000#001#000000"). */
+static size_t
+csn_sid(const char *csn, size_t len, const char **sid)
+{
+	const char *e = csn + len, *p = csn;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		while (p < e && *p != '#')
+			p++;
+		if (p == e)
+			return 0;
+		p++;
+	}
+	*sid = p;
+	while (p < e && *p != '#')
+		p++;
+	return (size_t)(p - *sid);
+}
+
+#define FLEET_CSNS	64	/* servers a cookie keeps CSNs of */
+
+/* The ';'-joined CSNs of list (up to ',' or the end) into v[], lens[]. */
+static size_t
+split_csns(const char *list, const char **v, size_t *lens, size_t max)
+{
+	size_t n = 0, l;
+
+	for (; *list && *list != ',' && n < max; list += l) {
+		l = strcspn(list, ";,");
+		if (l > 0) {
+			v[n] = list;
+			lens[n++] = l;
+		}
+		if (list[l] == ';')
+			l++;
+	}
+	return n;
+}
+
+/* Merge the CSNs of add into have: per server id, the newest (CSNs of
+ * one server compare as text: their time comes first). */
+static void
+merge_csns(char *have, size_t n, const char *add)
+{
+	char old[FLEET_COOKIE_MAX + 1], out[FLEET_COOKIE_MAX + 1];
+	const char *v[FLEET_CSNS], *a[FLEET_CSNS], *vs, *as;
+	size_t vl[FLEET_CSNS], al[FLEET_CSNS], nv, na, i, k, o = 0, vsl, asl;
+	int c;
+
+	snprintf(old, sizeof(old), "%s", have);
+	nv = split_csns(old, v, vl, FLEET_CSNS);
+	na = split_csns(add, a, al, FLEET_CSNS);
+	for (i = 0; i < na; i++) {
+		asl = csn_sid(a[i], al[i], &as);
+		for (k = 0; k < nv; k++) {
+			vsl = csn_sid(v[k], vl[k], &vs);
+			if (vsl == asl && memcmp(vs, as, asl) == 0)
+				break;
+		}
+		if (k == nv) {		/* a server we had no CSN of */
+			if (nv < FLEET_CSNS) {
+				v[nv] = a[i];
+				vl[nv++] = al[i];
+			}
+			continue;
+		}
+		c = memcmp(a[i], v[k], al[i] < vl[k] ? al[i] : vl[k]);
+		if (c > 0 || (c == 0 && al[i] > vl[k])) {
+			v[k] = a[i];
+			vl[k] = al[i];
+		}
+	}
+	for (k = 0; k < nv && o + vl[k] + 2 < sizeof(out); k++)
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%.*s",
+		    o ? ";" : "", (int)vl[k], v[k]);
+	out[o] = '\0';
+	snprintf(have, n, "%s", out);
+}
+
 static int
 set_cookie(struct fleet *f, const struct berval *c)
 {
@@ -179,6 +277,7 @@ set_cookie(struct fleet *f, const struct berval *c)
 	int r;
 
 	char buf[FLEET_COOKIE_MAX + 1], out[FLEET_COOKIE_MAX + 1], *p, *part;
+	char csns[FLEET_COOKIE_MAX + 1];
 	size_t o = 0;
 
 	if (c->bv_len == 0 || c->bv_len > FLEET_COOKIE_MAX)
@@ -188,15 +287,30 @@ set_cookie(struct fleet *f, const struct berval *c)
 	 * sent the changes made there (issue 16's traps) */
 	memcpy(buf, c->bv_val, c->bv_len);
 	buf[c->bv_len] = '\0';
+	cookie_csns(f->cookie, csns, sizeof(csns));
 	for (p = buf; (part = strsep(&p, ",")) != NULL;) {
 		if (strncmp(part, "sid=", 4) == 0)
 			continue;
+		/* a persist-phase cookie carries the CSN of the server a
+		 * change came from only: merged with what we had, per
+		 * server id, or the others' would be lost (and a failover
+		 * to another provider would resend, or miss, its changes) */
+		if (strncmp(part, "csn=", 4) == 0) {
+			merge_csns(csns, sizeof(csns), part + 4);
+			continue;
+		}
 		o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s",
 		    o ? "," : "", part);
 	}
+	if (csns[0] != '\0')
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "%scsn=%s",
+		    o ? "," : "", csns);
+	if (o >= sizeof(out))
+		return 0;	/* too long to keep: the last one stays */
 	if ((r = batch_txn(f, &txn)) < 0)
 		return r;
 	note_cookie(f, out);
+	memcpy(f->cookie, out, o + 1);
 	return store_meta_put(f->store, txn, "fleet_cookie", out, o);
 }
 
@@ -661,9 +775,11 @@ refresh_done(struct fleet *f, bool present)
 	/* a refresh ending in refreshPresent had a present phase: every
 	 * entry in the content was named (as present, or sent whole), so
 	 * what it did not name is gone (RFC 4533 3.4.1).  A provider with
-	 * nothing to say ends in refreshDelete instead.  Unless a uuid
+	 * nothing to say ends in refreshDelete instead, and so does one
+	 * sending everything to a consumer without a cookie (a reload):
+	 * then too every entry was named.  Unless a uuid
 	 * could not be noted: then nothing is removed */
-	if (present && !f->seen_lost)
+	if ((present || !f->had_cookie) && !f->seen_lost)
 		r = remove_unseen(f);
 	f->seen_lost = false;
 	f->refreshing = false;
@@ -761,11 +877,13 @@ load_cookie(struct fleet *f, struct berval *c, char *buf, size_t n)
 		return r;
 	r = store_meta_get(f->store, txn, "fleet_cookie", buf, n, &len);
 	store_abort(txn);
+	f->cookie[0] = '\0';
 	if (r == 0 && len > 0 && len < n) {
 		c->bv_len = len;
 		c->bv_val = buf;
 		buf[len] = '\0';
 		note_cookie(f, buf);
+		snprintf(f->cookie, sizeof(f->cookie), "%s", buf);
 	}
 	return r == -ENOENT ? 0 : r;
 }
@@ -780,6 +898,7 @@ drop_cookie(struct fleet *f)
 		return r;
 	if ((r = store_meta_put(f->store, txn, "fleet_cookie", "", 0)) < 0)
 		return r;
+	f->cookie[0] = '\0';
 	return batch_commit(f);
 }
 
@@ -902,7 +1021,12 @@ on_message(struct fleet *f, LDAPMessage *m, bool *reload)
 		ldap_parse_result(f->ld, m, &err, NULL, NULL, NULL, NULL, 0);
 		if (batch_commit(f) < 0)
 			return "store commit failed";
-		if (err == LDAP_SYNC_REFRESH_REQUIRED) {
+		/* slapd answers a cookie newer than its own state (an older
+		 * dump restored) with unwillingToPerform, not
+		 * refreshRequired: the same remedy, a full reload */
+		if (err == LDAP_SYNC_REFRESH_REQUIRED ||
+		    (err == LDAP_UNWILLING_TO_PERFORM && f->had_cookie &&
+		    f->refreshing)) {
 			*reload = true;
 			return "refresh-required";
 		}

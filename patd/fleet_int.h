@@ -94,6 +94,7 @@ struct fleet {
 	bool		 outbox_dirty;	/* push the outbox next turn */
 	int64_t		 outbox_retry;	/* ms: a refused push, again then */
 	char		 host[STORE_USER_MAX + 1];	/* our cn (whoami) */
+	char		 cookie[FLEET_COOKIE_MAX + 1];	/* as last stored */
 	int64_t		 lu_next;	/* ms: the next push of last uses */
 	bool		 lu_parent;	/* cn=HOST,base exists (this link) */
 	LDAP		*ld;

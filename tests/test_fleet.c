@@ -510,10 +510,12 @@ Test(fleet_sid, a_present_phase_removes_what_it_does_not_name)
 	add_token(802, "alice", b);
 	cr_assert_geq(until(b, "OK", 1000), 0);
 	t_kill9(&t);
-	slapd_stop();
-	slapd_again();
+	/* deleted before the restart: the in-memory session log forgets
+	 * it, so only a present phase can tell patd */
 	cr_assert_eq(ldap(NULL, "ldapdelete " ADMIN " patId=802,ou=tokens,"
 	    BASE, port), 0);
+	slapd_stop();
+	slapd_again();
 	t_restart(&t);
 	cr_assert_geq(until(b, "ERR", 3000), 0, "a token gone from the "
 	    "directory still verifies after a present phase");
