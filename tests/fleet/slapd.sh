@@ -28,7 +28,10 @@
 #     rules give nothing).
 #   PAT_SLAPD_ACCESSLOG=1: the session log is kept in an accesslog
 #     database (cn=accesslog, olcSpSessionlogSource), so it survives a
-#     restart, as docs/fleet.md recommends.
+#     restart, as docs/fleet.md recommends.  syncprov searches that log
+#     as the consumer: the hosts and cn=admin (the mirror's replication
+#     identity) get `search` there (filters, no values), or every resume
+#     silently becomes a present phase.
 #
 # start-pair: a multi-provider (mirror mode) pair, DIR/1 on PORT1 (server id
 # 1, the base entries) and DIR/2 on PORT2 (server id 2, empty until it has
@@ -165,7 +168,7 @@ olcDbMaxSize: 104857600
 olcDbNoSync: TRUE
 olcDbIndex: default eq
 olcDbIndex: entryCSN,objectClass,reqEnd,reqResult,reqStart,reqDN eq
-olcAccess: {0}to * by * none
+olcAccess: {0}to * by dn.exact="cn=admin,$BASE" search by dn.children="ou=hosts,$BASE" search by * none
 EOL
 }
 
@@ -315,18 +318,32 @@ start_pair() {
 		stop "$d/1"
 		return 1
 	fi
-	# ready when provider 2 has the base entries (the last one added)
+	# ready when provider 2 has the base entries (the last one added),
+	# and provider 1 what is written on 2 (its consumer of 2 is in
+	# persist mode, not waiting for its next retry)
 	pw=$d/admin.pw
 	printf admin >"$pw" && chmod 600 "$pw" || return 1
+	if ! until_found "$p2" "ou=grants,$BASE" "" ||
+	    ! printf 'dn: ou=pat,%s\nchangetype: modify\nreplace: description\ndescription: mirror\n-\n' \
+	    "$BASE" | ldapmodify -x -H "ldap://127.0.0.1:$p2" -D "cn=admin,$BASE" \
+	    -y "$pw" >/dev/null 2>&1 ||
+	    ! until_found "$p1" "ou=pat,$BASE" "(description=mirror)"; then
+		echo "slapd.sh: the providers do not replicate each other" >&2
+		stop "$d/1"
+		stop "$d/2"
+		return 1
+	fi
+}
+
+# until_found PORT DN FILTER: 0 once DN (matching FILTER) is there, as
+# cn=admin; 1 after 5 s
+until_found() {
 	for _ in $(seq 1 500); do
-		ldapsearch -x -LLL -H "ldap://127.0.0.1:$p2" -D "cn=admin,$BASE" \
-		    -y "$pw" -b "ou=grants,$BASE" -s base dn >/dev/null 2>&1 &&
-		    return 0
+		[ -n "$(ldapsearch -x -LLL -H "ldap://127.0.0.1:$1" \
+		    -D "cn=admin,$BASE" -y "$pw" -b "$2" -s base \
+		    "${3:-(objectClass=*)}" dn 2>/dev/null)" ] && return 0
 		sleep 0.01
 	done
-	echo "slapd.sh: provider 2 did not replicate the base entries" >&2
-	stop "$d/1"
-	stop "$d/2"
 	return 1
 }
 
