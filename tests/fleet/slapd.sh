@@ -327,7 +327,8 @@ start_pair() {
 	    ! printf 'dn: ou=pat,%s\nchangetype: modify\nreplace: description\ndescription: mirror\n-\n' \
 	    "$BASE" | ldapmodify -x -H "ldap://127.0.0.1:$p2" -D "cn=admin,$BASE" \
 	    -y "$pw" >/dev/null 2>&1 ||
-	    ! until_found "$p1" "ou=pat,$BASE" "(description=mirror)"; then
+	    ! until_found "$p1" "ou=pat,$BASE" "(description=mirror)" ||
+	    ! lastuse_base "$p2" >>"$d/2/lastuse.out" 2>&1; then
 		echo "slapd.sh: the providers do not replicate each other" >&2
 		stop "$d/1"
 		stop "$d/2"
