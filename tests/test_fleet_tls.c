@@ -263,8 +263,9 @@ tls_host(struct tpatd *h, const char *uri, const char *ca, const char *cert,
 
 	snprintf(conf, sizeof(conf), "fleet_uri = %s\nfleet_base = " BASE "\n"
 	    "fleet_tls_cacert = %s/%s.pem\nfleet_tls_cert = %s/%s.pem\n"
-	    "fleet_tls_key = %s/%s.key\nfleet_retry = 1\n", uri, cdir, ca,
-	    cdir, cert, cdir, cert);
+	    "fleet_tls_key = %s/%s.key\nfleet_retry = 1\n"
+	    "fleet_lastuse_interval = 1\n", uri, cdir, ca, cdir, cert, cdir,
+	    cert);
 	reconf(h, conf, fresh);
 }
 
@@ -556,6 +557,23 @@ Test(fleet_tls, ldaps_with_a_client_certificate_binds_as_its_host_and_replicates
 	    "reach host-3");
 	t_figure("fleet_tls: minted on the issuer (CREATE over ldaps), "
 	    "verified on host-3 after %lld ms", ms);
+	/* host-3 records that use under its own name, which it learns from
+	 * the directory (whoami: the certificate's mapped DN); the issuer
+	 * reads it back */
+	snprintf(req, sizeof(req), "SHOW id=%llu\n", id);
+	for (int i = 0; i < 100; i++) {
+		r = t_raw(&ti, req, 1);
+		bool seen = strstr(r, " fleet_last_host=host-3") != NULL;
+
+		free(r);
+		if (seen)
+			break;
+		usleep(100000);
+	}
+	r = t_raw(&ti, req, 1);
+	cr_assert(strstr(r, " fleet_last_host=host-3") != NULL, "the "
+	    "issuer's SHOW does not say host-3 used the token: %s", r);
+	free(r);
 	snprintf(req, sizeof(req), "REVOKE id=%llu\n", id);
 	r = t_raw(&t, req, 1);
 	cr_assert(strstr(r, " fleet=sent") != NULL, "%s", r);
