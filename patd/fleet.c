@@ -954,7 +954,9 @@ open_sync(struct fleet *f)
 		rc = ldap_sasl_bind_s(f->ld, f->cfg.fleet_bind_dn,
 		    LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
 	} else {
-		cred.bv_val = NULL;
+		/* an empty initial response, not none: without one slapd
+		 * answers saslBindInProgress and waits for a second round */
+		cred.bv_val = (char *)"";
 		cred.bv_len = 0;
 		rc = ldap_sasl_bind_s(f->ld, NULL, "EXTERNAL", &cred, NULL,
 		    NULL, NULL);

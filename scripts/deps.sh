@@ -21,8 +21,9 @@ deb_pkgs="dpkg-dev debhelper fakeroot lintian"
 # tests/system (issue 15): a Debian 12 container with systemd as PID 1, built
 # by mmdebstrap and booted by systemd-nspawn, to install the packages in
 system_pkgs="systemd-container mmdebstrap"
-# tests/fleet (issue 16): a real OpenLDAP provider in a temporary directory
-fleet_pkgs="slapd ldap-utils libldap-dev"
+# tests/fleet (issue 16): a real OpenLDAP provider in a temporary directory;
+# openssl makes the TLS tests' certificates (tests/fleet/certs.sh)
+fleet_pkgs="slapd ldap-utils libldap-dev openssl"
 
 case "${1:-test}" in
 build) want="$build_pkgs" ;;
