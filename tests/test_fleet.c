@@ -1314,3 +1314,30 @@ Test(fleet, any_patrevoked_value_is_a_revocation)
 	cr_assert_geq(until(a, "ERR", 1000), 0, "patRevoked: 0 left the "
 	    "token valid");
 }
+
+/* An older dump restored on the provider: patd's cookie is newer than the
+ * directory (slapd says unwillingToPerform), so it reloads everything and
+ * removes what the restored directory no longer has. */
+Test(fleet, an_older_dump_restored_reloads_and_removes_what_it_lost)
+{
+	char a[PAT_TOKEN_BUFSZ], b[PAT_TOKEN_BUFSZ], *log;
+
+	add_token(1101, "alice", a);
+	cr_assert_geq(until(a, "OK", 1000), 0);
+	cr_assert_eq(t_sh(&t, 0, NULL, NULL, NULL, "PATH=$PATH:/usr/sbin; "
+	    "slapcat -F %s/conf -n1 -l %s/old.ldif", sdir, sdir), 0);
+	add_token(1102, "alice", b);
+	cr_assert_geq(until(b, "OK", 1000), 0);
+	slapd_stop();
+	cr_assert_eq(t_sh(&t, 0, NULL, NULL, NULL, "PATH=$PATH:/usr/sbin; "
+	    "rm -f %s/db/*.mdb && slapadd -q -w -F %s/conf -n1 -l %s/old.ldif",
+	    sdir, sdir, sdir), 0);
+	slapd_again();
+	cr_assert_geq(until(b, "ERR", 10000), 0, "a token the restored "
+	    "directory does not hold still verifies");
+	cr_assert_geq(until(a, "OK", 1000), 0);
+	cr_assert_eq(status_num("tokens"), 1);
+	log = t_slurp(t.log);
+	cr_assert(strstr(log, "reason=refresh-required") != NULL, "%s", log);
+	free(log);
+}
