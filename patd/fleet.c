@@ -992,7 +992,16 @@ open_sync(struct fleet *f)
 	    f->had_cookie ? "resumed" : "none");
 	return NULL;
 fail:
-	snprintf(why, sizeof(why), "%s", ldap_err2string(rc));
+	{
+		char *diag = NULL;	/* e.g. why TLS failed */
+
+		if (f->ld != NULL)
+			ldap_get_option(f->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE,
+			    &diag);
+		snprintf(why, sizeof(why), "%s%s%.100s", ldap_err2string(rc),
+		    diag && *diag ? ": " : "", diag ? diag : "");
+		ldap_memfree(diag);
+	}
 	return why;
 }
 
@@ -1169,6 +1178,27 @@ fleet_main(void *arg)
 	return NULL;
 }
 
+/* The TLS client key: a file only root can read (libldap opens it). */
+static int
+check_key(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		snprintf(err, errlen, "fleet_tls_key %s: %s", path,
+		    strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 0077) != 0) {
+		snprintf(err, errlen, "fleet_tls_key %s must be a regular file "
+		    "owned by root with mode 0600 (chown root %s; chmod 600 "
+		    "%s)", path, path, path);
+		return -EPERM;
+	}
+	return 0;
+}
+
 /* The bind password: a file only root can read and write. */
 static int
 read_password(struct fleet *f, char *err, size_t errlen)
@@ -1241,8 +1271,13 @@ fleet_start(struct fleet **fp, struct store *s, const struct patd_config *cfg,
 		    strerror(-r));
 		return r;
 	}
-	if (cfg->fleet_bind_password_file[0] &&
-	    (r = read_password(f, err, errlen)) < 0) {
+	if ((cfg->fleet_bind_password_file[0] &&
+	    (r = read_password(f, err, errlen)) < 0) ||
+	    (cfg->fleet_tls_key[0] && (r = check_key(cfg->fleet_tls_key, err,
+	    errlen)) < 0)) {
+		close(f->wakefd);
+		close(f->evfd);
+		pthread_mutex_destroy(&f->mu);
 		free(f);
 		return r;
 	}

@@ -612,6 +612,19 @@ Test(fleet, a_password_file_others_may_read_stops_patd)
 	cr_assert(strstr(err, "must be a regular file owned by root with "
 	    "mode 0600") != NULL, "%s", err);
 	free(err);
+	err = NULL;
+	/* the same for the TLS client key (libldap would read any) */
+	snprintf(pw, sizeof(pw), "%s/host.key", t.dir);
+	t_write(pw, "not really a key\n", 0644);
+	snprintf(conf, sizeof(conf), "fleet_uri = ldaps://127.0.0.1:%d\n"
+	    "fleet_base = %s\nfleet_tls_key = %s\n", port, BASE, pw);
+	t_write(cpath, conf, 0644);
+	rc = t_sh(&t, 0, NULL, NULL, &err, "timeout 5 \"$PATD\" --socket %s "
+	    "--state %s --config %s", t.sock, t.state, cpath);
+	cr_assert_neq(rc, 0, "patd started with a world-readable TLS key");
+	cr_assert(strstr(err, "fleet_tls_key") != NULL && strstr(err,
+	    "mode 0600") != NULL, "%s", err);
+	free(err);
 	t_restart(&t);	/* the good configuration still works */
 }
 
