@@ -1393,6 +1393,31 @@ store_fleet_walk(struct store *s, MDB_txn *txn, store_fleet_fn fn, void *arg)
 
 /* ---- the fleet's revocation outbox (fleet.c's; see store.h) */
 
+/* The first u64be key of db above after: its id and value (valid in txn);
+ * -ENOENT when none. */
+static int
+first_after(MDB_txn *txn, MDB_dbi db, uint64_t after, uint64_t *id,
+    MDB_val *v)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb };
+	MDB_cursor *c;
+	int rc;
+
+	if (after == UINT64_MAX)
+		return -ENOENT;
+	if ((rc = mdb_cursor_open(txn, db, &c)) != 0)
+		return map_err(rc);
+	put_be64(kb, after + 1);
+	rc = mdb_cursor_get(c, &k, v, MDB_SET_RANGE);
+	if (rc == 0 && k.mv_size != 8)
+		rc = MDB_CORRUPTED;
+	if (rc == 0)
+		*id = get_be64(k.mv_data);
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? -ENOENT : map_err(rc);
+}
+
 int
 store_fleetq_put(struct store *s, MDB_txn *txn, uint64_t id, int64_t when,
     const char *reason)
@@ -1414,26 +1439,17 @@ int
 store_fleetq_next(struct store *s, MDB_txn *txn, uint64_t after,
     uint64_t *id, int64_t *when, char *reason, size_t n)
 {
-	uint8_t kb[8];
-	MDB_val k = { 8, kb }, v;
-	MDB_cursor *c;
-	int rc;
+	MDB_val v;
+	int r;
 
-	if ((rc = mdb_cursor_open(txn, s->fleetq, &c)) != 0)
-		return map_err(rc);
-	put_be64(kb, after + 1);
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	if (rc == 0 && (k.mv_size != 8 || v.mv_size < 8 ||
-	    v.mv_size - 8 >= n))
-		rc = MDB_CORRUPTED;
-	if (rc == 0) {
-		*id = get_be64(k.mv_data);
-		*when = (int64_t)get_be64(v.mv_data);
-		memcpy(reason, (char *)v.mv_data + 8, v.mv_size - 8);
-		reason[v.mv_size - 8] = '\0';
-	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? -ENOENT : map_err(rc);
+	if ((r = first_after(txn, s->fleetq, after, id, &v)) < 0)
+		return r;
+	if (v.mv_size < 8 || v.mv_size - 8 >= n)
+		return -EINVAL;
+	*when = (int64_t)get_be64(v.mv_data);
+	memcpy(reason, (char *)v.mv_data + 8, v.mv_size - 8);
+	reason[v.mv_size - 8] = '\0';
+	return 0;
 }
 
 int
@@ -1472,21 +1488,9 @@ int
 store_fleetlu_next(struct store *s, MDB_txn *txn, uint64_t after,
     uint64_t *id)
 {
-	uint8_t kb[8];
-	MDB_val k = { 8, kb }, v;
-	MDB_cursor *c;
-	int rc;
+	MDB_val v;
 
-	if ((rc = mdb_cursor_open(txn, s->fleetlu, &c)) != 0)
-		return map_err(rc);
-	put_be64(kb, after + 1);
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	if (rc == 0 && k.mv_size != 8)
-		rc = MDB_CORRUPTED;
-	if (rc == 0)
-		*id = get_be64(k.mv_data);
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? -ENOENT : map_err(rc);
+	return first_after(txn, s->fleetlu, after, id, &v);
 }
 
 int

@@ -20,12 +20,19 @@
 #include <criterion/criterion.h>
 #include <sodium.h>
 
+#include "fleetbox.h"
 #include "harness.h"
 #include "keyfile.h"
 #include "store.h"
 #include "token.h"
 
 #define BASE	"dc=example,dc=org"
+#define ldap(...)	fb_ldap(&t, __VA_ARGS__)
+/* t's VERIFY for pam.sshd; any host's for a permission */
+#define verify(tok)	fb_verify(&t, (tok), "pam.sshd")
+#define until(tok, want, ms) fb_until(&t, (tok), "pam.sshd", (want), (ms))
+#define verify_on	fb_verify
+#define until_on	fb_until
 #define ISSUER	"-x -H ldap://127.0.0.1:%d -D cn=issuer-1,ou=hosts," BASE \
 		" -w issuer-1"
 #define ADMIN	"-x -H ldap://127.0.0.1:%d -D cn=admin," BASE " -w admin"
@@ -37,39 +44,6 @@ static char sdir[128];	/* slapd's directory */
 static int port;
 static uint8_t key[PAT_HASH_KEY_LEN];
 static int server_id;	/* slapd's olcServerID, 0 none (suite fleet_sid) */
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ldap tool args (a shell fragment) with the LDIF on stdin; exit status */
-static int
-ldap(const char *ldif, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-ldap(const char *ldif, const char *fmt, ...)
-{
-	char cmd[600], *out = NULL, *err = NULL;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = t_sh(&t, 0, ldif, &out, &err, "PATH=$PATH:/usr/sbin; %s", cmd);
-	if (rc != 0)
-		cr_log_warn("%s: exit %d: %s%s", cmd, rc, out ? out : "",
-		    err ? err : "");
-	free(out);
-	free(err);
-	return rc;
-}
 
 static void
 slapd_up(void)
@@ -183,20 +157,15 @@ TestSuite(fleet_sid, .init = setup_sid, .fini = teardown, .timeout = 60);
 static void
 add_token(uint64_t id, const char *user, char tok[PAT_TOKEN_BUFSZ])
 {
-	uint8_t h[PAT_HASH_LEN];
-	char b64[64], ldif[1024];
+	char *ldif = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&ldif, &len);
 
-	cr_assert_eq(pat_token_generate(id, tok), 0);
-	pat_token_hash(key, tok, strlen(tok), h);
-	sodium_bin2base64(b64, sizeof(b64), h, sizeof(h),
-	    sodium_base64_VARIANT_ORIGINAL);
-	snprintf(ldif, sizeof(ldif), "dn: patId=%llu,ou=tokens," BASE "\n"
-	    "objectClass: patToken\npatId: %llu\npatHash:: %s\npatUid: 1001\n"
-	    "patUser: %s\npatRoleName: ops\npatCap: pam.*\npatCreated: %lld\n"
-	    "patBy: root\npatName: t%llu\n", (unsigned long long)id,
-	    (unsigned long long)id, b64, user, (long long)time(NULL),
-	    (unsigned long long)id);
+	cr_assert_not_null(fp);
+	fb_token_entry(fp, key, BASE, id, user, tok);
+	cr_assert_eq(fclose(fp), 0);
 	cr_assert_eq(ldap(ldif, "ldapadd " ISSUER, port), 0);
+	free(ldif);
 }
 
 static void
@@ -209,38 +178,6 @@ revoke_in_directory(uint64_t id)
 	    "add: patRevokedReason\npatRevokedReason: reported\n-\n",
 	    (unsigned long long)id, (long long)time(NULL));
 	cr_assert_eq(ldap(ldif, "ldapmodify " HOST2, port), 0);
-}
-
-/* VERIFY's first answer line (malloc'd) */
-static char *
-verify(const char *tok)
-{
-	char req[200];
-
-	snprintf(req, sizeof(req), "VERIFY token=%s perm=pam.sshd\n", tok);
-	return t_raw(&t, req, 1);
-}
-
-/* Poll VERIFY until its answer starts with want; ms it took, or -1 after
- * limit_ms. */
-static long long
-until(const char *tok, const char *want, long long limit_ms)
-{
-	long long t0 = now_ms(), now;
-	char *r;
-
-	for (;;) {
-		r = verify(tok);
-		now = now_ms();
-		if (strncmp(r, want, strlen(want)) == 0) {
-			free(r);
-			return now - t0;
-		}
-		free(r);
-		if (now - t0 > limit_ms)
-			return -1;
-		usleep(5000);
-	}
 }
 
 static long
@@ -315,9 +252,9 @@ Test(fleet, slapd_down_verifies_and_catches_up_with_its_cookie)
 	cr_assert_geq(until(a, "OK", 1000), 0);
 	cr_assert_geq(until(b, "OK", 1000), 0);
 	slapd_stop();
-	t0 = now_ms();
+	t0 = fb_now_ms();
 	r = verify(a);
-	ms = now_ms() - t0;
+	ms = fb_now_ms() - t0;
 	cr_assert_eq(strncmp(r, "OK", 2), 0, "slapd down: %s", r);
 	free(r);
 	cr_assert_lt(ms, 200, "VERIFY took %lld ms with slapd down", ms);
@@ -689,38 +626,6 @@ teardown3(void)
 
 TestSuite(fleet3, .init = setup3, .fini = teardown3, .timeout = 90);
 
-/* VERIFY of tok for perm on h: the first answer line (malloc'd) */
-static char *
-verify_on(struct tpatd *h, const char *tok, const char *perm)
-{
-	char req[200];
-
-	snprintf(req, sizeof(req), "VERIFY token=%s perm=%s\n", tok, perm);
-	return t_raw(h, req, 1);
-}
-
-/* Poll until h's answer starts with want: ms it took, or -1 */
-static long long
-until_on(struct tpatd *h, const char *tok, const char *perm,
-    const char *want, long long limit_ms)
-{
-	long long t0 = now_ms(), now;
-	char *r;
-
-	for (;;) {
-		r = verify_on(h, tok, perm);
-		now = now_ms();
-		if (strncmp(r, want, strlen(want)) == 0) {
-			free(r);
-			return now - t0;
-		}
-		free(r);
-		if (now - t0 > limit_ms)
-			return -1;
-		usleep(2000);
-	}
-}
-
 /* A request to h whose first line must start with OK (malloc'd) */
 static char *
 ok_on(struct tpatd *h, const char *req)
@@ -788,7 +693,7 @@ Test(fleet3, created_on_the_issuer_verifies_everywhere_revoked_anywhere_refused_
 	    BASE " -s base dn | grep -q patId=%llu", port, id, id), 0);
 	/* revoked on host 3: refused on hosts 1 and 2 */
 	snprintf(req, sizeof(req), "REVOKE id=%llu\n", id);
-	t0 = now_ms();
+	t0 = fb_now_ms();
 	r = ok_on(&h3, req);
 	cr_assert(strstr(r, " fleet=sent") != NULL, "%s", r);
 	free(r);
@@ -800,7 +705,7 @@ Test(fleet3, created_on_the_issuer_verifies_everywhere_revoked_anywhere_refused_
 	cr_assert(ms2 >= 0 && ms3 >= 0, "a revocation on host 3 did not "
 	    "reach hosts 1 and 2 within 1 s");
 	t_figure("fleet3: revoked on host 3, refused on hosts 1 and 2 after "
-	    "%lld ms (from the REVOKE request)", now_ms() - t0);
+	    "%lld ms (from the REVOKE request)", fb_now_ms() - t0);
 	free(tok);
 }
 
@@ -961,28 +866,10 @@ Test(fleet3, directory_down_writes_refused_a_revoke_holds_and_travels_later)
 static void
 add_tokens_bulk(uint64_t first, size_t n, char *toks)
 {
-	char path[200], tok[PAT_TOKEN_BUFSZ], b64[64];
-	uint8_t h[PAT_HASH_LEN];
-	FILE *fp;
-	size_t i;
+	char path[200];
 
 	snprintf(path, sizeof(path), "%s/bulk.ldif", t.dir);
-	cr_assert_not_null(fp = fopen(path, "w"));
-	for (i = 0; i < n; i++) {
-		cr_assert_eq(pat_token_generate(first + i, tok), 0);
-		pat_token_hash(key, tok, strlen(tok), h);
-		sodium_bin2base64(b64, sizeof(b64), h, sizeof(h),
-		    sodium_base64_VARIANT_ORIGINAL);
-		fprintf(fp, "dn: patId=%llu,ou=tokens," BASE "\nobjectClass: "
-		    "patToken\npatId: %llu\npatHash:: %s\npatUid: 1001\n"
-		    "patUser: alice\npatRoleName: ops\npatCap: pam.*\n"
-		    "patCreated: %lld\npatBy: root\n\n",
-		    (unsigned long long)(first + i),
-		    (unsigned long long)(first + i), b64, (long long)time(NULL));
-		if (toks != NULL)
-			memcpy(toks + i * PAT_TOKEN_BUFSZ, tok, PAT_TOKEN_BUFSZ);
-	}
-	cr_assert_eq(fclose(fp), 0);
+	fb_tokens_file(path, key, BASE, first, n, toks);
 	cr_assert_eq(ldap(NULL, "ldapadd -c " ISSUER " -f %s >/dev/null",
 	    port, path), 0);
 }
@@ -1002,7 +889,7 @@ Test(fleet, a_host_stopped_during_1000_changes_catches_up_with_its_cookie,
 	add_tokens_bulk(4001, 1000, toks);
 	revoke_in_directory(3001);
 	before = 0;
-	t0 = now_ms();
+	t0 = fb_now_ms();
 	t_restart(&t);
 	/* the last change made is the first to check: then all of them */
 	ms = until(toks + 999 * PAT_TOKEN_BUFSZ, "OK", 20000);
@@ -1010,7 +897,7 @@ Test(fleet, a_host_stopped_during_1000_changes_catches_up_with_its_cookie,
 	cr_assert_geq(until(a, "ERR", 2000), 0, "a revocation made while "
 	    "patd was down was not applied");
 	t_figure("fleet: 1,000 changes missed while down applied %lld ms "
-	    "after restart", now_ms() - t0);
+	    "after restart", fb_now_ms() - t0);
 	for (i = 0; i < 1000; i++) {
 		r = verify(toks + i * PAT_TOKEN_BUFSZ);
 		cr_assert_eq(strncmp(r, "OK", 2), 0, "token %zu: %s", i, r);

@@ -35,12 +35,17 @@
 #include <criterion/criterion.h>
 #include <sodium.h>
 
+#include "fleetbox.h"
 #include "harness.h"
 #include "keyfile.h"
 #include "store.h"
 #include "token.h"
 
 #define BASE	"dc=example,dc=org"
+#define ldap(...)	fb_ldap(&t, __VA_ARGS__)
+/* VERIFY for pam.sshd on h */
+#define verify_on(h, tok) fb_verify((h), (tok), "pam.sshd")
+#define until_on(h, tok, want, ms) fb_until((h), (tok), "pam.sshd", (want), (ms))
 /* ldap tool arguments: a simple bind on ldap://127.0.0.1:PORT with the
  * password in DIR/NAME.pw (format arguments: port, t.dir) */
 #define ISSUER	"-x -H ldap://127.0.0.1:%d -D cn=issuer-1,ou=hosts," BASE \
@@ -57,39 +62,6 @@ static int port;	/* fleet_tls: ldap:// (StartTLS); fleet_mirror: provider 1 */
 static int port2;	/* fleet_tls: ldaps://; fleet_mirror: provider 2 */
 static bool pair;
 static uint8_t key[PAT_HASH_KEY_LEN];
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ldap tool args (a shell fragment) with the LDIF on stdin; exit status */
-static int
-ldap(const char *ldif, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-ldap(const char *ldif, const char *fmt, ...)
-{
-	char cmd[700], *out = NULL, *err = NULL;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = t_sh(&t, 0, ldif, &out, &err, "PATH=$PATH:/usr/sbin; %s", cmd);
-	if (rc != 0)
-		cr_log_warn("%s: exit %d: %s%s", cmd, rc, out ? out : "",
-		    err ? err : "");
-	free(out);
-	free(err);
-	return rc;
-}
 
 /* Skip (loudly) unless this machine can run a slapd of our own. */
 static void
@@ -288,20 +260,15 @@ simple_host(struct tpatd *h, const char *uri, const char *who, bool fresh)
 static void
 add_token(int p, uint64_t id, const char *user, char tok[PAT_TOKEN_BUFSZ])
 {
-	uint8_t h[PAT_HASH_LEN];
-	char b64[64], ldif[1024];
+	char *ldif = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&ldif, &len);
 
-	cr_assert_eq(pat_token_generate(id, tok), 0);
-	pat_token_hash(key, tok, strlen(tok), h);
-	sodium_bin2base64(b64, sizeof(b64), h, sizeof(h),
-	    sodium_base64_VARIANT_ORIGINAL);
-	snprintf(ldif, sizeof(ldif), "dn: patId=%llu,ou=tokens," BASE "\n"
-	    "objectClass: patToken\npatId: %llu\npatHash:: %s\npatUid: 1001\n"
-	    "patUser: %s\npatRoleName: ops\npatCap: pam.*\npatCreated: %lld\n"
-	    "patBy: root\npatName: t%llu\n", (unsigned long long)id,
-	    (unsigned long long)id, b64, user, (long long)time(NULL),
-	    (unsigned long long)id);
+	cr_assert_not_null(fp);
+	fb_token_entry(fp, key, BASE, id, user, tok);
+	cr_assert_eq(fclose(fp), 0);
 	cr_assert_eq(ldap(ldif, "ldapadd " ISSUER, p, t.dir), 0);
+	free(ldif);
 }
 
 /* n token entries (ids first…first+n-1, alice's) in one ldapadd on port
@@ -309,28 +276,10 @@ add_token(int p, uint64_t id, const char *user, char tok[PAT_TOKEN_BUFSZ])
 static void
 add_tokens_bulk(int p, uint64_t first, size_t n, char *toks)
 {
-	char path[200], tok[PAT_TOKEN_BUFSZ], b64[64];
-	uint8_t h[PAT_HASH_LEN];
-	FILE *fp;
-	size_t i;
+	char path[200];
 
 	snprintf(path, sizeof(path), "%s/bulk.ldif", t.dir);
-	cr_assert_not_null(fp = fopen(path, "w"));
-	for (i = 0; i < n; i++) {
-		cr_assert_eq(pat_token_generate(first + i, tok), 0);
-		pat_token_hash(key, tok, strlen(tok), h);
-		sodium_bin2base64(b64, sizeof(b64), h, sizeof(h),
-		    sodium_base64_VARIANT_ORIGINAL);
-		fprintf(fp, "dn: patId=%llu,ou=tokens," BASE "\nobjectClass: "
-		    "patToken\npatId: %llu\npatHash:: %s\npatUid: 1001\n"
-		    "patUser: alice\npatRoleName: ops\npatCap: pam.*\n"
-		    "patCreated: %lld\npatBy: root\n\n",
-		    (unsigned long long)(first + i),
-		    (unsigned long long)(first + i), b64, (long long)time(NULL));
-		if (toks != NULL)
-			memcpy(toks + i * PAT_TOKEN_BUFSZ, tok, PAT_TOKEN_BUFSZ);
-	}
-	cr_assert_eq(fclose(fp), 0);
+	fb_tokens_file(path, key, BASE, first, n, toks);
 	cr_assert_eq(ldap(NULL, "ldapadd -c " ISSUER " -f %s >/dev/null",
 	    p, t.dir, path), 0);
 }
@@ -346,39 +295,6 @@ revoke_in_directory(int p, uint64_t id)
 	    "add: patRevokedReason\npatRevokedReason: reported\n-\n",
 	    (unsigned long long)id, (long long)time(NULL));
 	cr_assert_eq(ldap(ldif, "ldapmodify " HOST2, p, t.dir), 0);
-}
-
-/* VERIFY of tok on h: the first answer line (malloc'd) */
-static char *
-verify_on(struct tpatd *h, const char *tok)
-{
-	char req[200];
-
-	snprintf(req, sizeof(req), "VERIFY token=%s perm=pam.sshd\n", tok);
-	return t_raw(h, req, 1);
-}
-
-/* Poll VERIFY on h until its answer starts with want: ms it took, or -1
- * after limit_ms. */
-static long long
-until_on(struct tpatd *h, const char *tok, const char *want,
-    long long limit_ms)
-{
-	long long t0 = now_ms(), now;
-	char *r;
-
-	for (;;) {
-		r = verify_on(h, tok);
-		now = now_ms();
-		if (strncmp(r, want, strlen(want)) == 0) {
-			free(r);
-			return now - t0;
-		}
-		free(r);
-		if (now - t0 > limit_ms)
-			return -1;
-		usleep(2000);
-	}
 }
 
 /* STATUS field of h (malloc'd; the test fails when it is missing) */
@@ -406,7 +322,7 @@ status_num(struct tpatd *h, const char *field)
 static long long
 until_state(struct tpatd *h, const char *state, long long limit_ms)
 {
-	long long t0 = now_ms();
+	long long t0 = fb_now_ms();
 	char *v;
 	bool ok;
 
@@ -415,8 +331,8 @@ until_state(struct tpatd *h, const char *state, long long limit_ms)
 		ok = strcmp(v, state) == 0;
 		free(v);
 		if (ok)
-			return now_ms() - t0;
-		if (now_ms() - t0 > limit_ms)
+			return fb_now_ms() - t0;
+		if (fb_now_ms() - t0 > limit_ms)
 			return -1;
 		usleep(5000);
 	}
@@ -484,18 +400,18 @@ Test(fleet_tls, ldaps_with_a_client_certificate_binds_as_its_host_and_replicates
 	free(r);
 	snprintf(uri, sizeof(uri), "ldaps://127.0.0.1:%d", port2);
 	add_token(port, 101, "alice", a);
-	t0 = now_ms();
+	t0 = fb_now_ms();
 	tls_host(&t, uri, "ca", "host-3", true);
 	cr_assert_geq(until_state(&t, "connected", 5000), 0, "patd never "
 	    "connected over ldaps with its client certificate (SASL "
 	    "EXTERNAL)");
-	connect_ms = now_ms() - t0;
+	connect_ms = fb_now_ms() - t0;
 	ms = until_on(&t, a, "OK", 3000);
 	cr_assert_geq(ms, 0, "a token in the directory before patd started "
 	    "does not verify after its first refresh over ldaps");
 	t_figure("fleet_tls: patd restart to fleet=connected over ldaps + "
 	    "SASL EXTERNAL %lld ms, first token verified %lld ms after",
-	    connect_ms, now_ms() - t0);
+	    connect_ms, fb_now_ms() - t0);
 	r = t_slurp(t.log);
 	cr_assert(strstr(r, "event=fleet result=connected") != NULL, "%s", r);
 	free(r);
@@ -595,12 +511,12 @@ Test(fleet_tls, starttls_on_ldap_with_a_client_certificate)
 	    "SASL EXTERNAL without TLS worked: %s", out);
 	free(out);
 	snprintf(uri, sizeof(uri), "ldap://127.0.0.1:%d", port);
-	t0 = now_ms();
+	t0 = fb_now_ms();
 	tls_host(&t, uri, "ca", "host-3", true);
 	cr_assert_geq(until_state(&t, "connected", 5000), 0, "patd never "
 	    "connected with StartTLS");
 	t_figure("fleet_tls: patd restart to fleet=connected with StartTLS + "
-	    "SASL EXTERNAL %lld ms", now_ms() - t0);
+	    "SASL EXTERNAL %lld ms", fb_now_ms() - t0);
 	add_token(port, 201, "alice", a);
 	ms = until_on(&t, a, "OK", 1000);
 	cr_assert_geq(ms, 0, "a token did not reach patd over StartTLS");
@@ -630,7 +546,7 @@ refused(const char *ca, const char *cert, const char *why)
 	before = log_count(&t, "result=disconnected");
 	tls_host(&t, uri, ca, cert, false);
 	add_token(port, 302, "alice", b);
-	for (t0 = now_ms(); now_ms() - t0 < 2500; usleep(20000)) {
+	for (t0 = fb_now_ms(); fb_now_ms() - t0 < 2500; usleep(20000)) {
 		v = status_str(&t, "fleet");
 		cr_assert_str_neq(v, "connected", "patd connected with CA %s "
 		    "and certificate %s", ca, cert);
@@ -684,7 +600,7 @@ Test(fleet_tls, a_certificate_mapped_outside_ou_hosts_replicates_nothing)
 	add_token(port, 401, "alice", a);
 	snprintf(uri, sizeof(uri), "ldaps://127.0.0.1:%d", port2);
 	tls_host(&t, uri, "ca", "stranger", true);
-	for (t0 = now_ms(); now_ms() - t0 < 2500; usleep(20000)) {
+	for (t0 = fb_now_ms(); fb_now_ms() - t0 < 2500; usleep(20000)) {
 		r = verify_on(&t, a);
 		cr_assert_eq(strncmp(r, "ERR", 3), 0, "a token reached a host "
 		    "mapped outside ou=hosts: %s", r);
@@ -707,7 +623,7 @@ static long long
 first_refresh_ms(struct tpatd *h, bool tls, long n)
 {
 	char uri[100];
-	long long t0 = now_ms();
+	long long t0 = fb_now_ms();
 	int i;
 
 	if (tls) {
@@ -720,7 +636,7 @@ first_refresh_ms(struct tpatd *h, bool tls, long n)
 	for (i = 0; i < 3000 && status_num(h, "tokens") < n; i++)
 		usleep(2000);
 	cr_assert_eq(status_num(h, "tokens"), n);
-	return now_ms() - t0;
+	return fb_now_ms() - t0;
 }
 
 static int
@@ -900,11 +816,11 @@ Test(fleet_mirror, failover_to_provider_2_resumes_with_the_cookie_and_no_sid)
 	before = status_num(&t, "fleet_entries");
 	connects = log_count(&t, "event=fleet result=connected");
 	/* provider 1 goes: patd moves to provider 2 with its cookie */
-	t0 = now_ms();
+	t0 = fb_now_ms();
 	slapd_do("stop", 1);
-	for (ms = -1; now_ms() - t0 < 10000; usleep(10000))
+	for (ms = -1; fb_now_ms() - t0 < 10000; usleep(10000))
 		if (log_count(&t, "event=fleet result=connected") > connects) {
-			ms = now_ms() - t0;
+			ms = fb_now_ms() - t0;
 			break;
 		}
 	cr_assert_geq(ms, 0, "patd did not reconnect to provider 2");

@@ -1,0 +1,106 @@
+/* fleetbox.c - helpers the fleet tests share; see fleetbox.h. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <sodium.h>
+
+#include "fleetbox.h"
+
+long long
+fb_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+fb_ldap(struct tpatd *t, const char *ldif, const char *fmt, ...)
+{
+	char cmd[800], *out = NULL, *err = NULL;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = t_sh(t, 0, ldif, &out, &err, "PATH=$PATH:/usr/sbin; %s", cmd);
+	if (rc != 0)
+		cr_log_warn("%s: exit %d: %s%s", cmd, rc, out ? out : "",
+		    err ? err : "");
+	free(out);
+	free(err);
+	return rc;
+}
+
+char *
+fb_verify(struct tpatd *h, const char *tok, const char *perm)
+{
+	char req[200];
+
+	snprintf(req, sizeof(req), "VERIFY token=%s perm=%s\n", tok, perm);
+	return t_raw(h, req, 1);
+}
+
+long long
+fb_until(struct tpatd *h, const char *tok, const char *perm,
+    const char *want, long long limit_ms)
+{
+	long long t0 = fb_now_ms(), now;
+	char *r;
+
+	for (;;) {
+		r = fb_verify(h, tok, perm);
+		now = fb_now_ms();
+		if (strncmp(r, want, strlen(want)) == 0) {
+			free(r);
+			return now - t0;
+		}
+		free(r);
+		if (now - t0 > limit_ms)
+			return -1;
+		usleep(2000);
+	}
+}
+
+void
+fb_token_entry(FILE *fp, const uint8_t *key, const char *base, uint64_t id,
+    const char *user, char tok[PAT_TOKEN_BUFSZ])
+{
+	uint8_t h[PAT_HASH_LEN];
+	char b64[64];
+
+	cr_assert_eq(pat_token_generate(id, tok), 0);
+	pat_token_hash(key, tok, strlen(tok), h);
+	sodium_bin2base64(b64, sizeof(b64), h, sizeof(h),
+	    sodium_base64_VARIANT_ORIGINAL);
+	fprintf(fp, "dn: patId=%llu,ou=tokens,%s\nobjectClass: patToken\n"
+	    "patId: %llu\npatHash:: %s\npatUid: 1001\npatUser: %s\n"
+	    "patRoleName: ops\npatCap: pam.*\npatCreated: %lld\npatBy: root\n"
+	    "patName: t%llu\n\n", (unsigned long long)id, base,
+	    (unsigned long long)id, b64, user, (long long)time(NULL),
+	    (unsigned long long)id);
+}
+
+void
+fb_tokens_file(const char *path, const uint8_t *key, const char *base,
+    uint64_t first, size_t n, char *toks)
+{
+	char tok[PAT_TOKEN_BUFSZ];
+	FILE *fp;
+	size_t i;
+
+	cr_assert_not_null(fp = fopen(path, "w"));
+	for (i = 0; i < n; i++) {
+		fb_token_entry(fp, key, base, first + i, "alice", tok);
+		if (toks != NULL)
+			memcpy(toks + i * PAT_TOKEN_BUFSZ, tok, PAT_TOKEN_BUFSZ);
+	}
+	cr_assert_eq(fclose(fp), 0);
+}

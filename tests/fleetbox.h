@@ -1,0 +1,39 @@
+/*
+ * fleetbox.h - what the fleet tests (test_fleet.c, test_fleet_tls.c) share:
+ * the clock they time propagation with, the ldap tools run as root, and
+ * pat token entries built with patd's own hashing under a state's
+ * token.key, as an issuer would add them.
+ */
+#ifndef PAT_TESTS_FLEETBOX_H
+#define PAT_TESTS_FLEETBOX_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "harness.h"
+#include "token.h"
+
+/* CLOCK_MONOTONIC in ms. */
+long long fb_now_ms(void);
+/* An ldap tool command line (a shell fragment), as root with /usr/sbin on
+ * PATH and ldif (may be NULL) on stdin; its exit status, and a warning
+ * with its output when not 0. */
+int	fb_ldap(struct tpatd *t, const char *ldif, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* VERIFY of tok for perm on h: the first answer line (malloc'd). */
+char   *fb_verify(struct tpatd *h, const char *tok, const char *perm);
+/* Poll VERIFY on h until its answer starts with want: the ms it took, or
+ * -1 after limit_ms. */
+long long fb_until(struct tpatd *h, const char *tok, const char *perm,
+	    const char *want, long long limit_ms);
+/* Write to fp the LDIF of a token entry patId=id,ou=tokens,base of user
+ * (role ops, cap pam.*) hashed under key; its secret into tok. */
+void	fb_token_entry(FILE *fp, const uint8_t *key, const char *base,
+	    uint64_t id, const char *user, char tok[PAT_TOKEN_BUFSZ]);
+
+/* n token entries (ids first…first+n-1, alice's) in the file path, for one
+ * ldapadd -f; toks (n × PAT_TOKEN_BUFSZ, may be NULL) gets their secrets. */
+void	fb_tokens_file(const char *path, const uint8_t *key, const char *base,
+	    uint64_t first, size_t n, char *toks);
+
+#endif
