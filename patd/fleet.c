@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1239,6 +1240,7 @@ int
 fleet_start(struct fleet **fp, struct store *s, const struct patd_config *cfg,
     char *err, size_t errlen)
 {
+	sigset_t all, old;
 	struct fleet *f;
 	int r;
 
@@ -1281,7 +1283,14 @@ fleet_start(struct fleet **fp, struct store *s, const struct patd_config *cfg,
 		free(f);
 		return r;
 	}
-	if ((r = pthread_create(&f->thread, NULL, fleet_main, f)) != 0) {
+	/* the thread takes no signal: SIGTERM and SIGCHLD are the event
+	 * loop's (its signalfd), and one delivered here would kill patd or
+	 * be lost */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&f->thread, NULL, fleet_main, f);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
 		explicit_bzero(f->password, sizeof(f->password));
 		free(f);
 		snprintf(err, errlen, "cannot start the fleet thread: %s",

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1240,4 +1242,25 @@ Test(fleet, an_older_dump_restored_reloads_and_removes_what_it_lost)
 	log = t_slurp(t.log);
 	cr_assert(strstr(log, "reason=refresh-required") != NULL, "%s", log);
 	free(log);
+}
+
+/* SIGTERM stops a fleet patd as it stops any: the consumer thread takes
+ * no signal (one delivered to it killed patd on the spot). */
+Test(fleet, sigterm_stops_a_fleet_patd_cleanly)
+{
+	char *log;
+	int st;
+
+	cr_assert_eq(status_num("tokens"), 0);	/* up and answering */
+	cr_assert_eq(kill(t.pid, SIGTERM), 0);
+	cr_assert_eq(waitpid(t.pid, &st, 0), t.pid);
+	t.pid = 0;
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "patd did not exit "
+	    "0 on SIGTERM (status 0x%x: %s)", st, WIFSIGNALED(st) ?
+	    "killed by a signal" : "an exit code");
+	log = t_slurp(t.log);
+	cr_assert(strstr(log, "finishing answers and stopping") != NULL,
+	    "%s", log);
+	free(log);
+	t_restart(&t);
 }
