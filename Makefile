@@ -188,7 +188,7 @@ $(B)/bench/hash: bench/hash.c
 $(B)/bench/load: bench/load.c $(PATD_OBJ) $(B)/libpatcommon.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(PKG_CFLAGS) -Ipatd -o $@ $^ \
-	    $(PKG_LIBS)
+	    $(PKG_LIBS) $(LDAP_LIBS)
 
 bench: deps-test
 	@$(MAKE) --no-print-directory $(PROGS) $(B)/tests/pamcall $(BENCH_BINS)
