@@ -19,7 +19,7 @@
 # Times are absolute against generous targets, or ratios to a baseline
 # measured in this run; the machine is shared: see docs/performance.md.
 #   bench/fleet.sh BUILD_DIR     (bench/run.sh runs it; root; slapd)
-# Environment: BENCH_FLEET_BIG (1000000), BENCH_FLEET_REVS (50),
+# Environment: BENCH_FLEET_BIG (1000000), BENCH_FLEET_REVS (100),
 # BENCH_FLEET_SIM (1000 simulated consumers), BENCH_SECONDS, BENCH_REPS.
 set -eu
 B=$1
@@ -27,7 +27,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 SECS=${BENCH_SECONDS:-3}
 REPS=${BENCH_REPS:-3}
 BIG=${BENCH_FLEET_BIG:-1000000}
-REVS=${BENCH_FLEET_REVS:-50}
+REVS=${BENCH_FLEET_REVS:-100}
 SIM=${BENCH_FLEET_SIM:-1000}
 CATCHUP=1000
 BASE=dc=example,dc=org
@@ -167,13 +167,15 @@ PROP_FIRST=900000000001
     "$work/prop.all" all | ldapadd -x -H "$U" -D "$ISSUER" -y "$work/issuer.pw" >/dev/null
 split -l "$REVS" -d -a 1 "$work/prop.all" "$work/prop."	# prop.0 .1 .2
 prop_rows() {	# prop_rows WHAT OUTPUT
-	local p50 p99 mx first wr lost
+	local p50 p99 mx first wr lost rd
 	p50=$(field p50_ms <<<"$2"); p99=$(field p99_ms <<<"$2")
 	mx=$(field max_ms <<<"$2"); first=$(field first_p50_ms <<<"$2")
 	wr=$(field write_p50_ms <<<"$2"); lost=$(field lost <<<"$2")
+	rd=$(field round_ms <<<"$2")
 	row "revocation, last of $1, p50 (ms)" "$p50" "-" "-" "$(upto 1000 "$p50")"
 	row "  p99 (ms) over $REVS revocations" "$p99" "$mx (max)" "-" "$(upto 1000 "$p99")"
-	row "  first consumer p50 (ms)" "$first" "$wr (write)" "-" "lost=$lost"
+	row "  first consumer p50 (ms)" "$first" "$wr (write)" "-" \
+	    "lost=$lost$([ "$rd" = 0.00 ] || echo ", polled every $rd ms")"
 }
 fp() { "$B/bench/fleetprop" -H "$U" -D "$HOST2" -y "$work/host.pw" -b "$BASE" -r "$REVS" "$@"; }
 k=0
@@ -224,7 +226,7 @@ for n in $sizes; do
 	eval "pid=\$pid_r$n"
 	ref_ms=$(field ms <<<"$ref" | cut -d. -f1)
 	got=$(sed -n 's/.*refresh-done entries=\([0-9]*\).*/\1/p' <<<"$ref")
-	mem=$(rss "$pid")
+	mem=$(rss "$pid"); anon=$(awk '/RssAnon/ {print $2}' "/proc/$pid/status")
 	# the floor: the same entries, attributes and identity, by ldapsearch
 	t0=$(now_ns)
 	cnt=$(ldapsearch -x -LLL -o ldif-wrap=no -H "$U" -D "$HOST2" -y "$work/host.pw" -b "$BASE" \
@@ -239,7 +241,7 @@ for n in $sizes; do
 	row "  entries applied / in the directory" "$got" "$cnt" "$(ratio "$got" "$cnt")" "= 1.00"
 	row "  entries per second" "$(awk -v n="$got" -v m="$ref_ms" 'BEGIN { printf "%d", (m > 0 ? n * 1000 / m : 0) }')" \
 	    "-" "-" "record"
-	row "  patd RSS after (KiB)" "$mem" "-" "-" "record"
+	row "  patd RSS after (KiB)" "$mem" "$anon (anon)" "-" "record"
 	row "  slapadd -q -w of $added entries (ms)" "$add_ms" "-" "-" "(provider side)"
 
 	if [ "$n" = 100000 ]; then
