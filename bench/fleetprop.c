@@ -557,10 +557,12 @@ main(int argc, char **argv)
 			nok++;
 		}
 		/* a quiet gap (the consumers' own reads still served) */
-		for (ts = now_ms(); now_ms() - ts < GAP_MS;)
-			if (sim > 0 ? consumers_pump(pf, 20) < 0 :
-			    usleep(20000) < 0)
+		for (ts = now_ms(); now_ms() - ts < GAP_MS;) {
+			if (sim == 0)
+				usleep(20000);
+			else if (consumers_pump(pf, 20) < 0)
 				return 1;
+		}
 	}
 	qsort(last, (size_t)nok, sizeof(double), cmp_d);
 	qsort(first, (size_t)nok, sizeof(double), cmp_d);
