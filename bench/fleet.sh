@@ -283,7 +283,7 @@ for n in $sizes; do
 		# ---- 3. catch-up: stopped, CATCHUP revocations, started
 		stop_pid "$pid"
 		awk -v n="$CATCHUP" -v b="$BASE" -v t="$(date +%s)" 'BEGIN { for (i = 1; i <= n; i++)
-		    printf "dn: patId=%d,ou=tokens,%s\nchangetype: modify\nadd: patRevoked\npatRevoked: %d\n-\nadd: patRevokedReason\npatRevokedReason: bench\n-\n\n", i, b, t }' |
+		    printf "dn: patId=%d,ou=tokens,%s\nchangetype: modify\nadd: patRevoked\npatRevoked: %d\n-\nadd: patRevokedReason\npatRevokedReason: reported\n-\n\n", i, b, t }' |
 		    ldapmodify -x -H "$U" -D "$HOST2" -y "$work/host.pw" >/dev/null
 		sync
 		t0=$(now_ns)

@@ -156,7 +156,7 @@ ldap_open_bound(void)
 static int
 send_revoke(LDAP *w, const char *id)
 {
-	char dn[300], when[32], *v1[] = { when, NULL }, *v2[] = { "bench",
+	char dn[300], when[32], *v1[] = { when, NULL }, *v2[] = { "reported",
 	    NULL };
 	LDAPMod m1 = { .mod_op = LDAP_MOD_ADD, .mod_type = "patRevoked",
 	    .mod_values = v1 };
