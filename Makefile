@@ -188,7 +188,7 @@ $(B)/bench/hash: bench/hash.c
 $(B)/bench/load: bench/load.c $(PATD_OBJ) $(B)/libpatcommon.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(PKG_CFLAGS) -Ipatd -o $@ $^ \
-	    $(PKG_LIBS)
+	    $(PKG_LIBS) $(LDAP_LIBS)
 
 bench: deps-test
 	@$(MAKE) --no-print-directory $(PROGS) $(B)/tests/pamcall $(BENCH_BINS)
@@ -443,3 +443,18 @@ $(B)/bench/mhd_floor: bench/mhd_floor.c
 	    $(shell $(PKG_CONFIG) --cflags --libs libmicrohttpd 2>/dev/null || \
 	    echo -lmicrohttpd)
 # ---- end of web bench -------------------------------------------------------
+# ---- fleet bench (issue 16): make bench's fleet rows -------------------------
+# bench/fleet.sh (run by bench/run.sh; BENCH_FLEET=0 skips it, BENCH_FLEET=only
+# runs nothing else) drives a real slapd and real patds with these.
+BENCH_BINS += $(B)/bench/fleetgen $(B)/bench/fleetprop $(B)/bench/fleetwait
+$(B)/bench/fleetgen: bench/fleetgen.c $(B)/obj/patd/keyfile.o $(B)/libpatcommon.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(PKG_CFLAGS) -Ipatd -o $@ $^ \
+	    $(PKG_LIBS)
+$(B)/bench/fleetprop: bench/fleetprop.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< -lldap -llber
+$(B)/bench/fleetwait: bench/fleetwait.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $<
+# ---- end of fleet bench -----------------------------------------------------

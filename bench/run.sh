@@ -1,7 +1,9 @@
 #!/bin/sh
 # make bench: every figure next to the baseline it is compared with,
 # measured in the same run (the machine is shared and noisy: medians of
-# BENCH_REPS runs of BENCH_SECONDS each, and ratios).
+# BENCH_REPS runs of BENCH_SECONDS each, and ratios).  The fleet rows
+# (bench/fleet.sh, issue 16) come last; BENCH_FLEET=0 skips them,
+# BENCH_FLEET=only prints nothing else.
 #   bench/run.sh BUILD_DIR
 set -eu
 B=$1
@@ -38,6 +40,10 @@ start_patd() {	# start_patd NAME STATE
 echo "pat benchmarks — $(nproc) CPUs, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ); medians of $REPS × ${SECS}s"
 row "measurement" "pat" "baseline" "ratio" "target"
 row "-----------" "---" "--------" "-----" "------"
+if [ "${BENCH_FLEET:-1}" = only ]; then
+	"$top/bench/fleet.sh" "$B"
+	exit 0
+fi
 
 # --- 1. VERIFY against the socket floor -----------------------------------
 "$B/bench/load" "$work/s1k" 1000
@@ -326,3 +332,11 @@ fi
 row "patd RSS idle (KiB)" "$mem_idle" "-" "-" "record"
 row "patd RSS, 8 clients verifying (KiB)" "$mem_load" "-" "-" "record"
 row "patd RSS with $BIG tokens (KiB)" "$mem_big" "-" "-" "record"
+
+# --- 9. fleet mode (issue 16): alone on the machine, after the rest ----------
+if [ "${BENCH_FLEET:-1}" != 0 ]; then
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	pids=""
+	"$top/bench/fleet.sh" "$B"
+fi
