@@ -421,6 +421,34 @@ remove_uuid(struct fleet *f, MDB_txn *txn, const uint8_t uuid[16])
 	return store_fleet_del(f->store, txn, uuid);
 }
 
+/*
+ * The thread's NSS lookups are kept out of fork(): patd forks its login
+ * children from the event loop, and a child forked while this thread was
+ * inside getpwnam_r could find glibc's NSS locks held for good (its PAM
+ * conversation would then hang until login_timeout).  fork() takes the
+ * gate first (pthread_atfork), so it waits for a lookup to end.
+ */
+static pthread_mutex_t nss_gate = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t nss_gate_once = PTHREAD_ONCE_INIT;
+
+static void
+nss_gate_lock(void)
+{
+	pthread_mutex_lock(&nss_gate);
+}
+
+static void
+nss_gate_unlock(void)
+{
+	pthread_mutex_unlock(&nss_gate);
+}
+
+static void
+nss_gate_init(void)
+{
+	pthread_atfork(nss_gate_lock, nss_gate_unlock, nss_gate_unlock);
+}
+
 /* A patToken entry into the store.  1: skipped (owner unknown here). */
 static int
 apply_token(struct fleet *f, MDB_txn *txn, LDAPMessage *e, char *key,
@@ -447,8 +475,13 @@ apply_token(struct fleet *f, MDB_txn *txn, LDAPMessage *e, char *key,
 	ldap_value_free_len(hv);
 	attr_text(f->ld, e, "patUser", rec.user, sizeof(rec.user));
 	/* the owner is whoever that name is on this host */
-	if (rec.user[0] == '\0' || getpwnam_r(rec.user, &pw, pwbuf,
-	    sizeof(pwbuf), &pp) != 0 || pp == NULL) {
+	if (rec.user[0] != '\0') {
+		nss_gate_lock();
+		if (getpwnam_r(rec.user, &pw, pwbuf, sizeof(pwbuf), &pp) != 0)
+			pp = NULL;
+		nss_gate_unlock();
+	}
+	if (rec.user[0] == '\0' || pp == NULL) {
 		f->unresolved++;
 		if (!f->refreshing)	/* a refresh counts them in one line */
 			log_event("fleet", "result=skipped reason=unresolved "
@@ -1286,6 +1319,7 @@ fleet_start(struct fleet **fp, struct store *s, const struct patd_config *cfg,
 	/* the thread takes no signal: SIGTERM and SIGCHLD are the event
 	 * loop's (its signalfd), and one delivered here would kill patd or
 	 * be lost */
+	pthread_once(&nss_gate_once, nss_gate_init);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	r = pthread_create(&f->thread, NULL, fleet_main, f);
