@@ -101,6 +101,7 @@ batch_commit(struct fleet *f)
 	r = store_commit(f->txn);
 	f->txn = NULL;
 	f->batch = 0;
+	f->batch_seq++;		/* owners are looked up again */
 	settle_waiting(f, r == 0);
 	return r;
 }
@@ -112,6 +113,7 @@ batch_abort(struct fleet *f)
 		store_abort(f->txn);
 	f->txn = NULL;
 	f->batch = 0;
+	f->batch_seq++;
 	settle_waiting(f, false);
 }
 
@@ -475,11 +477,21 @@ apply_token(struct fleet *f, MDB_txn *txn, LDAPMessage *e, char *key,
 	ldap_value_free_len(hv);
 	attr_text(f->ld, e, "patUser", rec.user, sizeof(rec.user));
 	/* the owner is whoever that name is on this host */
-	if (rec.user[0] != '\0') {
+	/* one lookup per owner and batch: a refresh sends a user's tokens
+	 * together, and a batch commits within milliseconds */
+	if (rec.user[0] != '\0' && f->owner_batch == f->batch_seq &&
+	    strcmp(rec.user, f->owner) == 0) {
+		pw.pw_uid = f->owner_uid;
+		pp = f->owner_known ? &pw : NULL;
+	} else if (rec.user[0] != '\0') {
 		nss_gate_lock();
 		if (getpwnam_r(rec.user, &pw, pwbuf, sizeof(pwbuf), &pp) != 0)
 			pp = NULL;
 		nss_gate_unlock();
+		snprintf(f->owner, sizeof(f->owner), "%s", rec.user);
+		f->owner_known = pp != NULL;
+		f->owner_uid = pp != NULL ? pp->pw_uid : 0;
+		f->owner_batch = f->batch_seq;
 	}
 	if (rec.user[0] == '\0' || pp == NULL) {
 		f->unresolved++;

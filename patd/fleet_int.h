@@ -108,6 +108,12 @@ struct fleet {
 	uint8_t		(*seen)[16];	/* uuids this refresh reported */
 	size_t		 nseen, cap;
 	uint64_t	 refreshed;	/* entries in this refresh */
+	uint64_t	 batch_seq;	/* batches committed or undone */
+	/* the last owner looked up, valid within one batch */
+	char		 owner[STORE_USER_MAX + 1];
+	uid_t		 owner_uid;
+	bool		 owner_known;
+	uint64_t	 owner_batch;
 	uint64_t	 unresolved;
 };
 
