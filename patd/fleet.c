@@ -1034,8 +1034,7 @@ open_sync(struct fleet *f)
 	f->got_present = false;
 	f->refreshed = 0;
 	f->unresolved = 0;
-	log_event("fleet", "result=connected cookie=%s",
-	    f->had_cookie ? "resumed" : "none");
+	f->announced = false;	/* "connected" once the provider answers */
 	return NULL;
 fail:
 	{
@@ -1130,6 +1129,16 @@ run_sync(struct fleet *f, bool *reload)
 		 * get their turn (a long refresh must not starve them) */
 		for (n = 0; n < FLEET_TURN && (r = ldap_result(f->ld, f->msgid,
 		    LDAP_MSG_ONE, &zero, &m)) > 0; n++) {
+			/* connected once the search is answered: a host that
+			 * may bind but not search is not (nor logged so at
+			 * every retry) */
+			if (!f->announced && ldap_msgtype(m) !=
+			    LDAP_RES_SEARCH_RESULT) {
+				f->announced = true;
+				atomic_store(&f->state, FLEET_CONNECTED);
+				log_event("fleet", "result=connected cookie=%s",
+				    f->had_cookie ? "resumed" : "none");
+			}
 			end = on_message(f, m, reload);
 			ldap_msgfree(m);
 			if (end != NULL)
@@ -1181,7 +1190,6 @@ fleet_main(void *arg)
 		if (fleet_state(f) != FLEET_DISCONNECTED)
 			atomic_store(&f->state, FLEET_CONNECTING);
 		if ((why = open_sync(f)) == NULL) {
-			atomic_store(&f->state, FLEET_CONNECTED);
 			why = run_sync(f, &reload);
 			finish_waiting(f);
 			if (why == NULL) {

@@ -102,6 +102,7 @@ struct fleet {
 	MDB_txn		*txn;		/* open batch, or NULL */
 	unsigned	 batch;
 	bool		 refreshing;
+	bool		 announced;	/* the search answered: connected */
 	bool		 had_cookie;	/* the refresh began with one */
 	bool		 got_present;	/* present messages came */
 	bool		 seen_lost;	/* a uuid could not be noted */

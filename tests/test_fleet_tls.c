@@ -608,6 +608,17 @@ Test(fleet_tls, a_certificate_mapped_outside_ou_hosts_replicates_nothing)
 	}
 	cr_assert_eq(status_num(&t, "tokens"), 0);
 	cr_assert_eq(status_num(&t, "roles"), 0);
+	/* it binds but may not search: never "connected", and said once,
+	 * not at every retry */
+	r = t_raw(&t, "STATUS\n", 1);
+	cr_assert_null(strstr(r, " fleet=connected"), "%s", r);
+	free(r);
+	r = t_slurp(t.log);
+	cr_assert_null(strstr(r, "result=connected"), "%s", r);
+	cr_assert(strstr(r, "result=disconnected") != NULL && strstr(strstr(r,
+	    "result=disconnected") + 1, "result=disconnected") == NULL,
+	    "the failing search is logged at every retry: %s", r);
+	free(r);
 	r = t_raw(&t, "REVOKE id=401\n", 1);
 	cr_assert_null(strstr(r, " fleet=sent"), "a host mapped outside "
 	    "ou=hosts revoked in the directory: %s", r);
