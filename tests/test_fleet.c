@@ -429,10 +429,20 @@ Test(fleet, a_host_not_an_issuer_is_refused_and_a_local_revoke_holds)
 	cr_assert_eq(ldap("dn: patId=502,ou=elsewhere," BASE "\nchangetype: "
 	    "modify\nreplace: patName\npatName: renamed\n-\n",
 	    "ldapmodify " ADMIN, port), 0);
-	for (i = 0; i < 200 && status_num("fleet_entries") == before; i++)
+	/* the change committed here (fleet_entries counts it a moment
+	 * before its batch commits): SHOW reads the new name */
+	for (i = 0; i < 200; i++) {
+		r = t_raw(&t, "SHOW id=502\n", 1);
+		bool renamed = strstr(r, " name=renamed ") != NULL;
+
+		free(r);
+		if (renamed)
+			break;
 		usleep(10000);
+	}
 	cr_assert_gt(status_num("fleet_entries"), before, "the change never "
 	    "came");
+	cr_assert_lt(i, 200, "the renamed entry never reached the store");
 	r = verify(b);
 	cr_assert_eq(strncmp(r, "ERR", 3), 0, "the stream un-revoked a local "
 	    "revocation: %s", r);
