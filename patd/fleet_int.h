@@ -15,6 +15,8 @@
 
 #define FLEET_BATCH	256	/* entries a write txn at most */
 #define FLEET_TURN	2048	/* sync messages read between two works */
+#define FLEET_OPS_TURN	16	/* directory operations between two reads */
+#define FLEET_REFUSED_MAX 32	/* refused revocations held back at once */
 #define FLEET_COOKIE_MAX 4096
 #define FLEET_KEY_MAX	(STORE_USER_MAX + STORE_ROLE_MAX + 8)
 #define FLEET_IDS	16	/* token ids taken from the counter at once */
@@ -93,6 +95,8 @@ struct fleet {
 	int64_t		 issuer_checked;	/* ms */
 	bool		 outbox_dirty;	/* push the outbox next turn */
 	int64_t		 outbox_retry;	/* ms: a refused push, again then */
+	uint64_t	 refused[FLEET_REFUSED_MAX];	/* …those ids */
+	size_t		 nrefused;
 	char		 host[STORE_USER_MAX + 1];	/* our cn (whoami) */
 	char		 cookie[FLEET_COOKIE_MAX + 1];	/* as last stored */
 	int64_t		 lu_next;	/* ms: the next push of last uses */
@@ -119,7 +123,6 @@ struct fleet {
 };
 
 /* fleet_write.c */
-int64_t	mono_ms(void);
 void	poke(int fd);
 /* The thread is done with op: its outcome, then the event loop is told. */
 void	op_finish(struct fleet *f, struct fleet_op *op, enum fleet_op_state st,

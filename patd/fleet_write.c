@@ -11,17 +11,9 @@
 
 #include <ldap.h>
 
+#include "clock.h"
 #include "fleet_int.h"
 #include "log.h"
-
-int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 poke(int fd)
@@ -232,6 +224,22 @@ take_ops(struct fleet *f)
 	return h;
 }
 
+/* Put the ops from op on back at the head of the queue (next turn). */
+static void
+requeue(struct fleet *f, struct fleet_op *op)
+{
+	struct fleet_op *last;
+
+	for (last = op; last->next != NULL; last = last->next)
+		;
+	pthread_mutex_lock(&f->mu);
+	last->next = f->q_head;
+	if (f->q_head == NULL)
+		f->q_tail = last;
+	f->q_head = op;
+	pthread_mutex_unlock(&f->mu);
+}
+
 /* Submitted while the provider cannot be reached: writes are refused,
  * revocations stay queued (they hold here already). */
 void
@@ -290,7 +298,7 @@ void
 settle_waiting(struct fleet *f, bool ok)
 {
 	struct fleet_op *op, **pp;
-	int64_t now = mono_ms();
+	int64_t now = pat_monotonic_ms();
 	size_t i, seen;
 
 	for (pp = &f->waiting; (op = *pp) != NULL;) {
@@ -1004,10 +1012,28 @@ run_op(struct fleet *f, struct fleet_op *op)
 		op_finish(f, op, FLEET_OP_DONE, NULL, NULL);
 		return true;
 	}
-	op->deadline = mono_ms() + FLEET_SEE_MS;
+	op->deadline = pat_monotonic_ms() + FLEET_SEE_MS;
 	op->next = f->waiting;
 	f->waiting = op;
 	return true;
+}
+
+/* Whether the provider refused id's revocation within the last retry
+ * period (then it waits for the retry time); at that time all are tried
+ * again. */
+static bool
+refused_recently(struct fleet *f, uint64_t id)
+{
+	size_t i;
+
+	if (pat_monotonic_ms() >= f->outbox_retry) {
+		f->nrefused = 0;
+		return false;
+	}
+	for (i = 0; i < f->nrefused; i++)
+		if (f->refused[i] == id)
+			return true;
+	return false;
 }
 
 /* Whether dn has patRevoked in the directory: 0 yes, 1 no (only its
@@ -1074,6 +1100,12 @@ push_outbox(struct fleet *f)
 		store_abort(txn);
 		if (r < 0)
 			break;
+		/* refused a moment ago: not again before the retry time,
+		 * however many REVOKEs ask for a push meanwhile */
+		if (refused_recently(f, id)) {
+			kept = true;
+			continue;
+		}
 		snprintf(dn, sizeof(dn), "patId=%llu,ou=tokens,%s",
 		    (unsigned long long)id, f->cfg.fleet_base);
 		snprintf(ws, sizeof(ws), "%lld", (long long)when);
@@ -1128,10 +1160,12 @@ push_outbox(struct fleet *f)
 		 * here; tried again later, and said once a minute */
 		log_event("fleet", "result=revoke-refused id=%llu ldap=%d "
 		    "reason=%s", (unsigned long long)id, rc, why);
+		if (f->nrefused < FLEET_REFUSED_MAX)
+			f->refused[f->nrefused++] = id;
 		kept = true;
 	}
-	if (kept)
-		f->outbox_retry = mono_ms() + FLEET_RECHECK_MS;
+	if (kept && f->outbox_retry <= pat_monotonic_ms())
+		f->outbox_retry = pat_monotonic_ms() + FLEET_RECHECK_MS;
 	f->outbox_dirty = false;
 	return true;
 }
@@ -1230,7 +1264,7 @@ refill_ids(struct fleet *f)
 	/* not an issuer: asked again a minute later; an answer that said
 	 * nothing (no counter, a referral, no post-read): 5 s later */
 	if (have >= FLEET_IDS || (issuer != 1 && f->issuer_checked != 0 &&
-	    mono_ms() < f->issuer_checked + (issuer == 0 ? FLEET_RECHECK_MS :
+	    pat_monotonic_ms() < f->issuer_checked + (issuer == 0 ? FLEET_RECHECK_MS :
 	    5000)))
 		return true;
 	snprintf(dn, sizeof(dn), "cn=next-id,ou=pat,%s", f->cfg.fleet_base);
@@ -1259,7 +1293,7 @@ refill_ids(struct fleet *f)
 		ldap_controls_free(rc_ctrls);
 		return false;
 	}
-	f->issuer_checked = mono_ms();
+	f->issuer_checked = pat_monotonic_ms();
 	if (rc == LDAP_SUCCESS && post_read_u64(rc_ctrls, "patIdCounter",
 	    &top) && top >= FLEET_IDS) {
 		pthread_mutex_lock(&f->mu);
@@ -1338,7 +1372,7 @@ fleet_link_begins(struct fleet *f)
 
 	f->host[0] = '\0';
 	f->lu_parent = false;
-	f->lu_next = mono_ms() + (int64_t)f->cfg.fleet_lastuse_interval * 1000;
+	f->lu_next = pat_monotonic_ms() + (int64_t)f->cfg.fleet_lastuse_interval * 1000;
 	/* "dn:cn=HOST,ou=hosts,…": the directory's name for us, the one its
 	 * rules for the last-use database know */
 	if (!lastuse_on(f) || ldap_whoami_s(f->ld, &authz, NULL, NULL) !=
@@ -1380,9 +1414,9 @@ push_lastuse(struct fleet *f)
 	MDB_txn *txn;
 	int rc, msgid;
 
-	if (f->host[0] == '\0' || mono_ms() < f->lu_next)
+	if (f->host[0] == '\0' || pat_monotonic_ms() < f->lu_next)
 		return true;
-	f->lu_next = mono_ms() + (int64_t)f->cfg.fleet_lastuse_interval * 1000;
+	f->lu_next = pat_monotonic_ms() + (int64_t)f->cfg.fleet_lastuse_interval * 1000;
 	if (store_begin(f->store, false, &txn) < 0)
 		return true;
 	while (n < FLEET_LU_BATCH &&
@@ -1550,11 +1584,20 @@ const char *
 do_work(struct fleet *f, bool *busy)
 {
 	struct fleet_op *op, *next, *flushes = NULL;
+	size_t nops = 0;
 	bool ok = true;
 
 	*busy = false;
 	for (op = take_ops(f); op != NULL; op = next) {
 		next = op->next;
+		/* at most FLEET_OPS_TURN directory operations between two
+		 * reads of the stream: requests (a loop of SHOWs, say) must
+		 * not hold revocations back */
+		if (!op->flush && nops == FLEET_OPS_TURN) {
+			requeue(f, op);
+			*busy = true;
+			break;
+		}
 		if (op->flush) {
 			op->next = flushes;
 			flushes = op;
@@ -1562,6 +1605,7 @@ do_work(struct fleet *f, bool *busy)
 			continue;
 		}
 		*busy = true;
+		nops++;
 		if (!ok) {	/* the connection failed under an earlier one */
 			op_refuse(f, op, LDAP_SERVER_DOWN, "connection lost");
 			continue;
@@ -1572,7 +1616,7 @@ do_work(struct fleet *f, bool *busy)
 		ok = push_lastuse(f);
 	/* revocations any request committed (a REVOKE's flush says so at
 	 * once; VERIFY revoking a reused token's family does not) */
-	if (!f->outbox_dirty && mono_ms() >= f->outbox_retry) {
+	if (!f->outbox_dirty && pat_monotonic_ms() >= f->outbox_retry) {
 		MDB_txn *txn;
 
 		if (store_begin(f->store, false, &txn) == 0) {

@@ -1456,12 +1456,9 @@ int
 store_fleetq_del(struct store *s, MDB_txn *txn, uint64_t id)
 {
 	uint8_t kb[8];
-	MDB_val k = { 8, kb };
-	int rc;
 
 	put_be64(kb, id);
-	rc = mdb_del(txn, s->fleetq, &k, NULL);
-	return rc == MDB_NOTFOUND ? 0 : map_err(rc);
+	return del_key(txn, s->fleetq, kb, sizeof(kb));
 }
 
 size_t
@@ -1497,10 +1494,7 @@ int
 store_fleetlu_del(struct store *s, MDB_txn *txn, uint64_t id)
 {
 	uint8_t kb[8];
-	MDB_val k = { 8, kb };
-	int rc;
 
 	put_be64(kb, id);
-	rc = mdb_del(txn, s->fleetlu, &k, NULL);
-	return rc == MDB_NOTFOUND ? 0 : map_err(rc);
+	return del_key(txn, s->fleetlu, kb, sizeof(kb));
 }

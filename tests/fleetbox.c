@@ -11,15 +11,6 @@
 
 #include "fleetbox.h"
 
-long long
-fb_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 fb_ldap(struct tpatd *t, const char *ldif, const char *fmt, ...)
 {
@@ -52,12 +43,12 @@ long long
 fb_until(struct tpatd *h, const char *tok, const char *perm,
     const char *want, long long limit_ms)
 {
-	long long t0 = fb_now_ms(), now;
+	long long t0 = pat_monotonic_ms(), now;
 	char *r;
 
 	for (;;) {
 		r = fb_verify(h, tok, perm);
-		now = fb_now_ms();
+		now = pat_monotonic_ms();
 		if (strncmp(r, want, strlen(want)) == 0) {
 			free(r);
 			return now - t0;

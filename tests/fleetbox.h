@@ -10,11 +10,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "clock.h"	/* pat_monotonic_ms: the clock they time with */
 #include "harness.h"
 #include "token.h"
 
-/* CLOCK_MONOTONIC in ms. */
-long long fb_now_ms(void);
 /* An ldap tool command line (a shell fragment), as root with /usr/sbin on
  * PATH and ldif (may be NULL) on stdin; its exit status, and a warning
  * with its output when not 0. */

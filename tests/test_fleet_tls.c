@@ -322,7 +322,7 @@ status_num(struct tpatd *h, const char *field)
 static long long
 until_state(struct tpatd *h, const char *state, long long limit_ms)
 {
-	long long t0 = fb_now_ms();
+	long long t0 = pat_monotonic_ms();
 	char *v;
 	bool ok;
 
@@ -331,8 +331,8 @@ until_state(struct tpatd *h, const char *state, long long limit_ms)
 		ok = strcmp(v, state) == 0;
 		free(v);
 		if (ok)
-			return fb_now_ms() - t0;
-		if (fb_now_ms() - t0 > limit_ms)
+			return pat_monotonic_ms() - t0;
+		if (pat_monotonic_ms() - t0 > limit_ms)
 			return -1;
 		usleep(5000);
 	}
@@ -400,18 +400,18 @@ Test(fleet_tls, ldaps_with_a_client_certificate_binds_as_its_host_and_replicates
 	free(r);
 	snprintf(uri, sizeof(uri), "ldaps://127.0.0.1:%d", port2);
 	add_token(port, 101, "alice", a);
-	t0 = fb_now_ms();
+	t0 = pat_monotonic_ms();
 	tls_host(&t, uri, "ca", "host-3", true);
 	cr_assert_geq(until_state(&t, "connected", 5000), 0, "patd never "
 	    "connected over ldaps with its client certificate (SASL "
 	    "EXTERNAL)");
-	connect_ms = fb_now_ms() - t0;
+	connect_ms = pat_monotonic_ms() - t0;
 	ms = until_on(&t, a, "OK", 3000);
 	cr_assert_geq(ms, 0, "a token in the directory before patd started "
 	    "does not verify after its first refresh over ldaps");
 	t_figure("fleet_tls: patd restart to fleet=connected over ldaps + "
 	    "SASL EXTERNAL %lld ms, first token verified %lld ms after",
-	    connect_ms, fb_now_ms() - t0);
+	    connect_ms, pat_monotonic_ms() - t0);
 	r = t_slurp(t.log);
 	cr_assert(strstr(r, "event=fleet result=connected") != NULL, "%s", r);
 	free(r);
@@ -511,12 +511,12 @@ Test(fleet_tls, starttls_on_ldap_with_a_client_certificate)
 	    "SASL EXTERNAL without TLS worked: %s", out);
 	free(out);
 	snprintf(uri, sizeof(uri), "ldap://127.0.0.1:%d", port);
-	t0 = fb_now_ms();
+	t0 = pat_monotonic_ms();
 	tls_host(&t, uri, "ca", "host-3", true);
 	cr_assert_geq(until_state(&t, "connected", 5000), 0, "patd never "
 	    "connected with StartTLS");
 	t_figure("fleet_tls: patd restart to fleet=connected with StartTLS + "
-	    "SASL EXTERNAL %lld ms", fb_now_ms() - t0);
+	    "SASL EXTERNAL %lld ms", pat_monotonic_ms() - t0);
 	add_token(port, 201, "alice", a);
 	ms = until_on(&t, a, "OK", 1000);
 	cr_assert_geq(ms, 0, "a token did not reach patd over StartTLS");
@@ -546,7 +546,7 @@ refused(const char *ca, const char *cert, const char *why)
 	before = log_count(&t, "result=disconnected");
 	tls_host(&t, uri, ca, cert, false);
 	add_token(port, 302, "alice", b);
-	for (t0 = fb_now_ms(); fb_now_ms() - t0 < 2500; usleep(20000)) {
+	for (t0 = pat_monotonic_ms(); pat_monotonic_ms() - t0 < 2500; usleep(20000)) {
 		v = status_str(&t, "fleet");
 		cr_assert_str_neq(v, "connected", "patd connected with CA %s "
 		    "and certificate %s", ca, cert);
@@ -600,7 +600,7 @@ Test(fleet_tls, a_certificate_mapped_outside_ou_hosts_replicates_nothing)
 	add_token(port, 401, "alice", a);
 	snprintf(uri, sizeof(uri), "ldaps://127.0.0.1:%d", port2);
 	tls_host(&t, uri, "ca", "stranger", true);
-	for (t0 = fb_now_ms(); fb_now_ms() - t0 < 2500; usleep(20000)) {
+	for (t0 = pat_monotonic_ms(); pat_monotonic_ms() - t0 < 2500; usleep(20000)) {
 		r = verify_on(&t, a);
 		cr_assert_eq(strncmp(r, "ERR", 3), 0, "a token reached a host "
 		    "mapped outside ou=hosts: %s", r);
@@ -634,7 +634,7 @@ static long long
 first_refresh_ms(struct tpatd *h, bool tls, long n)
 {
 	char uri[100];
-	long long t0 = fb_now_ms();
+	long long t0 = pat_monotonic_ms();
 	int i;
 
 	if (tls) {
@@ -647,7 +647,7 @@ first_refresh_ms(struct tpatd *h, bool tls, long n)
 	for (i = 0; i < 3000 && status_num(h, "tokens") < n; i++)
 		usleep(2000);
 	cr_assert_eq(status_num(h, "tokens"), n);
-	return fb_now_ms() - t0;
+	return pat_monotonic_ms() - t0;
 }
 
 static int
@@ -827,11 +827,11 @@ Test(fleet_mirror, failover_to_provider_2_resumes_with_the_cookie_and_no_sid)
 	before = status_num(&t, "fleet_entries");
 	connects = log_count(&t, "event=fleet result=connected");
 	/* provider 1 goes: patd moves to provider 2 with its cookie */
-	t0 = fb_now_ms();
+	t0 = pat_monotonic_ms();
 	slapd_do("stop", 1);
-	for (ms = -1; fb_now_ms() - t0 < 10000; usleep(10000))
+	for (ms = -1; pat_monotonic_ms() - t0 < 10000; usleep(10000))
 		if (log_count(&t, "event=fleet result=connected") > connects) {
-			ms = fb_now_ms() - t0;
+			ms = pat_monotonic_ms() - t0;
 			break;
 		}
 	cr_assert_geq(ms, 0, "patd did not reconnect to provider 2");
