@@ -198,24 +198,31 @@ bench: deps-test
 # has a tag of its own (PAT_TEST_RUN) that its processes carry and its
 # temporary names start with; afterwards tests/tools/leakcheck.sh fails the
 # run if any of them remains.  TEST_ARGS go to the runner (--filter ...).
+# Each part's output is also kept in build/test-logs, and the run ends with
+# tests/tools/summary.sh: which part failed and its failure lines, since CI
+# keeps only the tail of the output.
 TEST_RUN = $$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
 test: deps-test
 	@$(MAKE) --no-print-directory $(PROGS) $(TOOLS) $(B)/tests/run
 	@command -v $(FUZZ_CC) >/dev/null && \
 	    $(MAKE) --no-print-directory $(FUZZ_BINS) || \
 	    echo "pat: $(FUZZ_CC) missing: fuzz smoke tests will be SKIPPED"
-	@run=$(TEST_RUN); \
+	@run=$(TEST_RUN); L=$(B)/test-logs; mkdir -p $$L; rm -f $$L/*; \
 	echo "PAT_TEST_RUN=$$run PAT_BUILD=$(CURDIR)/$(B) PAT_SRC=$(CURDIR)" \
 	    "$(B)/tests/run --jobs 2 $(TEST_ARGS)"; \
-	PAT_TEST_RUN=$$run PAT_BUILD=$(CURDIR)/$(B) PAT_SRC=$(CURDIR) \
-	    $(B)/tests/run --jobs 2 $(TEST_ARGS); rc=$$?; \
+	{ PAT_TEST_RUN=$$run PAT_BUILD=$(CURDIR)/$(B) PAT_SRC=$(CURDIR) \
+	    $(B)/tests/run --jobs 2 $(TEST_ARGS); echo $$? >$$L/suite.rc; } 2>&1 | \
+	    tee $$L/suite.log; rc=$$(cat $$L/suite.rc); sys=-; flt=-; \
 	if [ -z "$(TEST_ARGS)" ]; then \
-	    PAT_TEST_RUN=$$run tests/system/run.sh; src=$$?; \
-	    [ $$src -eq 0 ] || [ $$src -eq 77 ] || rc=$$src; \
-	    PAT_TEST_RUN=$$run tests/fleet/test.sh; src=$$?; \
-	    [ $$src -eq 0 ] || [ $$src -eq 77 ] || rc=$$src; \
+	    { PAT_TEST_RUN=$$run tests/system/run.sh; echo $$? >$$L/system.rc; } 2>&1 | \
+	        tee $$L/system.log; sys=$$(cat $$L/system.rc); \
+	    [ $$sys -eq 0 ] || [ $$sys -eq 77 ] || rc=$$sys; \
+	    { PAT_TEST_RUN=$$run tests/fleet/test.sh; echo $$? >$$L/fleet.rc; } 2>&1 | \
+	        tee $$L/fleet.log; flt=$$(cat $$L/fleet.rc); \
+	    [ $$flt -eq 0 ] || [ $$flt -eq 77 ] || rc=$$flt; \
 	fi; \
 	tests/tools/leakcheck.sh $$run || { [ $$rc -ne 0 ] || rc=3; }; \
+	tests/tools/summary.sh $$L $$(cat $$L/suite.rc) $$sys $$flt $$rc; \
 	exit $$rc
 
 # The Debian packages under a real systemd (tests/system, issue 15): make
