@@ -197,7 +197,8 @@ bench: deps-test
 # The suite runs the real binaries it was built with (PAT_BUILD).  Each run
 # has a tag of its own (PAT_TEST_RUN) that its processes carry and its
 # temporary names start with; afterwards tests/tools/leakcheck.sh fails the
-# run if any of them remains.  TEST_ARGS go to the runner (--filter ...).
+# run if any of them remains.  TEST_ARGS go to the runner (--filter ...),
+# unglobbed (set -f: --filter fleet/* must not become the files in fleet/).
 # Each part's output is also kept in build/test-logs, and the run ends with
 # tests/tools/summary.sh: which part failed and its failure lines, since CI
 # keeps only the tail of the output.
@@ -207,7 +208,7 @@ test: deps-test
 	@command -v $(FUZZ_CC) >/dev/null && \
 	    $(MAKE) --no-print-directory $(FUZZ_BINS) || \
 	    echo "pat: $(FUZZ_CC) missing: fuzz smoke tests will be SKIPPED"
-	@run=$(TEST_RUN); L=$(B)/test-logs; mkdir -p $$L; rm -f $$L/*; \
+	@set -f; run=$(TEST_RUN); L=$(B)/test-logs; rm -rf $$L; mkdir -p $$L; \
 	echo "PAT_TEST_RUN=$$run PAT_BUILD=$(CURDIR)/$(B) PAT_SRC=$(CURDIR)" \
 	    "$(B)/tests/run --jobs 2 $(TEST_ARGS)"; \
 	{ PAT_TEST_RUN=$$run PAT_BUILD=$(CURDIR)/$(B) PAT_SRC=$(CURDIR) \
