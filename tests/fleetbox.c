@@ -11,22 +11,44 @@
 
 #include "fleetbox.h"
 
-int
-fb_ldap(struct tpatd *t, const char *ldif, const char *fmt, ...)
+static int
+vldap(struct tpatd *t, bool quiet, const char *ldif, const char *fmt,
+    va_list ap)
 {
 	char cmd[800], *out = NULL, *err = NULL;
-	va_list ap;
 	int rc;
 
-	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
 	rc = t_sh(t, 0, ldif, &out, &err, "PATH=$PATH:/usr/sbin; %s", cmd);
-	if (rc != 0)
+	if (rc != 0 && !quiet)
 		cr_log_warn("%s: exit %d: %s%s", cmd, rc, out ? out : "",
 		    err ? err : "");
 	free(out);
 	free(err);
+	return rc;
+}
+
+int
+fb_ldap(struct tpatd *t, const char *ldif, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vldap(t, false, ldif, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+fb_ldap_try(struct tpatd *t, const char *ldif, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vldap(t, true, ldif, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 

@@ -26,5 +26,13 @@ for f in "$dir"/suite.log "$dir"/system.log "$dir"/fleet.log; do
 	grep -E '^\[(----|FAIL|ERR|WARN)\]|^\[(SYSTEM|FLEET)\] FAIL|CRASH|Timed out' "$f" |
 	    grep -v '^\[----\] Criterion' | tail -n 40 | sed 's/^/[SUMMARY] /'
 done
+# Criterion's exit status is 1 when a test logged a warning, even if every
+# test passed: say so, or the run reads as failed for no reason shown
+if [ "$suite" != 0 ] && [ -f "$dir/suite.log" ] &&
+    ! grep -qE '^\[FAIL\]|CRASH' "$dir/suite.log" &&
+    grep -q '^\[WARN\]' "$dir/suite.log"; then
+	echo "[SUMMARY] no test failed, but a test logged a warning ([WARN]" \
+	    "above): Criterion exits 1 for that"
+fi
 [ "$rc" -eq 3 ] && echo "[SUMMARY] the leak check found leftovers (see [LEAKCHECK] above)"
 exit 0
