@@ -188,6 +188,54 @@ set_pair(void *arg, const char *key, const char *value, char *why,
 	return config_set(arg, key, value, why, whylen);
 }
 
+/* fleet_uri: every URI ldap://, ldaps:// or ldapi://, all of one scheme.
+ * TLS is set up once for the connection (StartTLS unless ldaps), so a
+ * list mixing ldaps:// with ldap:// would bind in clear text whenever
+ * libldap fell over to an ldap:// one.  0, or -EINVAL with why. */
+static int
+check_fleet_uri(const char *list, char *why, size_t whylen)
+{
+	char first[8] = "", scheme[8];
+	const char *p = list, *e;
+	size_t n;
+
+	for (;;) {
+		p += strspn(p, " \t,");
+		if (*p == '\0')
+			break;
+		n = strcspn(p, " \t,");
+		e = strstr(p, "://");
+		if (e == NULL || e > p + n || (size_t)(e - p) >= sizeof(scheme)) {
+			snprintf(why, whylen, "fleet_uri: '%.*s' is not an "
+			    "ldap://, ldaps:// or ldapi:// URI", (int)(n > 80 ?
+			    80 : n), p);
+			return -EINVAL;
+		}
+		memcpy(scheme, p, (size_t)(e - p));
+		scheme[e - p] = '\0';
+		for (char *q = scheme; *q; q++)
+			*q = (char)tolower((unsigned char)*q);
+		if (strcmp(scheme, "ldap") && strcmp(scheme, "ldaps") &&
+		    strcmp(scheme, "ldapi")) {
+			snprintf(why, whylen, "fleet_uri: '%.*s' is not an "
+			    "ldap://, ldaps:// or ldapi:// URI", (int)(n > 80 ?
+			    80 : n), p);
+			return -EINVAL;
+		}
+		if (first[0] == '\0')
+			memcpy(first, scheme, sizeof(first));
+		else if (strcmp(first, scheme) != 0) {
+			snprintf(why, whylen, "fleet_uri mixes %s:// and "
+			    "%s://: use one scheme for every provider (TLS is "
+			    "decided once, so an ldap:// one would be reached "
+			    "without it)", first, scheme);
+			return -EINVAL;
+		}
+		p += n;
+	}
+	return 0;
+}
+
 int
 config_load(struct patd_config *c, const char *path, char *err, size_t errlen)
 {
@@ -198,6 +246,14 @@ config_load(struct patd_config *c, const char *path, char *err, size_t errlen)
 	if (r == 0 && next.fleet_uri[0] != '\0' && next.fleet_base[0] == '\0') {
 		snprintf(err, errlen, "%s: fleet_uri needs fleet_base", path);
 		return -EINVAL;
+	}
+	if (r == 0 && next.fleet_uri[0] != '\0') {
+		char why[200];
+
+		if (check_fleet_uri(next.fleet_uri, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", path, why);
+			return -EINVAL;
+		}
 	}
 	if (r == 0 && next.fleet_bind_dn[0] != '\0' &&
 	    next.fleet_bind_password_file[0] == '\0') {

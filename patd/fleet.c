@@ -77,6 +77,15 @@ fleet_issuer(struct fleet *f)
 	return v == 1 ? "yes" : v == 0 ? "no" : "unknown";
 }
 
+/* CLOCK_REALTIME in ms: the provider's CSNs are wall-clock times */
+static int64_t
+real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- the batch: changes and the cookie, committed together */
 
@@ -101,6 +110,14 @@ batch_commit(struct fleet *f)
 	r = store_commit(f->txn);
 	f->txn = NULL;
 	f->batch = 0;
+	if (r == 0 && f->staged_n > 0) {
+		atomic_fetch_add(&f->entries, f->staged_n);
+		atomic_store(&f->last, (int64_t)time(NULL));
+	}
+	if (r == 0 && f->staged_at > 0)
+		atomic_store(&f->lag_ms, real_ms() - f->staged_at);
+	f->staged_n = 0;
+	f->staged_at = 0;
 	f->batch_seq++;		/* owners are looked up again */
 	settle_waiting(f, r == 0);
 	return r;
@@ -113,17 +130,10 @@ batch_abort(struct fleet *f)
 		store_abort(f->txn);
 	f->txn = NULL;
 	f->batch = 0;
+	f->staged_n = 0;
+	f->staged_at = 0;
 	f->batch_seq++;
 	settle_waiting(f, false);
-}
-
-static int64_t
-real_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* A CSN's time ("20261128093000.123456Z#…") in ms since the epoch; 0
@@ -728,11 +738,11 @@ remove_unseen(struct fleet *f)
 
 /* ---- messages */
 
+/* n changes staged in the open batch: STATUS counts them once it commits */
 static void
 applied(struct fleet *f, uint64_t n)
 {
-	atomic_fetch_add(&f->entries, n);
-	atomic_store(&f->last, (int64_t)time(NULL));
+	f->staged_n += n;
 }
 
 static int
@@ -779,7 +789,7 @@ on_entry(struct fleet *f, LDAPMessage *m)
 			attr_text(f->ld, m, "entryCSN", csn, sizeof(csn));
 			note_applied(f, u, csn);
 			if (!f->refreshing && (at = csn_ms(csn)) > 0)
-				atomic_store(&f->lag_ms, real_ms() - at);
+				f->staged_at = at;
 			applied(f, 1);
 			f->batch++;
 			if (f->refreshing)
@@ -990,7 +1000,7 @@ open_sync(struct fleet *f)
 		int zero = 0;
 
 		ldap_set_option(f->ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
-		if (strncmp(f->cfg.fleet_uri, "ldaps:", 6) != 0 &&
+		if (strncasecmp(f->cfg.fleet_uri, "ldaps:", 6) != 0 &&
 		    (rc = ldap_start_tls_s(f->ld, NULL, NULL)) != LDAP_SUCCESS)
 			goto fail;
 	}

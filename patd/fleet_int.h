@@ -105,6 +105,8 @@ struct fleet {
 	int		 msgid;
 	MDB_txn		*txn;		/* open batch, or NULL */
 	unsigned	 batch;
+	uint64_t	 staged_n;	/* changes in it, for STATUS at commit */
+	int64_t		 staged_at;	/* the newest one's CSN time (ms), or 0 */
 	bool		 refreshing;
 	bool		 announced;	/* the search answered: connected */
 	bool		 had_cookie;	/* the refresh began with one */

@@ -169,6 +169,38 @@ Test(config, bad_files_name_the_line_and_reason)
 	}
 }
 
+/* fleet_uri: ldap URIs of one scheme only.  TLS is decided once for the
+ * connection, so "ldaps://a ldap://b" would reach b in clear text when a
+ * is down. */
+Test(config, fleet_uri_is_ldap_of_one_scheme)
+{
+	struct patd_config c;
+	char err[256];
+
+	expect_bad("fleet_uri = ldap://a\n", "fleet_uri needs fleet_base");
+	expect_bad("fleet_base = dc=x\nfleet_uri = ldaps://a ldap://b\n",
+	    "fleet_uri mixes ldaps:// and ldap://");
+	expect_bad("fleet_base = dc=x\nfleet_uri = ldap://a,LDAPS://b\n",
+	    "fleet_uri mixes ldap:// and ldaps://");
+	expect_bad("fleet_base = dc=x\nfleet_uri = http://a\n",
+	    "'http://a' is not an ldap://, ldaps:// or ldapi:// URI");
+	expect_bad("fleet_base = dc=x\nfleet_uri = ldap.example.org\n",
+	    "'ldap.example.org' is not an ldap://");
+	expect_bad("fleet_base = dc=x\nfleet_uri = ldaps://a b\n",
+	    "'b' is not an ldap://");
+	/* the control: one scheme, one or several providers */
+	write_conf("fleet_base = dc=x\nfleet_uri = ldaps://a:636 "
+	    "ldaps://b\n");
+	config_defaults(&c);
+	cr_assert_eq(config_load(&c, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(c.fleet_uri, "ldaps://a:636 ldaps://b");
+	unlink(path);
+	write_conf("fleet_base = dc=x\nfleet_uri = ldap://a,ldap://b\n");
+	config_defaults(&c);
+	cr_assert_eq(config_load(&c, path, err, sizeof(err)), 0, "%s", err);
+	unlink(path);
+}
+
 Test(config, a_missing_file_is_enoent)
 {
 	struct patd_config c;
