@@ -22,6 +22,8 @@
 #define FLEET_IDS	16	/* token ids taken from the counter at once */
 #define FLEET_LDAP_SECS	5	/* one LDAP operation at most */
 #define FLEET_RECHECK_MS 60000	/* not an issuer, or a push refused: again */
+#define FLEET_LU_CACHE	64	/* SHOW's lookups remembered (by id) */
+#define FLEET_LU_CACHE_MS 5000	/* …for this long */
 
 /* What one record must be in the directory (fleet.h: fleet_op_*). */
 struct fleet_change {
@@ -68,6 +70,18 @@ struct fleet_op {
 	char		 msg[FLEET_MSG_MAX];
 };
 
+/* A lookup's answer, kept a few seconds: a loop of SHOWs by one user
+ * costs the directory one search per token every FLEET_LU_CACHE_MS. */
+struct fleet_lu_seen {
+	uint64_t	 id;		/* 0: empty */
+	int64_t		 at;		/* ms: when the directory said it */
+	bool		 found;
+	int64_t		 when;
+	char		 host[STORE_USER_MAX + 1];
+	char		 service[STORE_SERVICE_MAX + 1];
+	char		 rhost[STORE_RHOST_MAX + 1];
+};
+
 struct fleet {
 	struct store	*store;
 	struct patd_config cfg;
@@ -101,6 +115,7 @@ struct fleet {
 	char		 cookie[FLEET_COOKIE_MAX + 1];	/* as last stored */
 	int64_t		 lu_next;	/* ms: the next push of last uses */
 	bool		 lu_parent;	/* cn=HOST,base exists (this link) */
+	struct fleet_lu_seen lu_seen[FLEET_LU_CACHE];	/* by id % size */
 	LDAP		*ld;
 	int		 msgid;
 	MDB_txn		*txn;		/* open batch, or NULL */

@@ -1533,6 +1533,39 @@ push_lastuse(struct fleet *f)
 	return true;
 }
 
+/* SHOW's question answered from what the directory said a moment ago:
+ * true (op finished), or false (ask it). */
+static bool
+lookup_seen(struct fleet *f, struct fleet_op *op)
+{
+	struct fleet_lu_seen *s = &f->lu_seen[op->lookup % FLEET_LU_CACHE];
+
+	if (s->id != op->lookup ||
+	    pat_monotonic_ms() - s->at >= FLEET_LU_CACHE_MS)
+		return false;
+	op->found = s->found;
+	op->lu_when = s->when;
+	memcpy(op->lu_host, s->host, sizeof(op->lu_host));
+	memcpy(op->lu_service, s->service, sizeof(op->lu_service));
+	memcpy(op->lu_rhost, s->rhost, sizeof(op->lu_rhost));
+	op_finish(f, op, FLEET_OP_DONE, NULL, NULL);
+	return true;
+}
+
+static void
+lookup_keep(struct fleet *f, const struct fleet_op *op)
+{
+	struct fleet_lu_seen *s = &f->lu_seen[op->lookup % FLEET_LU_CACHE];
+
+	s->id = op->lookup;
+	s->at = pat_monotonic_ms();
+	s->found = op->found;
+	s->when = op->lu_when;
+	memcpy(s->host, op->lu_host, sizeof(s->host));
+	memcpy(s->service, op->lu_service, sizeof(s->service));
+	memcpy(s->rhost, op->lu_rhost, sizeof(s->rhost));
+}
+
 /* SHOW's question: the latest use of a token any host recorded. */
 static bool
 run_lookup(struct fleet *f, struct fleet_op *op)
@@ -1574,6 +1607,8 @@ run_lookup(struct fleet *f, struct fleet_op *op)
 		    sizeof(op->lu_rhost));
 	}
 	ldap_msgfree(res);
+	if (rc == LDAP_SUCCESS || rc == LDAP_NO_SUCH_OBJECT)
+		lookup_keep(f, op);	/* an answer, not a refusal */
 	op_finish(f, op, FLEET_OP_DONE, NULL, NULL);
 	return true;
 }
@@ -1590,6 +1625,8 @@ do_work(struct fleet *f, bool *busy)
 	*busy = false;
 	for (op = take_ops(f); op != NULL; op = next) {
 		next = op->next;
+		if (op->lookup && lookup_seen(f, op))
+			continue;	/* no directory operation */
 		/* at most FLEET_OPS_TURN directory operations between two
 		 * reads of the stream: requests (a loop of SHOWs, say) must
 		 * not hold revocations back */

@@ -1076,6 +1076,18 @@ Test(fleet3, show_says_on_which_host_a_token_was_last_used)
 	    strtoull(tok, NULL, 10)), 0);
 	cr_assert(strstr(r, "fleet: host    host-2\n") != NULL, "%s", r);
 	free(r);
+	/* a loop of SHOWs costs the directory one search per token every
+	 * 5 s, not one each: with slapd frozen (SIGSTOP) just after that
+	 * lookup, a SHOW is still answered with host 2, from the answer
+	 * patd kept (asked, the frozen directory would have answered
+	 * nothing within its 5 s) */
+	cr_assert_eq(t_sh(&t, 0, NULL, NULL, NULL, "kill -STOP $(cat "
+	    "%s/slapd.pid)", sdir), 0);
+	r = t_raw(&h3, req, 1);
+	t_sh(&t, 0, NULL, NULL, NULL, "kill -CONT $(cat %s/slapd.pid)", sdir);
+	cr_assert(strstr(r, " fleet_last_host=host-2") != NULL, "SHOW asked "
+	    "the directory again: %s", r);
+	free(r);
 	/* it went to a database of its own: no host's stream carried it */
 	cr_assert_eq(status_on(&h3, "fleet_entries"), entries,
 	    "a last use was replicated to host 3 through the token stream");
