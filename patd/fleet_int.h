@@ -1,7 +1,8 @@
 /*
  * fleet_int.h - what fleet.c (the sync stream) and fleet_write.c (writes
- * to the directory) share; nothing else includes it.  The thread owns
- * struct fleet but for the atomics and what mu guards.
+ * to the directory) share; nothing else includes it but one white-box
+ * test (tests/test_fleet_turn.c).  The thread owns struct fleet but for
+ * the atomics and what mu guards.
  */
 #ifndef PATD_FLEET_INT_H
 #define PATD_FLEET_INT_H
