@@ -368,23 +368,18 @@ fleet_answers(struct patd *d, struct conn **cs, unsigned *n, int64_t now)
 {
 	const char *code, *msg;
 	unsigned i;
-	bool late;
 
-	fleet_event_clear(d->fleet);
 	for (i = *n; i-- > 0;) {
 		struct conn *c = cs[i];
 
 		if (!c->fleet_wait)
 			continue;
-		late = now - c->fleet_since > FLEET_ANSWER_MS;
-		if (!late &&
-		    fleet_op_state(c->fop, &code, &msg) == FLEET_OP_PENDING)
-			continue;
-		if (late &&
-		    fleet_op_state(c->fop, &code, &msg) == FLEET_OP_PENDING)
+		if (fleet_op_state(c->fop, &code, &msg) != FLEET_OP_PENDING)
+			verbs_fleet_done(&c->out, c->fop, c->fleet_kind);
+		else if (now - c->fleet_since > FLEET_ANSWER_MS)
 			verbs_fleet_late(&c->out, c->fleet_kind);
 		else
-			verbs_fleet_done(&c->out, c->fop, c->fleet_kind);
+			continue;
 		fleet_op_release(c->fop);
 		c->fop = NULL;
 		c->fleet_wait = false;
@@ -532,8 +527,11 @@ server_run(struct patd *d, int lfd, const struct server_limits *lim)
 			conn_close(d, cs, &n, n - 1);
 		end_round(d, cs, &n);
 		/* after the walk above: closing reorders cs, not pfd */
-		if (d->fleet != NULL)
+		if (d->fleet != NULL) {
+			if (pfd[2].revents & POLLIN)	/* an op finished */
+				fleet_event_clear(d->fleet);
 			fleet_answers(d, cs, &n, now);
+		}
 		background(d, stopping);
 		for (i = n; i-- > 0;)
 			if ((now - cs[i]->last > lim->idle_ms &&

@@ -784,30 +784,35 @@ verb_logout(struct req *q, MDB_txn *txn)
 	return pat_line_end(q->out);
 }
 
+/* What a verb is in fleet mode: as on one host; made in the directory;
+ * a REVOKE, which holds here and is pushed on; a SHOW, which adds where
+ * the token was last used in the fleet. */
+enum verb_fleet { VF_HERE, VF_DIR, VF_PUSH, VF_LOOKUP };
+
 static const struct verb {
 	const char	*name;
 	int		(*fn)(struct req *, MDB_txn *);
 	bool		 write;
 	bool		 flush;	/* shows last-use: write pending first */
 	bool		 named;	/* needs the peer's user name (q->user) */
-	bool		 dir;	/* fleet mode: made in the directory */
+	enum verb_fleet	 fleet;
 } verbs[] = {
-	{ "HELLO",		verb_hello,		false, false, false, false },
-	{ "STATUS",		verb_status,		false, false, false, false },
-	{ "VERIFY",		verb_verify,		false, false, false, false },
-	{ "CREATE",		verb_create,		true,  false, true, true },
-	{ "ROTATE",		verb_rotate,		true,  false, false, true },
-	{ "LIST",		verb_list,		false, true,  true, false },
-	{ "SHOW",		verb_show,		false, true,  false, false },
-	{ "REVOKE",		verb_revoke,		true,  false, true, false },
-	{ "ROLE-SET",		verb_role_set,		true,  false, false, true },
-	{ "ROLE-DELETE",	verb_role_delete,	true,  false, false, true },
-	{ "ROLE-LIST",		verb_role_list,		false, false, false, false },
-	{ "ROLE-SHOW",		verb_role_show,		false, false, false, false },
-	{ "GRANT",		verb_grant,		true,  false, false, true },
-	{ "UNGRANT",		verb_ungrant,		true,  false, false, true },
-	{ "LOGOUT",		verb_logout,		true,  false, false, false },
-	{ "WHOAMI",		verb_whoami,		false, false, true, false },
+	{ "HELLO",	 verb_hello,	   false, false, false, VF_HERE },
+	{ "STATUS",	 verb_status,	   false, false, false, VF_HERE },
+	{ "VERIFY",	 verb_verify,	   false, false, false, VF_HERE },
+	{ "CREATE",	 verb_create,	   true,  false, true,  VF_DIR },
+	{ "ROTATE",	 verb_rotate,	   true,  false, false, VF_DIR },
+	{ "LIST",	 verb_list,	   false, true,  true,  VF_HERE },
+	{ "SHOW",	 verb_show,	   false, true,  false, VF_LOOKUP },
+	{ "REVOKE",	 verb_revoke,	   true,  false, true,  VF_PUSH },
+	{ "ROLE-SET",	 verb_role_set,	   true,  false, false, VF_DIR },
+	{ "ROLE-DELETE", verb_role_delete, true,  false, false, VF_DIR },
+	{ "ROLE-LIST",	 verb_role_list,   false, false, false, VF_HERE },
+	{ "ROLE-SHOW",	 verb_role_show,   false, false, false, VF_HERE },
+	{ "GRANT",	 verb_grant,	   true,  false, false, VF_DIR },
+	{ "UNGRANT",	 verb_ungrant,	   true,  false, false, VF_DIR },
+	{ "LOGOUT",	 verb_logout,	   true,  false, false, VF_HERE },
+	{ "WHOAMI",	 verb_whoami,	   false, false, true,  VF_HERE },
 };
 
 /*
@@ -1041,7 +1046,7 @@ verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
 		    "docs/protocol.md)", m->verb);
 		goto out;
 	}
-	q.to_dir = d->fleet != NULL && vb->dir;
+	q.to_dir = d->fleet != NULL && vb->fleet == VF_DIR;
 	r = vb->write || vb->flush ? run_in_round(&q, vb, &waits) :
 	    run_alone(&q, vb);
 	if (r == 0 && q.rerun && out->len == start) {
@@ -1054,14 +1059,14 @@ verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
 	}
 	/* fleet mode: a REVOKE that revoked is sent on to the provider (its
 	 * outbox record commits with this round) */
-	if (r == 0 && d->fleet != NULL && strcmp(vb->name, "REVOKE") == 0 &&
+	if (r == 0 && d->fleet != NULL && vb->fleet == VF_PUSH &&
 	    answer_ok(out, start)) {
 		*kind = FLEET_ANSWER_REVOKE;
 		if ((q.fop = fleet_op_new(true)) == NULL)
 			r = -ENOMEM;
 	}
 	/* …and SHOW asks the directory where the token was last used */
-	if (r == 0 && d->fleet != NULL && strcmp(vb->name, "SHOW") == 0 &&
+	if (r == 0 && d->fleet != NULL && vb->fleet == VF_LOOKUP &&
 	    pat_parse_u64(pat_msg_get(m, "id"), PAT_TOKEN_ID_MAX, &sid) == 0 &&
 	    (q.fop = fleet_op_lookup(sid)) != NULL)
 		*kind = FLEET_ANSWER_SHOW;

@@ -710,9 +710,11 @@ out:
 
 /* Revoke the named token at once, queue what lies below, and mark as much
  * of that as the request's budget allows; the rest is swept later (and is
- * refused meanwhile: access_lineage). */
+ * refused meanwhile: access_lineage).  reason: for the directory, in fleet
+ * mode (NULL: none). */
 static int
-revoke_token(struct req *q, MDB_txn *txn, struct tok_rec *rec, size_t *count)
+revoke_token(struct req *q, MDB_txn *txn, struct tok_rec *rec,
+    const char *reason, size_t *count)
 {
 	int r;
 
@@ -726,7 +728,7 @@ revoke_token(struct req *q, MDB_txn *txn, struct tok_rec *rec, size_t *count)
 	/* fleet mode: held here from now on, and sent to the provider
 	 * (the outbox commits with the revocation) */
 	if (q->d->fleet != NULL && (r = store_fleetq_put(q->d->store, txn,
-	    rec->id, rec->revoked, NULL)) < 0)
+	    rec->id, rec->revoked, reason)) < 0)
 		return r;
 	(*count)++;
 	return sweep_enqueue(q->d, txn, 'T', rec->id, 0);
@@ -831,10 +833,8 @@ revoke_for(struct req *q, MDB_txn *txn, uint64_t id, const char *reason,
 
 	*more = false;
 	if ((r = store_token_get(q->d->store, txn, id, &rec)) == 0 &&
-	    (r = revoke_token(q, txn, &rec, count)) == 0 &&
+	    (r = revoke_token(q, txn, &rec, reason, count)) == 0 &&
 	    (r = store_reason_put(q->d->store, txn, id, reason)) == 0 &&
-	    (q->d->fleet == NULL || (r = store_fleetq_put(q->d->store, txn,
-	    id, rec.revoked, reason)) == 0) &&
 	    (r = sweep_inline(q, txn, count, more)) == 0)
 		q->d->sweep_pending |= *more;
 	sodium_memzero(&rec, sizeof(rec));
@@ -912,7 +912,7 @@ revoke_live(struct req *q, MDB_txn *txn, uint32_t uid, size_t *count)
 			after = ids.v[i];
 			if ((r = store_token_get(q->d->store, txn, ids.v[i],
 			    &rec)) == 0)
-				r = revoke_token(q, txn, &rec, count);
+				r = revoke_token(q, txn, &rec, NULL, count);
 			else if (r == -ENOENT)
 				r = 0;
 		}
@@ -973,7 +973,7 @@ verb_revoke(struct req *q, MDB_txn *txn)
 			return r;
 		if (rec.revoked != 0)
 			return already_revoked(q, txn, &rec);
-		if ((r = revoke_token(q, txn, &rec, &count)) < 0)
+		if ((r = revoke_token(q, txn, &rec, NULL, &count)) < 0)
 			return r;
 		uid = rec.uid;
 	}

@@ -749,6 +749,32 @@ Test(fleet3, a_host_that_is_not_an_issuer_names_the_issuers)
 	free(r);
 }
 
+/* A token reported (REVOKE token=: whoever holds the secret) on host 3
+ * reaches the directory with its reason, and the other hosts refuse it */
+Test(fleet3, a_reported_token_carries_its_reason_to_the_directory)
+{
+	char *tok, *r, req[200];
+	unsigned long long id;
+
+	issuer_ready();
+	tok = t_token(&t, "alice", "ops");
+	id = strtoull(tok, NULL, 10);
+	cr_assert_geq(until_on(&h3, tok, "pam.sshd", "OK", 2000), 0);
+	snprintf(req, sizeof(req), "REVOKE token=%s\n", tok);
+	r = ok_on(&h3, req);
+	cr_assert(strstr(r, " fleet=sent") != NULL, "%s", r);
+	free(r);
+	cr_assert_eq(t_sh(&t, 0, NULL, &r, NULL, "ldapsearch -LLL " HOST2
+	    " -b patId=%llu,ou=tokens," BASE " -s base patRevokedReason",
+	    port, id), 0);
+	cr_assert(strstr(r, "patRevokedReason: reported") != NULL, "the "
+	    "directory does not say why the token was revoked: %s", r);
+	free(r);
+	cr_assert_geq(until_on(&h2, tok, "pam.sshd", "ERR", 1000), 0);
+	cr_assert_geq(until_on(&t, tok, "pam.sshd", "ERR", 1000), 0);
+	free(tok);
+}
+
 Test(fleet3, a_role_narrowed_or_a_grant_removed_on_the_issuer_applies_everywhere)
 {
 	char *tok, *bobs, *r, req[300];
