@@ -82,6 +82,66 @@ fb_until(struct tpatd *h, const char *tok, const char *perm,
 	}
 }
 
+char *
+fb_status(struct tpatd *h, const char *field)
+{
+	char *r = t_raw(h, "STATUS\n", 1), *v = t_field(r, "OK", field);
+
+	cr_assert_not_null(v, "STATUS has no %s=: %s", field, r);
+	free(r);
+	return v;
+}
+
+long
+fb_status_num(struct tpatd *h, const char *field)
+{
+	char *v = fb_status(h, field);
+	long n = atol(v);
+
+	free(v);
+	return n;
+}
+
+long long
+fb_until_status(struct tpatd *h, const char *field, const char *want,
+    long long limit_ms)
+{
+	long long t0 = pat_monotonic_ms();
+	char *v;
+	bool ok;
+
+	for (;;) {
+		v = fb_status(h, field);
+		ok = strcmp(v, want) == 0;
+		free(v);
+		if (ok)
+			return pat_monotonic_ms() - t0;
+		if (pat_monotonic_ms() - t0 > limit_ms)
+			return -1;
+		usleep(5000);
+	}
+}
+
+void
+fb_add_token(struct tpatd *t, const uint8_t *key, const char *base,
+    uint64_t id, const char *user, char tok[PAT_TOKEN_BUFSZ],
+    const char *fmt, ...)
+{
+	char *ldif = NULL, cmd[800];
+	size_t len = 0;
+	FILE *fp = open_memstream(&ldif, &len);
+	va_list ap;
+
+	cr_assert_not_null(fp);
+	fb_token_entry(fp, key, base, id, user, tok);
+	cr_assert_eq(fclose(fp), 0);
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	cr_assert_eq(fb_ldap(t, ldif, "%s", cmd), 0);
+	free(ldif);
+}
+
 void
 fb_token_entry(FILE *fp, const uint8_t *key, const char *base, uint64_t id,
     const char *user, char tok[PAT_TOKEN_BUFSZ])

@@ -159,15 +159,7 @@ TestSuite(fleet_sid, .init = setup_sid, .fini = teardown, .timeout = 60);
 static void
 add_token(uint64_t id, const char *user, char tok[PAT_TOKEN_BUFSZ])
 {
-	char *ldif = NULL;
-	size_t len = 0;
-	FILE *fp = open_memstream(&ldif, &len);
-
-	cr_assert_not_null(fp);
-	fb_token_entry(fp, key, BASE, id, user, tok);
-	cr_assert_eq(fclose(fp), 0);
-	cr_assert_eq(ldap(ldif, "ldapadd " ISSUER, port), 0);
-	free(ldif);
+	fb_add_token(&t, key, BASE, id, user, tok, "ldapadd " ISSUER, port);
 }
 
 static void
@@ -185,14 +177,7 @@ revoke_in_directory(uint64_t id)
 static long
 status_num(const char *field)
 {
-	char *r = t_raw(&t, "STATUS\n", 1), *v = t_field(r, "OK", field);
-	long n;
-
-	cr_assert_not_null(v, "STATUS has no %s=: %s", field, r);
-	n = atol(v);
-	free(v);
-	free(r);
-	return n;
+	return fb_status_num(&t, field);
 }
 
 Test(fleet, refresh_then_persist_and_a_directory_revocation_applies)
@@ -372,16 +357,8 @@ Test(fleet, a_host_not_an_issuer_is_refused_and_a_local_revoke_holds)
 	/* host-2 is no issuer: the directory's ACLs say so, patd says where
 	 * to go (the issuers group names issuer-1) — once it has the role
 	 * and has asked for ids */
-	for (i = 0; i < 300; i++) {
-		r = t_raw(&t, "STATUS\n", 1);
-		bool ready = strstr(r, " fleet_issuer=no") != NULL &&
-		    strstr(r, " roles=1") != NULL;
-
-		free(r);
-		if (ready)
-			break;
-		usleep(10000);
-	}
+	cr_assert_geq(fb_until_status(&t, "fleet_issuer", "no", 3000), 0);
+	cr_assert_geq(fb_until_status(&t, "roles", "1", 3000), 0);
 	r = t_raw(&t, "CREATE user=alice role=ops\n", 1);
 	cr_assert(strstr(r, "code=fleet-not-issuer") != NULL &&
 	    strstr(r, "issuer-1") != NULL, "%s", r);
@@ -658,37 +635,14 @@ ok_on(struct tpatd *h, const char *req)
 	return r;
 }
 
-/* STATUS field of h, as a number */
-static long
-status_on(struct tpatd *h, const char *field)
-{
-	char *r = t_raw(h, "STATUS\n", 1), *v = t_field(r, "OK", field);
-	long n;
-
-	cr_assert_not_null(v, "STATUS has no %s=: %s", field, r);
-	n = atol(v);
-	free(v);
-	free(r);
-	return n;
-}
+#define status_on	fb_status_num
 
 /* Wait until the issuer has token ids reserved (right after it connects) */
 static void
 issuer_ready(void)
 {
-	char *r;
-	int i;
-
-	for (i = 0; i < 300; i++) {
-		r = t_raw(&t, "STATUS\n", 1);
-		if (strstr(r, " fleet_issuer=yes") != NULL) {
-			free(r);
-			return;
-		}
-		free(r);
-		usleep(10000);
-	}
-	cr_assert_fail("issuer-1 never took token ids from the directory");
+	cr_assert_geq(fb_until_status(&t, "fleet_issuer", "yes", 3000), 0,
+	    "issuer-1 never took token ids from the directory");
 }
 
 Test(fleet3, created_on_the_issuer_verifies_everywhere_revoked_anywhere_refused_everywhere)

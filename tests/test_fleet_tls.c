@@ -260,15 +260,8 @@ simple_host(struct tpatd *h, const char *uri, const char *who, bool fresh)
 static void
 add_token(int p, uint64_t id, const char *user, char tok[PAT_TOKEN_BUFSZ])
 {
-	char *ldif = NULL;
-	size_t len = 0;
-	FILE *fp = open_memstream(&ldif, &len);
-
-	cr_assert_not_null(fp);
-	fb_token_entry(fp, key, BASE, id, user, tok);
-	cr_assert_eq(fclose(fp), 0);
-	cr_assert_eq(ldap(ldif, "ldapadd " ISSUER, p, t.dir), 0);
-	free(ldif);
+	fb_add_token(&t, key, BASE, id, user, tok, "ldapadd " ISSUER, p,
+	    t.dir);
 }
 
 /* n token entries (ids first…first+n-1, alice's) in one ldapadd on port
@@ -297,46 +290,11 @@ revoke_in_directory(int p, uint64_t id)
 	cr_assert_eq(ldap(ldif, "ldapmodify " HOST2, p, t.dir), 0);
 }
 
-/* STATUS field of h (malloc'd; the test fails when it is missing) */
-static char *
-status_str(struct tpatd *h, const char *field)
-{
-	char *r = t_raw(h, "STATUS\n", 1), *v = t_field(r, "OK", field);
-
-	cr_assert_not_null(v, "STATUS has no %s=: %s", field, r);
-	free(r);
-	return v;
-}
-
-static long
-status_num(struct tpatd *h, const char *field)
-{
-	char *v = status_str(h, field);
-	long n = atol(v);
-
-	free(v);
-	return n;
-}
-
-/* Poll STATUS until fleet=state: ms it took, or -1 after limit_ms */
-static long long
-until_state(struct tpatd *h, const char *state, long long limit_ms)
-{
-	long long t0 = pat_monotonic_ms();
-	char *v;
-	bool ok;
-
-	for (;;) {
-		v = status_str(h, "fleet");
-		ok = strcmp(v, state) == 0;
-		free(v);
-		if (ok)
-			return pat_monotonic_ms() - t0;
-		if (pat_monotonic_ms() - t0 > limit_ms)
-			return -1;
-		usleep(5000);
-	}
-}
+/* STATUS read and polled (fleetbox.h); until_state: fleet= */
+#define status_str	fb_status
+#define status_num	fb_status_num
+#define until_status	fb_until_status
+#define until_state(h, state, ms) fb_until_status((h), "fleet", (state), (ms))
 
 /* How often `what` occurs in h's log */
 static int
@@ -439,33 +397,16 @@ Test(fleet_tls, ldaps_with_a_client_certificate_binds_as_its_host_and_replicates
 	    port, t.dir), 0, "host-3's revocation is not in the directory");
 	/* …but not mint: the id counter is the issuers' */
 	cr_assert_geq(until_state(&t, "connected", 1000), 0);
-	for (int i = 0; i < 300; i++) {
-		char *v = status_str(&t, "fleet_issuer");
-		bool known = strcmp(v, "no") == 0;
-
-		free(v);
-		if (known)
-			break;
-		usleep(10000);
-	}
-	r = status_str(&t, "fleet_issuer");
-	cr_assert_str_eq(r, "no", "host-3 (its certificate) is no issuer");
-	free(r);
+	cr_assert_geq(until_status(&t, "fleet_issuer", "no", 3000), 0,
+	    "host-3 (its certificate) is no issuer");
 	/* issuer-1's certificate is mapped into the issuers group: a patd
 	 * holding it mints, and host-3 verifies what it minted */
 	t_start(&ti, NULL);
 	cr_assert_eq(t_sh(&ti, 0, NULL, NULL, NULL, "cp -p %s/token.key "
 	    "%s/token.key", t.state, ti.state), 0);
 	tls_host(&ti, uri, "ca", "issuer-1", true);
-	for (int i = 0; i < 500; i++) {
-		char *v = status_str(&ti, "fleet_issuer");
-		bool yes = strcmp(v, "yes") == 0;
-
-		free(v);
-		if (yes)
-			break;
-		usleep(10000);
-	}
+	cr_assert_geq(until_status(&ti, "fleet_issuer", "yes", 5000), 0,
+	    "issuer-1 (its certificate) never took token ids");
 	tok = t_token(&ti, "alice", "ops");
 	id = strtoull(tok, NULL, 10);
 	ms = until_on(&t, tok, "OK", 2000);
