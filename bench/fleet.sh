@@ -87,17 +87,8 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 # ---- the provider --------------------------------------------------------
-started=""
-for _ in 1 2 3 4 5; do
-	PORT=$((20000 + RANDOM % 30000))
-	if "$top/tests/fleet/slapd.sh" start "$sl" "$PORT" 2>"$work/slapd.err"; then
-		started=1
-		break
-	fi
-	"$top/tests/fleet/slapd.sh" stop "$sl"
-	rm -rf "$sl"
-done
-[ -n "$started" ] || skip "slapd did not start: $(head -c 200 "$work/slapd.err")"
+PORT=$("$top/tests/fleet/slapd.sh" start-free "$sl" 2>"$work/slapd.err") ||
+    skip "slapd did not start: $(head -c 200 "$work/slapd.err")"
 U=ldap://127.0.0.1:$PORT
 ldapi="ldapi://$(printf %s "$sl/ldapi" | sed 's,/,%2F,g')"
 # room for BIG entries (slapd.sh's database is 100 MB): ~750 bytes each

@@ -39,18 +39,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# a port of our own: slapd.sh fails cleanly when one is taken
-port=
-for try in 1 2 3 4 5; do
-	p=$((20000 + ($$ * 7919 + try * 131) % 30000))
-	rm -rf "$work/slapd"
-	if "$top/tests/fleet/slapd.sh" start "$work/slapd" "$p" \
-	    2>"$work/slapd.err"; then
-		port=$p
-		break
-	fi
-done
-[ -n "$port" ] || fail "slapd did not start: $(cat "$work/slapd.err")"
+# a port of our own (slapd.sh tries another when one is taken)
+port=$("$top/tests/fleet/slapd.sh" start-free "$work/slapd" \
+    2>"$work/slapd.err") || fail "slapd did not start: $(cat "$work/slapd.err")"
 echo "pat fleet demo: slapd on ldap://127.0.0.1:$port ($base), work in $work"
 
 # host N: identity, password file (root, 0600), patd.conf

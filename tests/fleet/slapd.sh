@@ -1,6 +1,7 @@
 #!/bin/bash
 # slapd.sh - throwaway OpenLDAP providers for the fleet tests:
-#   slapd.sh start DIR PORT | start-pair DIR PORT1 PORT2 | again DIR | stop DIR
+#   slapd.sh start DIR PORT | start-free DIR | start-pair DIR PORT1 PORT2 |
+#            again DIR | stop DIR
 #
 # start: cn=config made offline (slapadd -n0) in DIR/conf (with
 # $PAT_SLAPD_SERVER_ID set: that server id, so cookies carry sid=, as a
@@ -38,6 +39,8 @@
 # replicated them from 1), each a refreshAndPersist syncrepl consumer of
 # the other as cn=admin (the databases' rootdn, as syncrepl needs), with
 # the accesslog session log.  Exit 0 once DIR/2 holds the base entries.
+# start-free: start on a port of its own (up to five random picks, for a
+# port another process holds), printed on stdout.
 # again: slapd started again on DIR's configuration, database and URLs.
 # stop: stops DIR's slapd and waits until it is gone (DIR itself is kept).
 set -u
@@ -336,6 +339,21 @@ start_pair() {
 	fi
 }
 
+# start_free DIR: start on a port of its own, up to five picks (another
+# process may hold one); the port on stdout
+start_free() {
+	local p
+	for _ in 1 2 3 4 5; do
+		p=$((20000 + RANDOM % 30000))
+		rm -rf "$1"
+		if start "$1" "$p" >&2; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
 # until_found PORT DN FILTER: 0 once DN (matching FILTER) is there, as
 # cn=admin; 1 after 5 s
 until_found() {
@@ -355,9 +373,10 @@ peer=""
 [ "$alog" = 1 ] || alog=""
 case "${1:-} $#" in
 "start 3") start "$2" "$3" ;;
+"start-free 2") start_free "$2" ;;
 "start-pair 4") start_pair "$2" "$3" "$4" ;;
 "again 2") run "$2" || { stop "$2"; exit 1; } ;;
 "stop 2") stop "$2" ;;
-*) echo "usage: $0 start DIR PORT | start-pair DIR PORT1 PORT2 |" \
-    "again DIR | stop DIR" >&2; exit 2 ;;
+*) echo "usage: $0 start DIR PORT | start-free DIR |" \
+    "start-pair DIR PORT1 PORT2 | again DIR | stop DIR" >&2; exit 2 ;;
 esac

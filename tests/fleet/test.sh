@@ -45,17 +45,8 @@ trap '"$top/tests/fleet/slapd.sh" stop "$D/p"; "$top/tests/fleet/slapd.sh" stop 
 trap 'exit 1' INT TERM
 
 # ---- a provider on a free port (another process may hold the first pick)
-started=""
-for _ in 1 2 3 4 5; do
-	PORT=$((20000 + RANDOM % 30000))
-	if "$top/tests/fleet/slapd.sh" start "$D/p" "$PORT" 2>"$D/start.err"; then
-		started=1
-		break
-	fi
-	"$top/tests/fleet/slapd.sh" stop "$D/p"
-	rm -rf "$D/p"
-done
-[ -n "$started" ] || { bad "slapd started with fleet/pat.ldif and fleet/slapd-acl.ldif: $(head -c 300 "$D/start.err")"; exit 1; }
+PORT=$("$top/tests/fleet/slapd.sh" start-free "$D/p" 2>"$D/start.err") ||
+    { bad "slapd started with fleet/pat.ldif and fleet/slapd-acl.ldif: $(head -c 300 "$D/start.err")"; exit 1; }
 ok "slapd started with fleet/pat.ldif (cn=config) and fleet/slapd-acl.ldif loaded by ldapmodify"
 B=dc=example,dc=org
 U=ldap://127.0.0.1:$PORT
