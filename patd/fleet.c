@@ -286,12 +286,11 @@ merge_csns(char *have, size_t n, const char *add)
 static int
 set_cookie(struct fleet *f, const struct berval *c)
 {
-	MDB_txn *txn;
-	int r;
-
 	char buf[FLEET_COOKIE_MAX + 1], out[FLEET_COOKIE_MAX + 1], *p, *part;
 	char csns[FLEET_COOKIE_MAX + 1];
+	MDB_txn *txn;
 	size_t o = 0;
+	int r;
 
 	if (c->bv_len == 0 || c->bv_len > FLEET_COOKIE_MAX)
 		return 0;
