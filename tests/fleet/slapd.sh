@@ -344,7 +344,7 @@ start_pair() {
 start_free() {
 	local p
 	for _ in 1 2 3 4 5; do
-		p=$((20000 + RANDOM % 30000))
+		p=$((20000 + RANDOM % 12000))	# below the ephemeral ports
 		rm -rf "$1"
 		if start "$1" "$p" >&2; then
 			echo "$p"

@@ -212,7 +212,7 @@ if command -v openssl >/dev/null; then
 	tls=(env LDAPTLS_CACERT="$doc/tls/ca.pem" LDAPTLS_CERT="$doc/tls/host-3.pem" LDAPTLS_KEY="$doc/tls/host-3.key")
 	up=""
 	for _ in 1 2 3 4 5; do
-		DPORT=$((20000 + RANDOM % 30000))
+		DPORT=$((20000 + RANDOM % 12000))	# below the ephemeral ports
 		slapd -F "$doc/conf" -h "ldaps://127.0.0.1:$DPORT/ ldapi://${doc//\//%2F}%2Fldapi" 2>"$doc/slapd.err" || continue
 		for _ in $(seq 1 300); do
 			out=$("${tls[@]}" ldapwhoami -Q -Y EXTERNAL -H "ldaps://127.0.0.1:$DPORT" 2>&1) && { up=1; break; }
