@@ -97,6 +97,9 @@ int	fleet_op_grant(struct fleet_op *op, char kind, const char *who,
 /* A lookup (SHOW): the latest use of token id any host pushed to the
  * directory's last-use database. */
 struct fleet_op *fleet_op_lookup(uint64_t id);
+/* Whether the hosts' last uses are kept in the directory
+ * (fleet_lastuse_base not "none"): else SHOW has nothing to ask. */
+bool	fleet_lastuse_on(struct fleet *f);
 /* A lookup's answer once FLEET_OP_DONE; false when no host recorded one.
  * host, service, rhost: as the hosts wrote them (show them escaped). */
 bool	fleet_op_lastuse(struct fleet_op *op, const char **host, int64_t *when,

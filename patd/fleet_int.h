@@ -71,8 +71,9 @@ struct fleet_op {
 	char		 msg[FLEET_MSG_MAX];
 };
 
-/* A lookup's answer, kept a few seconds: a loop of SHOWs by one user
- * costs the directory one search per token every FLEET_LU_CACHE_MS. */
+/* A lookup's answer, kept a few seconds, so a SHOW repeated soon after
+ * costs the directory nothing; what bounds one user's lookups is
+ * LOOKUPS_A_MINUTE (verbs.c). */
 struct fleet_lu_seen {
 	uint64_t	 id;		/* 0: empty */
 	int64_t		 at;		/* ms: when the directory said it */

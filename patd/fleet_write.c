@@ -193,11 +193,6 @@ fleet_event_clear(struct fleet *f)
 void
 op_finish(struct fleet *f, struct fleet_op *op, enum fleet_op_state st,
     const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-void
-op_finish(struct fleet *f, struct fleet_op *op, enum fleet_op_state st,
-    const char *code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -748,6 +743,7 @@ put_entry(struct fleet *f, struct fleet_op *op, const char *dn,
 			return LDAP_ALREADY_EXISTS;
 		}
 		if (cur == NULL && mode == PUT_GROW) {
+			ldap_msgfree(res);
 			snprintf(why, n, "%s is no longer in the directory",
 			    dn);
 			return LDAP_NO_SUCH_OBJECT;
@@ -998,7 +994,7 @@ run_op(struct fleet *f, struct fleet_op *op)
 		rc = apply_change(f, op, &op->ch[i], why, sizeof(why));
 	if (rc != LDAP_SUCCESS) {
 		log_event("fleet", "result=write-refused ldap=%d changes=%zu "
-		    "done=%zu", rc, op->n, i - 1);
+		    "done=%zu", rc, op->n, i > 0 ? i - 1 : 0);
 		if (rc == LDAP_ALREADY_EXISTS) {	/* ids taken: new ones */
 			pthread_mutex_lock(&f->mu);
 			f->nids = 0;
@@ -1087,7 +1083,7 @@ push_outbox(struct fleet *f)
 	LDAPMod m1, m2, *mp[3];
 	uint64_t id = 0;
 	int64_t when;
-	bool kept = false;
+	bool kept = false, full_pass = pat_monotonic_ms() >= f->outbox_retry;
 	MDB_txn *txn;
 	int r, rc, msgid;
 
@@ -1160,9 +1156,13 @@ push_outbox(struct fleet *f)
 		 * here; tried again later, and said once a minute */
 		log_event("fleet", "result=revoke-refused id=%llu ldap=%d "
 		    "reason=%s", (unsigned long long)id, rc, why);
+		kept = true;
 		if (f->nrefused < FLEET_REFUSED_MAX)
 			f->refused[f->nrefused++] = id;
-		kept = true;
+		else if (!full_pass)
+			break;	/* more refused than remembered: the rest
+				 * waits for the retry time, or every REVOKE
+				 * would send them all again */
 	}
 	if (kept && f->outbox_retry <= pat_monotonic_ms())
 		f->outbox_retry = pat_monotonic_ms() + FLEET_RECHECK_MS;
@@ -1356,8 +1356,8 @@ fleet_take_id(struct fleet *f, uint64_t *id, char *why, size_t n)
 
 /* ---- last use: pushed to a database of its own, read back by SHOW */
 
-static bool
-lastuse_on(struct fleet *f)
+bool
+fleet_lastuse_on(struct fleet *f)
 {
 	return f->cfg.fleet_lastuse_base[0] != '\0' &&
 	    strcmp(f->cfg.fleet_lastuse_base, "none") != 0;
@@ -1375,7 +1375,7 @@ fleet_link_begins(struct fleet *f)
 	f->lu_next = pat_monotonic_ms() + (int64_t)f->cfg.fleet_lastuse_interval * 1000;
 	/* "dn:cn=HOST,ou=hosts,…": the directory's name for us, the one its
 	 * rules for the last-use database know */
-	if (!lastuse_on(f) || ldap_whoami_s(f->ld, &authz, NULL, NULL) !=
+	if (!fleet_lastuse_on(f) || ldap_whoami_s(f->ld, &authz, NULL, NULL) !=
 	    LDAP_SUCCESS || authz == NULL)
 		goto out;
 	p = authz->bv_val;
@@ -1389,7 +1389,7 @@ fleet_link_begins(struct fleet *f)
 	if (p < end && *p != ',')
 		f->host[0] = '\0';	/* an unusual name: no pushes */
 out:
-	if (f->host[0] == '\0' && lastuse_on(f))
+	if (f->host[0] == '\0' && fleet_lastuse_on(f))
 		log_event("fleet", "result=no-lastuse reason=%s", authz ?
 		    "bind identity is not cn=HOST,…" : "whoami failed");
 	ber_bvfree(authz);
@@ -1577,7 +1577,7 @@ run_lookup(struct fleet *f, struct fleet_op *op)
 	int64_t when;
 	int rc;
 
-	if (!lastuse_on(f)) {
+	if (!fleet_lastuse_on(f)) {
 		op_finish(f, op, FLEET_OP_DONE, NULL, NULL);
 		return true;
 	}

@@ -288,6 +288,7 @@ main(int argc, char **argv)
 	    rl_init(&d.rl_create, cfg.create_limit, cfg.create_window,
 	    RL_SLOTS) < 0 || rl_init(&d.rl_log, cfg.log_refusals, 60,
 	    RL_SLOTS) < 0 || rl_init(&d.rl_uses, cfg.log_refusals, 60,
+	    RL_SLOTS) < 0 || rl_init(&d.rl_lookup, LOOKUPS_A_MINUTE, 60,
 	    RL_SLOTS) < 0) {
 		fprintf(stderr, "patd: out of memory\n");
 		return 1;

@@ -33,6 +33,8 @@
 #define RHOST_SLOTS		4096
 #define LOGIN_MAX		16	/* logins under way at once */
 #define LOGIN_MAX_PER_UID	2	/* … for one uid: no one holds them all */
+#define LOOKUPS_A_MINUTE	60	/* fleet: SHOW's directory lookups a
+					 * minute per peer uid (root: any) */
 
 struct login_child {
 	pid_t		pid;
@@ -91,6 +93,8 @@ struct patd {
 	struct ratelimit rl_create;
 	struct ratelimit rl_log;	/* refusal lines per peer uid */
 	struct ratelimit rl_uses;	/* success lines per token */
+	struct ratelimit rl_lookup;	/* fleet: SHOW's directory lookups
+					 * per peer uid */
 	/* successes a minute by a hash of the token's id: only a token used
 	 * USE_HOT times enters rl_uses (whose eviction scans the table) */
 	struct use_count {
@@ -131,6 +135,7 @@ int	verbs_dispatch(struct patd *d, const struct peer *p,
 #define FLEET_ANSWER_SHOW	2
 void	verbs_fleet_done(struct pat_buf *out, struct fleet_op *op, int kind);
 /* The answer for an op the directory has not finished in time. */
+#define FLEET_ANSWER_MS		30000
 void	verbs_fleet_late(struct pat_buf *out, int kind);
 /* Commit this round's writes durably, at once; 0 or a negative errno, and
  * then every answer that waited must be replaced by verbs_round_failed. */

@@ -195,6 +195,15 @@ accept_one(struct patd *d, int lfd, struct conn **cs, unsigned *n,
 }
 
 /* Answer the first complete line in c->in, if any and if out is drained. */
+/* c's answer waits for the directory: its op goes to the fleet thread. */
+static void
+conn_fleet_submit(struct patd *d, struct conn *c)
+{
+	fleet_submit(d->fleet, c->fop);
+	c->fleet_wait = true;
+	c->fleet_since = pat_monotonic_ms();
+}
+
 static void
 handle_line(struct patd *d, struct conn *c)
 {
@@ -244,11 +253,8 @@ handle_line(struct patd *d, struct conn *c)
 		c->drop = true;
 	} else {
 		c->waiting = r == VERB_WAIT_COMMIT;
-		if (c->fop != NULL && !c->waiting) {	/* SHOW: at once */
-			fleet_submit(d->fleet, c->fop);
-			c->fleet_wait = true;
-			c->fleet_since = pat_monotonic_ms();
-		}
+		if (c->fop != NULL && !c->waiting)	/* SHOW: at once */
+			conn_fleet_submit(d, c);
 	}
 	pat_msg_wipe(m);
 }
@@ -347,9 +353,7 @@ end_round(struct patd *d, struct conn **cs, unsigned *n)
 		if (c->fop != NULL && r == 0) {
 			/* committed here (a REVOKE's outbox) or nothing to
 			 * commit (a directory verb): now the directory */
-			fleet_submit(d->fleet, c->fop);
-			c->fleet_wait = true;
-			c->fleet_since = pat_monotonic_ms();
+			conn_fleet_submit(d, c);
 			continue;
 		}
 		fleet_op_release(c->fop);	/* the round failed: no op */
@@ -362,7 +366,6 @@ end_round(struct patd *d, struct conn **cs, unsigned *n)
 /* Answers that waited for the directory and may go now: done, or
  * waiting longer than FLEET_ANSWER_MS (the thread keeps its reference
  * and finishes the op unseen). */
-#define FLEET_ANSWER_MS	30000
 static void
 fleet_answers(struct patd *d, struct conn **cs, unsigned *n, int64_t now)
 {

@@ -1004,6 +1004,21 @@ answer_ok(const struct pat_buf *out, size_t start)
 	return strncmp(out->data + i, "OK", 2) == 0;
 }
 
+/* Whether q's peer may have one more fleet lookup this minute (counted). */
+static bool
+lookup_allowed(struct req *q)
+{
+	char key[32];
+
+	if (q->p->uid == 0)
+		return true;
+	snprintf(key, sizeof(key), "uid:%u", (unsigned)q->p->uid);
+	if (rl_blocked(&q->d->rl_lookup, key, q->now))
+		return false;
+	rl_fail(&q->d->rl_lookup, key, q->now);
+	return true;
+}
+
 int
 verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
     struct pat_buf *out, struct fleet_op **fop, int *kind)
@@ -1065,8 +1080,11 @@ verbs_dispatch(struct patd *d, const struct peer *p, const struct pat_msg *m,
 		if ((q.fop = fleet_op_new(true)) == NULL)
 			r = -ENOMEM;
 	}
-	/* …and SHOW asks the directory where the token was last used */
+	/* …and SHOW asks the directory where the token was last used:
+	 * LOOKUPS_A_MINUTE times a minute per peer uid, root's unlimited
+	 * (after that, the answer is this host's alone) */
 	if (r == 0 && d->fleet != NULL && vb->fleet == VF_LOOKUP &&
+	    fleet_lastuse_on(d->fleet) && lookup_allowed(&q) &&
 	    pat_parse_u64(pat_msg_get(m, "id"), PAT_TOKEN_ID_MAX, &sid) == 0 &&
 	    (q.fop = fleet_op_lookup(sid)) != NULL)
 		*kind = FLEET_ANSWER_SHOW;

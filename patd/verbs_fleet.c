@@ -1,5 +1,6 @@
 /* verbs_fleet.c - fleet mode: what a verb wrote, sent to the directory instead. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,20 +15,10 @@ note(struct req *q, char kind, uint64_t id, const char *who,
     const char *role, bool gone, bool fresh)
 {
 	struct fleet_note *n;
-	size_t i;
 
+	/* each directory verb changes a record once: no two notes of one */
 	if (!q->to_dir)
 		return 0;
-	for (i = 0; i < q->nnotes; i++) {
-		n = &q->notes[i];
-		if (n->kind == kind && n->id == id &&
-		    strcmp(n->who, who ? who : "") == 0 &&
-		    strcmp(n->role, role ? role : "") == 0) {
-			n->gone = gone;	/* the last word counts */
-			n->fresh |= fresh;
-			return 0;
-		}
-	}
 	if (q->nnotes == q->capnotes) {
 		size_t cap = q->capnotes ? q->capnotes * 2 : 4;
 
@@ -148,6 +139,17 @@ fleet_build(struct req *q, MDB_txn *txn)
 	return 0;
 }
 
+/* A REVOKE's answer gets fleet=what on its final line (reopened). */
+static void
+say_fleet(struct pat_buf *out, const char *what)
+{
+	if (out->len == 0 || out->data[out->len - 1] != '\n')
+		return;
+	out->len--;
+	pat_line_field(out, "fleet", what);
+	pat_line_end(out);
+}
+
 void
 verbs_fleet_done(struct pat_buf *out, struct fleet_op *op, int kind)
 {
@@ -178,33 +180,29 @@ verbs_fleet_done(struct pat_buf *out, struct fleet_op *op, int kind)
 		pat_line_end(out);
 		return;
 	}
-	/* a REVOKE says whether the provider has it, or it waits here */
-	if (kind == FLEET_ANSWER_REVOKE && out->len > 0 &&
-	    out->data[out->len - 1] == '\n') {
-		out->len--;
-		pat_line_field(out, "fleet", st == FLEET_OP_DONE ? "sent" :
-		    "queued");
-		pat_line_end(out);
-	}
+	/* a REVOKE says whether the provider has this host's revocations
+	 * (every one: the outbox is empty), or they wait here */
+	if (kind == FLEET_ANSWER_REVOKE)
+		say_fleet(out, st == FLEET_OP_DONE ? "sent" : "queued");
 }
 
 void
 verbs_fleet_late(struct pat_buf *out, int kind)
 {
+	char msg[160];
+
 	if (kind == FLEET_ANSWER_SHOW)
 		return;		/* this host's answer stands */
-	if (kind == FLEET_ANSWER_REVOKE && out->len > 0 &&
-	    out->data[out->len - 1] == '\n') {
-		out->len--;	/* it holds here and waits in the outbox */
-		pat_line_field(out, "fleet", "queued");
-		pat_line_end(out);
+	if (kind == FLEET_ANSWER_REVOKE) {
+		say_fleet(out, "queued");	/* it holds here, in the outbox */
 		return;
 	}
 	pat_buf_reset(out);	/* wipes: it may hold a token */
 	pat_line_begin(out, "ERR");
 	pat_line_field(out, "code", "fleet-unavailable");
-	pat_line_field(out, "message", "the fleet directory did not finish "
-	    "this change within 30 s; it may still be made: look before "
-	    "trying again");
+	snprintf(msg, sizeof(msg), "the fleet directory did not finish this "
+	    "change within %d s; it may still be made: look before trying "
+	    "again", FLEET_ANSWER_MS / 1000);
+	pat_line_field(out, "message", msg);
 	pat_line_end(out);
 }
