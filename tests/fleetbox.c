@@ -122,6 +122,19 @@ fb_until_status(struct tpatd *h, const char *field, const char *want,
 	}
 }
 
+int
+fb_log_count(struct tpatd *h, const char *what)
+{
+	char *log = t_slurp(h->log);
+	const char *p;
+	int n = 0;
+
+	for (p = log; p != NULL && (p = strstr(p, what)) != NULL; p++)
+		n++;
+	free(log);
+	return n;
+}
+
 void
 fb_add_token(struct tpatd *t, const uint8_t *key, const char *base,
     uint64_t id, const char *user, char tok[PAT_TOKEN_BUFSZ],

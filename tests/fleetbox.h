@@ -39,6 +39,8 @@ long	fb_status_num(struct tpatd *h, const char *field);
  * limit_ms. */
 long long fb_until_status(struct tpatd *h, const char *field,
 	    const char *want, long long limit_ms);
+/* How often what occurs in h's log. */
+int	fb_log_count(struct tpatd *h, const char *what);
 /* Write to fp the LDIF of a token entry patId=id,ou=tokens,base of user
  * (role ops, cap pam.*) hashed under key; its secret into tok. */
 void	fb_token_entry(FILE *fp, const uint8_t *key, const char *base,

@@ -441,6 +441,43 @@ Test(fleet, a_host_not_an_issuer_is_refused_and_a_local_revoke_holds)
 	free(r);
 }
 
+/* More revocations refused by the directory than patd remembers (32):
+ * a REVOKE that revokes nothing new sends at most one of them again, not
+ * every one (they wait for the minute's retry) */
+Test(fleet, refused_revocations_are_not_all_sent_again_at_every_revoke)
+{
+	char tok[PAT_TOKEN_BUFSZ], *r;
+	int i, before, after;
+
+	cr_assert_eq(ldap("dn: ou=elsewhere," BASE "\nobjectClass: "
+	    "organizationalUnit\nou: elsewhere\n\ndn: ou=tokens,ou=elsewhere,"
+	    BASE "\nobjectClass: organizationalUnit\nou: tokens\n",
+	    "ldapadd " ADMIN, port), 0);
+	for (i = 0; i < 40; i++)	/* where hosts may not revoke */
+		fb_add_token(&t, key, "ou=elsewhere," BASE, 600 + i, "alice",
+		    tok, "ldapadd " ADMIN, port);
+	cr_assert_geq(until(tok, "OK", 2000), 0);
+	for (i = 0; i < 40; i++) {
+		char req[40];
+
+		snprintf(req, sizeof(req), "REVOKE id=%d\n", 600 + i);
+		r = t_raw(&t, req, 1);
+		cr_assert(strncmp(r, "OK", 2) == 0 &&
+		    strstr(r, " fleet=queued") != NULL, "%s", r);
+		free(r);
+	}
+	cr_assert_eq(status_num("fleet_outbox"), 40);
+	before = fb_log_count(&t, "result=revoke-refused");
+	for (i = 0; i < 30; i++)
+		free(t_raw(&t, "REVOKE id=600\n", 1));	/* revoked: a no-op */
+	after = fb_log_count(&t, "result=revoke-refused");
+	cr_assert_leq(after - before, 30, "30 REVOKEs that revoked nothing "
+	    "sent %d refused revocations again (8 beyond the 32 remembered, "
+	    "each time)", after - before);
+	cr_assert_eq(status_num("fleet_outbox"), 40, "a refused revocation "
+	    "left the outbox");
+}
+
 Test(fleet_sid, a_present_phase_removes_what_it_does_not_name)
 {
 	char a[PAT_TOKEN_BUFSZ], b[PAT_TOKEN_BUFSZ], *log;

@@ -299,19 +299,7 @@ revoke_in_directory(int p, uint64_t id)
 #define until_status	fb_until_status
 #define until_state(h, state, ms) fb_until_status((h), "fleet", (state), (ms))
 
-/* How often `what` occurs in h's log */
-static int
-log_count(struct tpatd *h, const char *what)
-{
-	char *log = t_slurp(h->log);
-	const char *p;
-	int n = 0;
-
-	for (p = log; (p = strstr(p, what)) != NULL; p++)
-		n++;
-	free(log);
-	return n;
-}
+#define log_count	fb_log_count
 
 /* The sync cookie h keeps in its store (h killed, then restarted). */
 static void
