@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1041,6 +1042,25 @@ Test(fleet3, an_id_counter_behind_the_directory_never_overwrites_a_token)
 	free(tok);
 }
 
+/* SHOW's final line (OK or ERR), asked by uid on a fresh connection */
+static char *
+show_as(struct tpatd *h, uid_t uid, const char *req)
+{
+	int fd = t_dial_as(h, uid);
+	char *line = NULL;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(send(fd, req, strlen(req), MSG_NOSIGNAL),
+	    (ssize_t)strlen(req));
+	do {
+		free(line);
+		line = t_line(fd);
+	} while (line[0] != '\0' && strncmp(line, "OK", 2) != 0 &&
+	    strncmp(line, "ERR", 3) != 0);
+	close(fd);
+	return line;
+}
+
 Test(fleet3, show_says_on_which_host_a_token_was_last_used)
 {
 	char *tok, *r, req[300], *v;
@@ -1107,6 +1127,22 @@ Test(fleet3, show_says_on_which_host_a_token_was_last_used)
 	t_sh(&t, 0, NULL, NULL, NULL, "kill -CONT $(cat %s/slapd.pid)", sdir);
 	cr_assert(strstr(r, " fleet_last_host=host-2") != NULL, "SHOW asked "
 	    "the directory again: %s", r);
+	free(r);
+	/* a user's lookups are bounded (LOOKUPS_A_MINUTE, 60, counted at
+	 * every SHOW): alice's 61st SHOW this minute is this host's alone */
+	for (i = 0; i < 60; i++) {
+		r = show_as(&h3, 1001, req);
+		cr_assert(strstr(r, " fleet_last_host=host-2") != NULL,
+		    "alice's SHOW %d: %s", i + 1, r);
+		free(r);
+	}
+	r = show_as(&h3, 1001, req);
+	cr_assert_eq(strncmp(r, "OK ", 3), 0, "%s", r);
+	cr_assert_null(strstr(r, "fleet_last_host"), "a 61st lookup in a "
+	    "minute for one user: %s", r);
+	free(r);
+	r = t_raw(&h3, req, 1);		/* root's are not counted */
+	cr_assert(strstr(r, " fleet_last_host=host-2") != NULL, "%s", r);
 	free(r);
 	/* it went to a database of its own: no host's stream carried it */
 	cr_assert_eq(status_on(&h3, "fleet_entries"), entries,
